@@ -1,0 +1,1 @@
+"""The pipeline's services; each folder is one independent process (``python -m services.<name>``)."""

@@ -1,0 +1,1 @@
+"""enrich: language, reading time, sentiment, topics, keywords, summary, takeaways, story signature."""

@@ -1,0 +1,41 @@
+"""The enrich service: ``create_app(settings)`` builds it, ``python -m services.enrich`` runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream import FastStream
+
+from services.enrich.enrichers import REGISTRY, Enricher, Text
+from services.enrich.settings import EnrichSettings
+from shared.messages import ArticleEnriched, ArticleFields, ArticleIngested, promote
+from shared.stage import PerItemWorker, create_stage_app, stamp
+
+STAGE = "enrich"
+
+
+class EnrichWorker(PerItemWorker):
+    def __init__(self, enrichers: list[Enricher]) -> None:
+        self.enrichers = enrichers
+
+    def enrich(self, article: ArticleIngested) -> ArticleEnriched:
+        text = Text(article)
+        fields: dict[str, Any] = {}
+        for enricher in self.enrichers:
+            fields.update(enricher.enrich(text))
+        text.fields = fields
+        return promote(article, ArticleEnriched, **fields)
+
+    def process(self, item: ArticleIngested) -> list[ArticleFields]:
+        enriched = self.enrich(item)
+        stamp(enriched, STAGE)
+        return [enriched]
+
+
+def create_worker(settings: EnrichSettings) -> EnrichWorker:
+    return EnrichWorker(REGISTRY)
+
+
+def create_app(settings: EnrichSettings | None = None) -> FastStream:
+    settings = settings or EnrichSettings()
+    return create_stage_app(settings, STAGE, create_worker(settings))

@@ -1,0 +1,31 @@
+"""The entity_link service: ``create_app(settings)`` builds it, ``python -m services.entity_link`` runs it."""
+
+from __future__ import annotations
+
+from faststream import FastStream
+
+from services.entity_link.linker import Linker
+from services.entity_link.settings import EntityLinkSettings
+from shared.messages import ArticleEnriched, ArticleFields, ArticleLinked, promote
+from shared.stage import PerItemWorker, create_stage_app, stamp
+
+STAGE = "entity_link"
+
+
+class EntityLinkWorker(PerItemWorker):
+    def __init__(self, linker: Linker) -> None:
+        self.linker = linker
+
+    def process(self, item: ArticleEnriched) -> list[ArticleFields]:
+        linked = promote(item, ArticleLinked, entities=self.linker.link(item))
+        stamp(linked, STAGE)
+        return [linked]
+
+
+def create_worker(settings: EntityLinkSettings) -> EntityLinkWorker:
+    return EntityLinkWorker(Linker.from_file(settings.kb_path))
+
+
+def create_app(settings: EntityLinkSettings | None = None) -> FastStream:
+    settings = settings or EntityLinkSettings()
+    return create_stage_app(settings, STAGE, create_worker(settings))

@@ -1,0 +1,1 @@
+"""index: bulk-writes linked articles to OpenSearch behind the ``articles`` alias."""

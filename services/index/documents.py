@@ -1,0 +1,32 @@
+"""Shape an ``ArticleLinked`` into the OpenSearch document users query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import __version__
+from shared.messages import ArticleLinked, Provenance, utcnow
+
+# The index keeps the first spans of each entity; the message carries them all.
+MAX_SPANS_INDEXED = 5
+
+
+def to_document(article: ArticleLinked) -> dict[str, Any]:
+    stamped = article.model_copy(
+        update={"provenance": [*article.provenance, Provenance(service="index", version=__version__)]}
+    )
+    document: dict[str, Any] = stamped.model_dump(mode="json", exclude={"event"})
+    for entity in document["entities"]:
+        entity["spans"] = entity["spans"][:MAX_SPANS_INDEXED]
+    # Flat copies for the commonest filters and facets: cheaper than nested queries.
+    document["entity_ids"] = sorted({e["id"] for e in document["entities"]})
+    document["entity_handles"] = sorted({e["handle"] for e in document["entities"]})
+    document["topic_keys"] = [t["key"] for t in document["topics"]]
+    document["primary_topic"] = document["topic_keys"][0] if document["topic_keys"] else None
+    document["indexed_at"] = utcnow().isoformat()
+    return document
+
+
+def document_version(article: ArticleLinked) -> int:
+    """External version: a newer ingest of the same article wins, a late redelivery of an older one loses."""
+    return int(article.ingested_at.timestamp() * 1_000_000)

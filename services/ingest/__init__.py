@@ -1,0 +1,1 @@
+"""ingest: raw documents (files, records, pages, feeds) in; clean ``ArticleIngested`` out."""

@@ -1,0 +1,19 @@
+"""The two kinds of failure every stage tells apart.
+
+A ``PermanentError`` is dead-lettered at once (retrying cannot help: bad
+input, a mapping rejection). Any other exception is transient: the message
+is nacked with back-off and dead-lettered only once ``max_deliver`` is spent.
+"""
+
+from __future__ import annotations
+
+
+class PermanentError(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class TransientError(Exception):
+    """Raised where a failure is known to be temporary (a 429, a timeout)."""

@@ -1,0 +1,192 @@
+"""The message contract: every event that crosses NATS, as pydantic v2 models.
+
+Events are named in the past tense and carry ``schema_version``. Each stage's
+event extends the previous one, so a message is the article so far plus what
+earlier stages added and the indexer writes each article once. The open
+``enrichments`` map lets a new enrichment service add a key without a change
+here or in any other service.
+
+``contract/`` at the repository root holds the JSON Schema generated from
+these models (``make contract``); a unit test fails when they drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+SchemaVersion = Literal[1]
+SCHEMA_VERSION: SchemaVersion = 1
+
+# The largest article body the pipeline carries. Ingest truncates longer bodies
+# (and marks them) so that a whole ArticleLinked message stays well under the
+# NATS max_payload the local stack and compose set (deploy: 4 MB).
+MAX_BODY_CHARS = 400_000
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Model(BaseModel):
+    # Unknown keys are refused: a typo in a producer must fail loudly, not vanish.
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Provenance(Model):
+    """Who wrote what and when; the stamps also give per-stage latency."""
+
+    service: str
+    version: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Source(Model):
+    name: str
+    domain: str | None = None
+    verified: bool | None = None
+
+
+class OriginalSource(Model):
+    """The outlet an article says it was taken from ("via X", "Original source: X")."""
+
+    name: str
+    url: str | None = None
+
+
+DocumentKind = Literal["text", "markdown", "html", "record", "url", "feed"]
+
+
+class DocumentSubmitted(Model):
+    """Raw material handed to the ingest stage: a file's content, a JSONL record, a URL or a feed.
+
+    ``hints`` are facts the submitter already knows (title, source, url,
+    published_at, author, language, verified); ingest trusts them over what
+    it reads from the text.
+    """
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    event: Literal["DocumentSubmitted"] = "DocumentSubmitted"
+    submission_id: str
+    kind: DocumentKind
+    content: str | None = None
+    url: str | None = None
+    filename: str | None = None
+    hints: dict[str, JsonValue] = Field(default_factory=dict)
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class ArticleFields(Model):
+    """What every article event carries from ingest on."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    article_id: str
+    url: str | None = None
+    canonical_url: str | None = None
+    title: str
+    body: str
+    source: Source
+    author: str | None = None
+    published_at: datetime | None = None
+    ingested_at: datetime = Field(default_factory=utcnow)
+    language_hint: str | None = None
+    original_source: OriginalSource | None = None
+    # Facts read from aggregator padding (e.g. a topic label), kept as fields, not body text.
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    body_truncated: bool = False
+    provenance: list[Provenance] = Field(default_factory=list)
+    enrichments: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class ArticleIngested(ArticleFields):
+    event: Literal["ArticleIngested"] = "ArticleIngested"
+
+
+class Sentiment(Model):
+    label: Literal["positive", "neutral", "negative"]
+    score: Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
+class TopicScore(Model):
+    key: str  # a taxonomy key such as "technology/artificial-intelligence"
+    score: float
+
+
+class Signature(Model):
+    """What story clustering needs: MinHash LSH band keys over word shingles."""
+
+    lsh_bands: list[str] = Field(default_factory=list)
+    minhash: list[int] = Field(default_factory=list)
+
+
+class EnrichedFields(Model):
+    language: str | None = None
+    language_confidence: float | None = None
+    word_count: int = 0
+    reading_time_minutes: int = 1
+    sentiment: Sentiment | None = None
+    topics: list[TopicScore] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    summary: str | None = None
+    takeaways: list[str] = Field(default_factory=list)
+    signature: Signature | None = None
+
+
+class ArticleEnriched(ArticleFields, EnrichedFields):
+    event: Literal["ArticleEnriched"] = "ArticleEnriched"
+
+
+EntityType = Literal["ORG", "PER", "LOC", "PRODUCT", "EVENT", "MISC"]
+
+
+class Entity(Model):
+    id: str  # a Wikidata QID, or a stable local id such as "nf:org:donghai-securities"
+    name: str
+    type: EntityType
+    handle: str
+    mentions: int = 1
+    salience: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    spans: list[tuple[int, int]] = Field(default_factory=list)
+
+
+class ArticleLinked(ArticleFields, EnrichedFields):
+    event: Literal["ArticleLinked"] = "ArticleLinked"
+    entities: list[Entity] = Field(default_factory=list)
+
+
+FailureKind = Literal["permanent", "exhausted"]
+
+
+class DeadLettered(Model):
+    """A message a stage gave up on, with everything needed to understand and replay it."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    event: Literal["DeadLettered"] = "DeadLettered"
+    stage: str
+    subject: str  # where the original was read from, and where a replay sends it
+    reason: str  # a short, groupable reason, e.g. "validation", "mapping_rejected"
+    error: str
+    kind: FailureKind
+    attempts: int
+    article_id: str | None = None
+    original: str  # the original message bytes, decoded as UTF-8 with replacement
+    original_headers: dict[str, str] = Field(default_factory=dict)
+    at: datetime = Field(default_factory=utcnow)
+
+
+ARTICLE_EVENTS: tuple[type[ArticleFields], ...] = (ArticleIngested, ArticleEnriched, ArticleLinked)
+ALL_EVENTS: tuple[type[Model], ...] = (DocumentSubmitted, *ARTICLE_EVENTS, DeadLettered)
+
+
+ArticleT = TypeVar("ArticleT", bound=ArticleFields)
+
+
+def promote(article: ArticleFields, target: type[ArticleT], **fields: Any) -> ArticleT:
+    """Carry an article into the next stage's event, keeping everything it already holds."""
+    data = article.model_dump(exclude={"event"})
+    data.update(fields)
+    return target.model_validate(data)

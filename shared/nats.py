@@ -1,0 +1,50 @@
+"""NATS and JetStream helpers: one broker factory, the one pipeline stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.nats import JStream, NatsBroker, NatsUserPassword, StorageType
+
+from shared.messages import MAX_MESSAGE_BYTES
+from shared.settings import ServiceSettings
+from shared.topology import Topology
+
+# Redeliveries and re-ingests inside this window are dropped by JetStream
+# itself through Nats-Msg-Id.
+DUPLICATE_WINDOW_S = 600.0
+# Dead letters and the backlog are kept a week, so an operator has time to replay.
+RETENTION_S = 7 * 24 * 3600.0
+
+
+def pipeline_stream(topology: Topology) -> JStream:
+    return JStream(
+        topology.stream,
+        subjects=topology.stream_subjects,
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        max_age=RETENTION_S,
+        max_msg_size=MAX_MESSAGE_BYTES,
+    )
+
+
+def credentials(settings: ServiceSettings) -> tuple[str, str] | None:
+    if not settings.nats_user:
+        return None
+    password = settings.nats_password.get_secret_value() if settings.nats_password else ""
+    return settings.nats_user, password
+
+
+def connect_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Keyword arguments for a plain nats-py connection (the CLI's)."""
+    found = credentials(settings)
+    return {"user": found[0], "password": found[1]} if found else {}
+
+
+def broker_for(settings: ServiceSettings) -> NatsBroker:
+    return NatsBroker(
+        settings.nats_url,
+        graceful_timeout=settings.graceful_timeout_s,
+        max_reconnect_attempts=-1,  # ride out a NATS restart instead of exiting
+        security=NatsUserPassword(*found) if (found := credentials(settings)) else None,
+    )

@@ -1,0 +1,61 @@
+"""OpenSearch helpers: the client factory and the index template, a versioned
+index (``<alias>-v1``) and the alias every reader and writer uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from opensearchpy import AsyncOpenSearch, OpenSearch
+from opensearchpy.exceptions import RequestError
+
+from shared.settings import OpenSearchSettings
+
+TEMPLATE_FILE = Path(__file__).resolve().parents[1] / "deploy" / "opensearch" / "index-template.json"
+
+
+def _client_options(settings: OpenSearchSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "hosts": [settings.url],
+        "timeout": settings.request_timeout_s,
+        "verify_certs": settings.verify_certs,
+    }
+    if settings.username:
+        password = settings.password.get_secret_value() if settings.password else ""
+        options["http_auth"] = (settings.username, password)
+    return options
+
+
+def async_client(settings: OpenSearchSettings) -> AsyncOpenSearch:
+    return AsyncOpenSearch(**_client_options(settings))
+
+
+def sync_client(settings: OpenSearchSettings) -> OpenSearch:
+    return OpenSearch(**_client_options(settings))
+
+
+def index_template(alias: str) -> dict[str, Any]:
+    """The template JSON from deploy/, bound to one alias's versioned indices."""
+    template: dict[str, Any] = json.loads(TEMPLATE_FILE.read_text())
+    template["index_patterns"] = [f"{alias}-v*"]
+    return template
+
+
+def versioned_index(alias: str, version: int) -> str:
+    return f"{alias}-v{version}"
+
+
+async def ensure_index(client: AsyncOpenSearch, alias: str) -> str:
+    """Apply the template and make sure the alias points at a versioned index. Safe to run concurrently."""
+    await client.indices.put_index_template(name=f"{alias}-template", body=index_template(alias))
+    if await client.indices.exists_alias(name=alias):
+        found = await client.indices.get_alias(name=alias)
+        return str(next(iter(found)))
+    first = versioned_index(alias, 1)
+    try:
+        await client.indices.create(index=first, body={"aliases": {alias: {"is_write_index": True}}})
+    except RequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise
+    return first

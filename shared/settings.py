@@ -1,0 +1,55 @@
+"""Settings every service shares. Each service subclasses ``ServiceSettings``
+with its own env prefix (``NEWSFLOW_ENRICH_...``) and loads it in its factory."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.topology import Topology
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
+
+    environment: str = "development"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    namespace: str = "newsflow"
+    log_level: str = "INFO"
+    # Pull batch: bounded in size and time so a backlog never floods memory.
+    batch_size: int = Field(default=64, ge=1, le=1000)
+    batch_timeout_s: float = Field(default=0.1, gt=0)
+    max_deliver: int = Field(default=5, ge=1)
+    ack_wait_s: float = Field(default=60.0, gt=0)
+    max_ack_pending: int = Field(default=1024, ge=1)
+    # Delay before the n-th redelivery of a transiently failed message (the last repeats).
+    retry_backoff_s: list[float] = Field(default_factory=lambda: [1.0, 5.0, 15.0, 30.0])
+    metrics_port: int | None = Field(
+        default=None, description="Prometheus metrics and /healthz; off if unset"
+    )
+    graceful_timeout_s: float = 20.0
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(namespace=self.namespace)
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> ServiceSettings:
+        if self.environment != "development" and self.nats_user and not self.nats_password:
+            raise ValueError("nats_password must be set outside development when nats_user is set")
+        return self
+
+
+class OpenSearchSettings(BaseSettings):
+    """Where OpenSearch is; shared by the index service and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_OPENSEARCH_", extra="ignore")
+
+    url: str = "http://127.0.0.1:9200"
+    username: str | None = None
+    password: SecretStr | None = None
+    verify_certs: bool = True
+    alias: str = "articles"
+    request_timeout_s: float = 30.0

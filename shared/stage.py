@@ -1,0 +1,323 @@
+"""The runtime every pipeline stage shares.
+
+A stage is a durable JetStream pull consumer on its inbox subject. For each
+pulled batch it validates the messages against the contract, hands the valid
+ones to the stage's ``StageWorker``, publishes the results to the next
+stage's inbox (waiting for JetStream's ack, with ``Nats-Msg-Id`` for
+idempotency), and only then acks each original. Failures are settled one
+message at a time, so one bad message never takes its batch down:
+
+* invalid or oversized message, or ``PermanentError`` -> dead letter now;
+* any other exception -> nack with back-off, dead letter once
+  ``max_deliver`` attempts are spent.
+
+FastStream's default for a raising handler is to discard; this runtime acks
+by hand (``AckPolicy.MANUAL``) and never lets the handler raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from faststream import AckPolicy, FastStream
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
+from nats.errors import NotJSMessageError
+from prometheus_client import start_http_server
+from pydantic import ValidationError
+
+from shared import __version__
+from shared.errors import PermanentError
+from shared.logging import configure_logging, get_logger
+from shared.messages import (
+    MAX_MESSAGE_BYTES,
+    ArticleFields,
+    DeadLettered,
+    FailureKind,
+    Model,
+    Provenance,
+)
+from shared.metrics import BATCH_SIZE, DEAD_LETTERS, ERRORS, HANDLER_SECONDS, MESSAGES_IN, MESSAGES_OUT
+from shared.nats import broker_for, pipeline_stream
+from shared.settings import ServiceSettings
+from shared.topology import StageSpec, Topology
+
+# What one message became: the articles to publish downstream (possibly none),
+# or the exception that stopped it.
+Outcome = list[ArticleFields] | Exception
+
+
+class StageWorker(Protocol):
+    """The stage's own work, free of any broker code."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def process_batch(self, items: Sequence[Any]) -> list[Outcome]: ...
+
+
+class PerItemWorker:
+    """A worker whose work is a pure function of one message (most stages)."""
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def process(self, item: Any) -> list[ArticleFields]:
+        raise NotImplementedError
+
+    async def process_batch(self, items: Sequence[Any]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for item in items:
+            try:
+                outcomes.append(self.process(item))
+            except Exception as error:  # settled per message by the runtime
+                outcomes.append(error)
+        return outcomes
+
+
+@dataclass
+class Delivery:
+    """One pulled message and what we know of its delivery."""
+
+    raw: Msg
+
+    @property
+    def attempt(self) -> int:
+        try:
+            return int(self.raw.metadata.num_delivered)
+        except NotJSMessageError:  # a core-NATS message has exactly one delivery
+            return 1
+
+    @property
+    def stream_sequence(self) -> int | None:
+        try:
+            return int(self.raw.metadata.sequence.stream)
+        except NotJSMessageError:
+            return None
+
+    @property
+    def is_jetstream(self) -> bool:
+        return self.stream_sequence is not None
+
+    async def ack(self) -> None:
+        if self.is_jetstream:
+            # ackAck waits for the server to confirm, so an ack lost on the way is seen here.
+            await self.raw.ack_sync()
+
+    async def nak(self, delay_s: float) -> None:
+        if self.is_jetstream:
+            await self.raw.nak(delay=delay_s)
+
+    async def term(self) -> None:
+        if self.is_jetstream:
+            await self.raw.term()
+
+
+@dataclass
+class StageRuntime:
+    settings: ServiceSettings
+    spec: StageSpec
+    worker: StageWorker
+    broker: NatsBroker
+    topology: Topology = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.topology = self.settings.topology
+        self.log = get_logger(f"newsflow.{self.spec.name}")
+        self.outbox = self.topology.outbox(self.spec.name)
+
+    # -- the batch handler ---------------------------------------------------
+    async def handle_batch(self, raws: Sequence[Msg]) -> None:
+        started = time.perf_counter()
+        stage = self.spec.name
+        MESSAGES_IN.labels(stage).inc(len(raws))
+        BATCH_SIZE.labels(stage).observe(len(raws))
+        valid: list[tuple[Delivery, Model]] = []
+        for raw in raws:
+            delivery = Delivery(raw)
+            try:
+                valid.append((delivery, self._decode(raw.data)))
+            except PermanentError as error:
+                await self._dead_letter(delivery, error.reason, error.detail, "permanent")
+        outcomes = await self.worker.process_batch([item for _, item in valid]) if valid else []
+        if len(outcomes) != len(valid):
+            raise RuntimeError(f"{stage} worker returned {len(outcomes)} outcomes for {len(valid)} messages")
+        per_message_ms = (time.perf_counter() - started) * 1000 / max(1, len(raws))
+        settlements = (
+            self._settle(delivery, item, outcome, per_message_ms)
+            for (delivery, item), outcome in zip(valid, outcomes, strict=True)
+        )
+        await asyncio.gather(*settlements)
+        HANDLER_SECONDS.labels(stage).observe(time.perf_counter() - started)
+
+    def _decode(self, data: bytes) -> Model:
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise PermanentError("oversized", f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
+        try:
+            return self.spec.consumes.model_validate_json(data)
+        except ValidationError as error:
+            raise PermanentError("validation", _short(str(error))) from error
+
+    async def _settle(self, delivery: Delivery, item: Model, outcome: Outcome, duration_ms: float) -> None:
+        article_id = getattr(item, "article_id", None)
+        outcome_name = "published"
+        if isinstance(outcome, Exception):
+            outcome_name = await self._fail(delivery, outcome)
+        else:
+            try:
+                await self._publish(outcome)
+            except Exception as error:  # NATS down or slow: retry later
+                outcome_name = await self._fail(delivery, error)
+            else:
+                await delivery.ack()
+                MESSAGES_OUT.labels(self.spec.name).inc(len(outcome) if self.outbox else 1)
+                outcome_name = "published" if outcome or not self.outbox else "dropped"
+        # The canonical log line: one per message.
+        self.log.info(
+            "message",
+            stage=self.spec.name,
+            article_id=article_id,
+            attempt=delivery.attempt,
+            duration_ms=round(duration_ms, 2),
+            outcome=outcome_name,
+        )
+
+    async def _fail(self, delivery: Delivery, error: Exception) -> str:
+        if isinstance(error, PermanentError):
+            await self._dead_letter(delivery, error.reason, error.detail, "permanent")
+            return "dead_lettered"
+        ERRORS.labels(self.spec.name, "transient").inc()
+        if delivery.attempt >= self.settings.max_deliver:
+            await self._dead_letter(delivery, type(error).__name__, _short(repr(error)), "exhausted")
+            return "dead_lettered"
+        backoff = self.settings.retry_backoff_s
+        delay = backoff[min(delivery.attempt - 1, len(backoff) - 1)]
+        await delivery.nak(delay)
+        self.log.warning(
+            "retrying", stage=self.spec.name, attempt=delivery.attempt, delay_s=delay, error=repr(error)
+        )
+        return "retry"
+
+    async def _publish(self, articles: list[ArticleFields]) -> None:
+        if not self.outbox or not articles:
+            return
+        following = self.topology.next_stage(self.spec.name)
+        assert following is not None
+        await asyncio.gather(
+            *(
+                self.broker.publish(
+                    article.model_dump_json().encode(),
+                    self.outbox,
+                    headers={"Nats-Msg-Id": f"{article.article_id}:{following.name}"},
+                    stream=self.topology.stream,
+                )
+                for article in articles
+            )
+        )
+
+    async def _dead_letter(self, delivery: Delivery, reason: str, detail: str, kind: FailureKind) -> None:
+        """Publish the dead letter durably, then TERM the original so it is never redelivered."""
+        raw = delivery.raw
+        original = raw.data.decode("utf-8", errors="replace")
+        letter = DeadLettered(
+            stage=self.spec.name,
+            subject=raw.subject,
+            reason=reason,
+            error=detail,
+            kind=kind,
+            attempts=delivery.attempt,
+            article_id=_article_id_of(raw.data),
+            original=original,
+            original_headers={k: v for k, v in (raw.headers or {}).items()},
+        )
+        key = delivery.stream_sequence or hashlib.blake2b(raw.data, digest_size=8).hexdigest()
+        await self.broker.publish(
+            letter.model_dump_json().encode(),
+            self.topology.dead_letter_subject(self.spec.name),
+            headers={"Nats-Msg-Id": f"dlq:{self.spec.name}:{key}"},
+            stream=self.topology.stream,
+        )
+        await delivery.term()
+        DEAD_LETTERS.labels(self.spec.name, reason).inc()
+        ERRORS.labels(self.spec.name, kind).inc()
+        self.log.warning("dead_lettered", stage=self.spec.name, reason=reason, kind=kind, error=detail[:300])
+
+
+def stamp(article: ArticleFields, service: str) -> None:
+    """Append this stage's provenance stamp."""
+    article.provenance.append(Provenance(service=service, version=__version__))
+
+
+def _short(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _article_id_of(data: bytes) -> str | None:
+    import json
+
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    found = value.get("article_id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def create_stage_app(settings: ServiceSettings, stage: str, worker: StageWorker) -> FastStream:
+    """Build a stage's FastStream app: broker, durable pull consumer, publisher, lifecycle."""
+    configure_logging(settings.log_level)
+    topology = settings.topology
+    spec = topology.stage(stage)
+    broker = broker_for(settings)
+    runtime = StageRuntime(settings=settings, spec=spec, worker=worker, broker=broker)
+    stream: JStream = pipeline_stream(topology)
+
+    @broker.subscriber(
+        topology.inbox(stage),
+        stream=stream,
+        durable=topology.durable(stage),
+        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s, batch=True),
+        config=ConsumerConfig(
+            # The server's limit sits above ours so that a message whose last attempt
+            # crashed the process still comes back once more to be dead-lettered.
+            max_deliver=settings.max_deliver + 2,
+            ack_wait=settings.ack_wait_s,
+            max_ack_pending=settings.max_ack_pending,
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        title=f"{stage}",
+        description=f"{stage}: consumes {spec.consumes.__name__}",
+    )
+    async def consume(body: list[Any], message: NatsMessage) -> None:
+        # In batch mode FastStream hands over the list of nats-py messages.
+        raws: list[Msg] = message.raw_message  # type: ignore[assignment]
+        await runtime.handle_batch(raws)
+
+    consume.__annotations__["body"] = list[spec.consumes]  # type: ignore[name-defined]
+    if runtime.outbox and spec.produces is not None:
+        # Declared for the AsyncAPI document; runtime publishes carry Nats-Msg-Id headers.
+        broker.publisher(runtime.outbox, stream=stream, schema=spec.produces, title=f"{stage} output")
+
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def start_worker() -> None:
+        if settings.metrics_port is not None:
+            start_http_server(settings.metrics_port, addr="127.0.0.1")
+        await worker.start()
+        runtime.log.info("stage_started", stage=stage, inbox=topology.inbox(stage), outbox=runtime.outbox)
+
+    @app.after_shutdown
+    async def stop_worker() -> None:
+        await worker.stop()
+
+    return app
