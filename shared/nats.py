@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker, NatsUserPassword, StorageType
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from shared.messages import MAX_MESSAGE_BYTES
 from shared.settings import ServiceSettings
@@ -46,5 +48,18 @@ def broker_for(settings: ServiceSettings) -> NatsBroker:
         settings.nats_url,
         graceful_timeout=settings.graceful_timeout_s,
         max_reconnect_attempts=-1,  # ride out a NATS restart instead of exiting
+        # No validation by FastStream: it would reject a whole pulled batch for one bad
+        # message. The stage runtime validates each message itself and dead-letters it.
+        apply_types=False,
         security=NatsUserPassword(*found) if (found := credentials(settings)) else None,
     )
+
+
+async def ensure_stream(js: JetStreamContext, topology: Topology) -> None:
+    """Create the pipeline stream if no service has yet (the CLI may publish first)."""
+    try:
+        await js.stream_info(topology.stream)
+    except NotFoundError:
+        config = pipeline_stream(topology).config
+        config.subjects = topology.stream_subjects
+        await js.add_stream(config)

@@ -4,7 +4,7 @@ with its own env prefix (``NEWSFLOW_ENRICH_...``) and loads it in its factory.""
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.topology import Topology
 
@@ -26,10 +26,24 @@ class ServiceSettings(BaseSettings):
     max_ack_pending: int = Field(default=1024, ge=1)
     # Delay before the n-th redelivery of a transiently failed message (the last repeats).
     retry_backoff_s: list[float] = Field(default_factory=lambda: [1.0, 5.0, 15.0, 30.0])
-    metrics_port: int | None = Field(
-        default=None, description="Prometheus metrics and /healthz; off if unset"
-    )
+    metrics_port: int | None = Field(default=None, description="Prometheus metrics and health; off if unset")
+    # Loopback unless an operator opts in (compose binds 0.0.0.0 inside its private network).
+    metrics_host: str = "127.0.0.1"
     graceful_timeout_s: float = 20.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """A service's own prefix (NEWSFLOW_ENRICH_NATS_URL) wins over the shared one (NEWSFLOW_NATS_URL),
+        so an operator sets what all services share once."""
+        shared_env = EnvSettingsSource(settings_cls, env_prefix="NEWSFLOW_")
+        return init_settings, env_settings, shared_env, dotenv_settings, file_secret_settings
 
     @property
     def topology(self) -> Topology:

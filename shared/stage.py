@@ -24,10 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from faststream import AckPolicy, FastStream
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from faststream import FastStream
+from faststream.nats import ConsumerConfig, NatsBroker
 from nats.aio.msg import Msg
-from nats.errors import NotJSMessageError
+from nats.errors import ConnectionClosedError, NoRespondersError, NotJSMessageError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy as ServerAckPolicy
+from nats.js.errors import ServiceUnavailableError
 from prometheus_client import start_http_server
 from pydantic import ValidationError
 
@@ -43,7 +46,7 @@ from shared.messages import (
     Provenance,
 )
 from shared.metrics import BATCH_SIZE, DEAD_LETTERS, ERRORS, HANDLER_SECONDS, MESSAGES_IN, MESSAGES_OUT
-from shared.nats import broker_for, pipeline_stream
+from shared.nats import broker_for, ensure_stream
 from shared.settings import ServiceSettings
 from shared.topology import StageSpec, Topology
 
@@ -135,6 +138,44 @@ class StageRuntime:
         self.log = get_logger(f"newsflow.{self.spec.name}")
         self.outbox = self.topology.outbox(self.spec.name)
 
+    # -- the pull loop ----------------------------------------------------------
+    # Our own loop rather than FastStream's batch subscriber: in faststream 0.7.8
+    # a plain asyncio.TimeoutError from nats-py's fetch escapes its loop and drops
+    # the messages fetched so far until ack_wait redelivers them.
+    def start(self, subscription: JetStreamContext.PullSubscription) -> None:
+        self._stopping = asyncio.Event()
+        self._subscription = subscription
+        self._task = asyncio.create_task(self._consume(subscription), name=f"{self.spec.name}-pull")
+
+    async def stop(self, timeout_s: float) -> None:
+        """Stop fetching and let the batch in hand finish (graceful drain on SIGTERM)."""
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(self._task, timeout_s)
+        except TimeoutError:
+            self._task.cancel()
+            self.log.warning("drain_timeout", stage=self.spec.name, timeout_s=timeout_s)
+        # Unsubscribing the inbox lets the broker's connection drain at once; unacked
+        # messages stay with the durable consumer for the next process.
+        await self._subscription.unsubscribe()
+
+    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
+        while not self._stopping.is_set():
+            try:
+                raws = await subscription.fetch(self.settings.batch_size, timeout=self.settings.batch_timeout_s)
+            except TimeoutError:  # nothing to do (nats.errors.TimeoutError is one too)
+                continue
+            except (ConnectionClosedError, NoRespondersError, ServiceUnavailableError) as error:
+                # NATS restarting: the client reconnects by itself; unacked messages come back.
+                self.log.warning("fetch_failed", stage=self.spec.name, error=repr(error))
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self.handle_batch(raws)
+            except Exception as error:  # never let the loop die: unsettled messages are redelivered
+                self.log.exception("batch_failed", stage=self.spec.name, error=repr(error))
+                await asyncio.sleep(1)
+
     # -- the batch handler ---------------------------------------------------
     async def handle_batch(self, raws: Sequence[Msg]) -> None:
         started = time.perf_counter()
@@ -202,9 +243,7 @@ class StageRuntime:
         backoff = self.settings.retry_backoff_s
         delay = backoff[min(delivery.attempt - 1, len(backoff) - 1)]
         await delivery.nak(delay)
-        self.log.warning(
-            "retrying", stage=self.spec.name, attempt=delivery.attempt, delay_s=delay, error=repr(error)
-        )
+        self.log.warning("retrying", stage=self.spec.name, attempt=delivery.attempt, delay_s=delay, error=repr(error))
         return "retry"
 
     async def _publish(self, articles: list[ArticleFields]) -> None:
@@ -272,52 +311,48 @@ def _article_id_of(data: bytes) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def consumer_config(settings: ServiceSettings, topology: Topology, stage: str) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=topology.durable(stage),
+        filter_subject=topology.inbox(stage),
+        ack_policy=ServerAckPolicy.EXPLICIT,
+        # The server's limit sits above ours so that a message whose last attempt
+        # crashed the process still comes back once more to be dead-lettered.
+        max_deliver=settings.max_deliver + 2,
+        ack_wait=settings.ack_wait_s,
+        max_ack_pending=settings.max_ack_pending,
+    )
+
+
 def create_stage_app(settings: ServiceSettings, stage: str, worker: StageWorker) -> FastStream:
-    """Build a stage's FastStream app: broker, durable pull consumer, publisher, lifecycle."""
+    """Build a stage's FastStream app: broker, durable pull consumer, lifecycle."""
     configure_logging(settings.log_level)
     topology = settings.topology
     spec = topology.stage(stage)
     broker = broker_for(settings)
     runtime = StageRuntime(settings=settings, spec=spec, worker=worker, broker=broker)
-    stream: JStream = pipeline_stream(topology)
-
-    @broker.subscriber(
-        topology.inbox(stage),
-        stream=stream,
-        durable=topology.durable(stage),
-        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s, batch=True),
-        config=ConsumerConfig(
-            # The server's limit sits above ours so that a message whose last attempt
-            # crashed the process still comes back once more to be dead-lettered.
-            max_deliver=settings.max_deliver + 2,
-            ack_wait=settings.ack_wait_s,
-            max_ack_pending=settings.max_ack_pending,
-        ),
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{stage}",
-        description=f"{stage}: consumes {spec.consumes.__name__}",
-    )
-    async def consume(body: list[Any], message: NatsMessage) -> None:
-        # In batch mode FastStream hands over the list of nats-py messages.
-        raws: list[Msg] = message.raw_message  # type: ignore[assignment]
-        await runtime.handle_batch(raws)
-
-    consume.__annotations__["body"] = list[spec.consumes]  # type: ignore[name-defined]
-    if runtime.outbox and spec.produces is not None:
-        # Declared for the AsyncAPI document; runtime publishes carry Nats-Msg-Id headers.
-        broker.publisher(runtime.outbox, stream=stream, schema=spec.produces, title=f"{stage} output")
-
     app = FastStream(broker)
 
-    @app.on_startup
-    async def start_worker() -> None:
+    @app.after_startup
+    async def start_consuming() -> None:
         if settings.metrics_port is not None:
-            start_http_server(settings.metrics_port, addr="127.0.0.1")
+            start_http_server(settings.metrics_port, addr=settings.metrics_host)
         await worker.start()
+        js = broker.connection.jetstream()
+        await ensure_stream(js, topology)
+        # Binds to the durable consumer if it exists (other replicas share it), else creates it.
+        subscription = await js.pull_subscribe(
+            topology.inbox(stage),
+            durable=topology.durable(stage),
+            stream=topology.stream,
+            config=consumer_config(settings, topology, stage),
+        )
+        runtime.start(subscription)
         runtime.log.info("stage_started", stage=stage, inbox=topology.inbox(stage), outbox=runtime.outbox)
 
-    @app.after_shutdown
-    async def stop_worker() -> None:
+    @app.on_shutdown
+    async def stop_consuming() -> None:
+        await runtime.stop(settings.graceful_timeout_s)
         await worker.stop()
 
     return app

@@ -6,8 +6,9 @@ from typing import Any
 
 from faststream import FastStream
 
-from services.enrich.enrichers import REGISTRY, Enricher, Text
+from services.enrich.enrichers import Enricher, Resources, build_enrichers
 from services.enrich.settings import EnrichSettings
+from services.enrich.text import Text
 from shared.messages import ArticleEnriched, ArticleFields, ArticleIngested, promote
 from shared.stage import PerItemWorker, create_stage_app, stamp
 
@@ -19,11 +20,10 @@ class EnrichWorker(PerItemWorker):
         self.enrichers = enrichers
 
     def enrich(self, article: ArticleIngested) -> ArticleEnriched:
-        text = Text(article)
+        text = Text.of(article)
         fields: dict[str, Any] = {}
         for enricher in self.enrichers:
             fields.update(enricher.enrich(text))
-        text.fields = fields
         return promote(article, ArticleEnriched, **fields)
 
     def process(self, item: ArticleIngested) -> list[ArticleFields]:
@@ -33,7 +33,12 @@ class EnrichWorker(PerItemWorker):
 
 
 def create_worker(settings: EnrichSettings) -> EnrichWorker:
-    return EnrichWorker(REGISTRY)
+    resources = Resources(
+        taxonomy_path=settings.taxonomy_path,
+        topic_model_path=settings.topic_model_path,
+        background_path=settings.background_path,
+    )
+    return EnrichWorker(build_enrichers(resources))
 
 
 def create_app(settings: EnrichSettings | None = None) -> FastStream:

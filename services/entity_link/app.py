@@ -23,7 +23,7 @@ class EntityLinkWorker(PerItemWorker):
 
 
 def create_worker(settings: EntityLinkSettings) -> EntityLinkWorker:
-    return EntityLinkWorker(Linker.from_file(settings.kb_path))
+    return EntityLinkWorker(Linker.from_files(settings.kb_path, settings.ner_model_path, settings.overlay_path))
 
 
 def create_app(settings: EntityLinkSettings | None = None) -> FastStream:

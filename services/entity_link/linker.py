@@ -1,74 +1,156 @@
-"""Dictionary entity linking over a small knowledge base (Aho-Corasick over aliases)."""
+"""Entity linking of one article: mentions, their entities, and what the article says about each.
+
+Only ``title`` and ``body`` are read. Ingest has already removed aggregator
+padding from the body (and keeps facts from it in ``metadata``, which is
+never read here), so no entity comes from padding.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import ahocorasick
+from services.entity_link.disambiguation import Choice, Disambiguator, Weights
+from services.entity_link.kb.index import KnowledgeBase
+from services.entity_link.mentions import Mention, MentionFinder
+from services.entity_link.ner.tagger import Tagger
+from services.entity_link.settings import DEFAULT_KB, DEFAULT_NER_MODEL, DEFAULT_OVERLAY
+from services.entity_link.text import fold, handle_for, local_id
+from shared.messages import ArticleFields, Entity, EntityType
 
-from shared.messages import ArticleEnriched, Entity
+# How much a mention counts toward salience, by where it is.
+TITLE_WEIGHT = 3.0
+LEAD_WEIGHT = 1.5
+LEAD_CHARS = 400
+# raw / (raw + SALIENCE_HALF): an entity named in the title, the lead and a few times after is ~0.7.
+SALIENCE_HALF = 3.0
+_NER_TO_TYPE: dict[str, EntityType] = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
 
 
-@dataclass(frozen=True)
-class KBEntry:
+def load_knowledge_base(kb_path: Path = DEFAULT_KB, overlay_path: Path | None = DEFAULT_OVERLAY) -> KnowledgeBase:
+    return KnowledgeBase.load(kb_path, overlay_path if overlay_path is not None and overlay_path.exists() else None)
+
+
+@dataclass
+class LinkedMention:
+    mention: Mention
+    entity_id: str
+    name: str
+    type: EntityType
+    confidence: float
+
+
+@dataclass
+class _Group:
     id: str
     name: str
-    type: str
-
-
-def handle_for(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", name.lower().split(",")[0].removesuffix(" inc."))
+    type: EntityType
+    weight: float = 0.0
+    confidence: float = 0.0
+    mentions: int = 0
+    spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 class Linker:
-    def __init__(self, entries: list[dict[str, object]]) -> None:
-        self.automaton = ahocorasick.Automaton()
-        for raw in entries:
-            entry = KBEntry(str(raw["id"]), str(raw["name"]), str(raw["type"]))
-            aliases = raw.get("aliases")
-            for alias in [entry.name, *(aliases if isinstance(aliases, list) else [])]:
-                self.automaton.add_word(str(alias), (len(str(alias)), entry))
-        self.automaton.make_automaton()
+    def __init__(self, kb: KnowledgeBase, tagger: Tagger, weights: Weights | None = None) -> None:
+        self.kb = kb
+        self.finder = MentionFinder(kb, tagger)
+        self.disambiguator = Disambiguator(weights)
 
     @classmethod
-    def from_file(cls, path: Path) -> Linker:
-        return cls(json.loads(path.read_text()))
+    def from_files(
+        cls,
+        kb_path: Path = DEFAULT_KB,
+        ner_model_path: Path = DEFAULT_NER_MODEL,
+        overlay_path: Path | None = DEFAULT_OVERLAY,
+    ) -> Linker:
+        kb = load_knowledge_base(kb_path, overlay_path)
+        return cls(kb, Tagger.load(ner_model_path, kb.token_types))
 
-    def link(self, article: ArticleEnriched) -> list[Entity]:
-        body = article.body
-        found: dict[str, Entity] = {}
-        taken_until = -1
-        # Longest match wins where aliases overlap, and only whole words count.
-        matches = sorted(
-            ((end - length + 1, end + 1, entry) for end, (length, entry) in self.automaton.iter_long(body)),
-            key=lambda m: m[0],
-        )
-        for start, end, entry in matches:
-            if start <= taken_until or not _whole_word(body, start, end):
+    def link(self, article: ArticleFields) -> list[Entity]:
+        return self.link_text(article.title, article.body)
+
+    def link_text(self, title: str, body: str) -> list[Entity]:
+        return self.entities(self.link_mentions(title, body), len(body))
+
+    def link_mentions(self, title: str, body: str) -> list[LinkedMention]:
+        """Every mention with the entity it names: a KB id, or a local id for a name the KB lacks."""
+        mentions = self.finder.find(title, body)
+        context = frozenset(fold(f"{title} {body}").split())
+        choices = self.disambiguator.choose(mentions, context)
+        linked: list[LinkedMention | None] = [
+            None if self.kb.is_blocked(m.key) else self._linked(m, c) for m, c in zip(mentions, choices, strict=True)
+        ]
+        _resolve_short_forms(mentions, choices, linked)
+        return [item for item in linked if item is not None]
+
+    @staticmethod
+    def _linked(mention: Mention, choice: Choice) -> LinkedMention | None:
+        if choice.entity is not None:
+            entity = choice.entity
+            return LinkedMention(mention, entity.id, entity.name, entity.type, choice.confidence)
+        if mention.ner_type is None:
+            return None  # only the KB thought this a name, and none of its entities fits
+        kind = _NER_TO_TYPE[mention.ner_type]
+        # The recogniser's margin (perceptron units) as a rough confidence for a name the KB lacks.
+        confidence = round(min(0.95, max(0.05, 0.5 + mention.ner_score / 40)), 3)
+        return LinkedMention(mention, local_id(kind, mention.text), mention.text, kind, confidence)
+
+    @staticmethod
+    def entities(linked: Sequence[LinkedMention], body_length: int) -> list[Entity]:
+        groups: dict[str, _Group] = {}
+        for item in linked:
+            group = groups.setdefault(item.entity_id, _Group(item.entity_id, item.name, item.type))
+            mention = item.mention
+            group.mentions += 1
+            group.confidence = max(group.confidence, item.confidence)
+            if mention.in_title:
+                group.weight += TITLE_WEIGHT
                 continue
-            taken_until = end - 1
-            entity = found.get(entry.id) or Entity.model_validate(
-                {
-                    "id": entry.id,
-                    "name": entry.name,
-                    "type": entry.type,
-                    "handle": handle_for(entry.name),
-                    "mentions": 0,
-                }
+            group.spans.append((mention.start, mention.end))
+            if mention.start < LEAD_CHARS:
+                group.weight += LEAD_WEIGHT
+            else:
+                # Later mentions count a little less: news puts what matters first.
+                group.weight += 1.0 - 0.5 * mention.start / max(body_length, 1)
+        entities = [
+            Entity(
+                id=g.id,
+                name=g.name,
+                type=g.type,
+                handle=handle_for(g.name),
+                mentions=g.mentions,
+                salience=round(g.weight / (g.weight + SALIENCE_HALF), 3),
+                confidence=round(g.confidence, 3),
+                spans=sorted(g.spans),
             )
-            entity.mentions += 1
-            entity.spans.append((start, end))
-            found[entry.id] = entity
-        total = sum(e.mentions for e in found.values()) or 1
-        for entity in found.values():
-            entity.salience = round(entity.mentions / total, 3)
-        return sorted(found.values(), key=lambda e: -e.salience)
+            for g in groups.values()
+        ]
+        return sorted(entities, key=lambda e: (-e.salience, e.id))
 
 
-def _whole_word(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    return not before.isalnum() and not after.isalnum()
+def _resolve_short_forms(
+    mentions: Sequence[Mention], choices: Sequence[Choice], linked: list[LinkedMention | None]
+) -> None:
+    """A name the KB does not know that is the start or end of a longer name in the article is that entity.
+
+    "Altman" after "Sam Altman", "Lanternfield" after "Lanternfield Capital":
+    news introduces a name in full and shortens it afterwards.
+    """
+    words = [m.text.split() for m in mentions]
+    for index, mention in enumerate(mentions):
+        if choices[index].entity is not None or linked[index] is None:
+            continue
+        short = words[index]
+        fuller = [
+            j
+            for j, other in enumerate(words)
+            if len(other) > len(short)
+            and linked[j] is not None
+            and (other[: len(short)] == short or other[-len(short) :] == short)
+            and mentions[j].ner_type in (mention.ner_type, None)
+        ]
+        source = linked[max(fuller, key=lambda j: len(words[j]))] if fuller else None
+        if source is not None:
+            linked[index] = LinkedMention(mention, source.entity_id, source.name, source.type, source.confidence)

@@ -15,10 +15,12 @@ from services.index.documents import document_version, to_document
 from services.index.settings import IndexSettings
 from shared.errors import PermanentError, TransientError
 from shared.messages import ArticleLinked
+from shared.logging import get_logger
 from shared.opensearch import async_client, ensure_index
 from shared.stage import Outcome, create_stage_app
 
 STAGE = "index"
+log = get_logger("newsflow.index")
 
 
 class IndexWorker:
@@ -26,17 +28,31 @@ class IndexWorker:
         self.settings = settings
         self.alias = settings.opensearch.alias
         self.client: AsyncOpenSearch | None = None
+        self.index_ready = False
 
     async def start(self) -> None:
         self.client = async_client(self.settings.opensearch)
-        await ensure_index(self.client, self.alias)
+        await self._ensure_index()
+
+    async def _ensure_index(self) -> bool:
+        """Apply the template once; while OpenSearch is down, try again at the next batch instead of dying."""
+        if not self.index_ready:
+            assert self.client is not None
+            try:
+                await ensure_index(self.client, self.alias)
+                self.index_ready = True
+            except (OpenSearchConnectionError, TransportError) as error:
+                log.warning("opensearch_unavailable", alias=self.alias, error=repr(error))
+        return self.index_ready
 
     async def stop(self) -> None:
         if self.client is not None:
             await self.client.close()
 
     async def process_batch(self, items: Sequence[ArticleLinked]) -> list[Outcome]:
-        assert self.client is not None, "start() first"
+        if not await self._ensure_index():
+            return [TransientError("OpenSearch is not reachable") for _ in items]
+        assert self.client is not None
         body: list[dict[str, Any]] = []
         for article in items:
             body.append(

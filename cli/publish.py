@@ -1,0 +1,54 @@
+"""Publishing into the running pipeline (``newsflow ingest``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nats
+import typer
+from nats.errors import NoServersError
+from rich.console import Console
+from rich.progress import Progress
+
+from services.ingest.files import FileProblem, read_path
+from shared.messages import DocumentSubmitted
+from shared.nats import connect_options, ensure_stream
+from shared.settings import ServiceSettings
+
+
+async def connect(settings: ServiceSettings, console: Console) -> nats.NATS:
+    try:
+        return await nats.connect(
+            settings.nats_url, connect_timeout=3, max_reconnect_attempts=1, **connect_options(settings)
+        )
+    except (NoServersError, OSError, TimeoutError):
+        console.print(f"[red]NATS is not reachable at {settings.nats_url}[/red] (is the stack up? `make up`)")
+        raise typer.Exit(code=2) from None
+
+
+async def publish_submissions(js: nats.js.JetStreamContext, subject: str, submissions: list[DocumentSubmitted]) -> None:
+    for submission in submissions:
+        # The submission id makes a re-run of the same files a no-op inside the duplicate window.
+        await js.publish(
+            subject, submission.model_dump_json().encode(), headers={"Nats-Msg-Id": submission.submission_id}
+        )
+
+
+async def publish_files(paths: list[Path], settings: ServiceSettings, console: Console) -> list[FileProblem]:
+    problems: list[FileProblem] = []
+    client = await connect(settings, console)
+    try:
+        js = client.jetstream()
+        topology = settings.topology
+        await ensure_stream(js, topology)
+        with Progress(console=console, transient=False) as progress:
+            task = progress.add_task("publishing", total=len(paths))
+            for path in paths:
+                submissions: list[DocumentSubmitted] = []
+                for item in read_path(path):
+                    (problems if isinstance(item, FileProblem) else submissions).append(item)  # type: ignore[arg-type]
+                await publish_submissions(js, topology.entry_subject, submissions)
+                progress.advance(task)
+    finally:
+        await client.drain()
+    return problems

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""The local stack without Docker: nats-server, OpenSearch and the services as processes.
+
+    python deploy/local/stack.py up        # servers + services (idempotent)
+    python deploy/local/stack.py infra     # servers only (what the test harness needs)
+    python deploy/local/stack.py down      # stop exactly what this script started, by PID
+    python deploy/local/stack.py infra-down  # stop the servers only
+    python deploy/local/stack.py wait-indexed  # wait until the article count settles
+    python deploy/local/stack.py status
+
+Every process's PID is kept in .local/pids/, its log in .local/logs/. Only the
+standard library is used so that it runs before the project is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL = Path(os.environ.get("NEWSFLOW_LOCAL_DIR", ROOT / ".local"))
+PIDS, LOGS = LOCAL / "pids", LOCAL / "logs"
+VENV_BIN = ROOT / ".venv" / "bin"
+NATS_PORT = int(os.environ.get("NATS_PORT", "4222"))
+OPENSEARCH_PORT = int(os.environ.get("OPENSEARCH_PORT", "9200"))
+SERVICES = ("ingest", "enrich", "entity_link", "index")
+METRICS_PORTS = {"ingest": 9101, "enrich": 9102, "entity_link": 9103, "index": 9104}
+
+
+def _pid_file(name: str) -> Path:
+    return PIDS / f"{name}.pid"
+
+
+def _running_pid(name: str) -> int | None:
+    path = _pid_file(name)
+    if not path.exists():
+        return None
+    pid = int(path.read_text().strip() or 0)
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait(predicate, what: str, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def _spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+    PIDS.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{name}.log", "ab") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+    _pid_file(name).write_text(str(process.pid))
+
+
+def start_nats() -> None:
+    if _running_pid("nats") or _port_open(NATS_PORT):
+        print(f"nats-server: already listening on 127.0.0.1:{NATS_PORT}")
+        return
+    store = LOCAL / "nats"
+    store.mkdir(parents=True, exist_ok=True)
+    _spawn(
+        "nats",
+        [
+            str(VENV_BIN / "nats-server"),
+            "-c",
+            str(ROOT / "deploy/nats/local.conf"),
+            "-p",
+            str(NATS_PORT),
+            "-js",
+            "-sd",
+            str(store),
+        ],
+    )
+    _wait(lambda: _port_open(NATS_PORT), "nats-server", 20)
+    print(f"nats-server: started on 127.0.0.1:{NATS_PORT}")
+
+
+def start_opensearch() -> None:
+    # deploy/opensearch/opensearch.sh fetches the pinned jars with Maven (cached),
+    # starts the embedded node and waits for health; it is a no-op when it runs.
+    subprocess.run(
+        ["bash", str(ROOT / "deploy/opensearch/opensearch.sh"), "start"],
+        check=True,
+        env={**os.environ, "OPENSEARCH_PORT": str(OPENSEARCH_PORT), "NEWSFLOW_LOCAL_DIR": str(LOCAL)},
+    )
+
+
+def start_services() -> None:
+    env = {
+        "NEWSFLOW_NATS_URL": f"nats://127.0.0.1:{NATS_PORT}",
+        "NEWSFLOW_OPENSEARCH_URL": f"http://127.0.0.1:{OPENSEARCH_PORT}",
+    }
+    for service in SERVICES:
+        if _running_pid(service):
+            print(f"{service}: already running")
+            continue
+        prefix = f"NEWSFLOW_{service.upper()}_"
+        _spawn(
+            service,
+            [str(VENV_BIN / "python"), "-m", f"services.{service}"],
+            {
+                **env,
+                prefix + "NATS_URL": env["NEWSFLOW_NATS_URL"],
+                prefix + "METRICS_PORT": str(METRICS_PORTS[service]),
+            },
+        )
+        print(f"{service}: started (log .local/logs/{service}.log)")
+
+
+def stop(name: str, timeout_s: float = 30) -> None:
+    pid = _running_pid(name)
+    if pid is None:
+        return
+    os.killpg(pid, signal.SIGTERM) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and _running_pid(name):
+        time.sleep(0.2)
+    if _running_pid(name):
+        os.kill(pid, signal.SIGKILL)
+    _pid_file(name).unlink(missing_ok=True)
+    print(f"{name}: stopped")
+
+
+def status() -> dict[str, object]:
+    report: dict[str, object] = {name: {"pid": _running_pid(name)} for name in ("nats", *SERVICES)}
+    report["opensearch"] = {"pid": _running_pid_opensearch(), "port_open": _port_open(OPENSEARCH_PORT)}
+    return report
+
+
+def _running_pid_opensearch() -> int | None:
+    path = LOCAL / "opensearch" / "opensearch.pid"
+    if not path.exists():
+        return None
+    pid = int(path.read_text().strip() or 0)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "infra", "down", "infra-down", "wait-indexed", "status"])
+    command = parser.parse_args().command
+    if command in ("up", "infra"):
+        start_nats()
+        start_opensearch()
+        if command == "up":
+            start_services()
+    elif command == "down":
+        for service in reversed(SERVICES):
+            stop(service)
+        stop("nats")
+        subprocess.run(
+            ["bash", str(ROOT / "deploy/opensearch/opensearch.sh"), "stop"],
+            check=False,
+            env={**os.environ, "NEWSFLOW_LOCAL_DIR": str(LOCAL)},
+        )
+    else:
+        json.dump(status(), sys.stdout, indent=2)
+        print()
+    _ = urllib.request  # stdlib only: health is probed by the OpenSearch script itself
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Choosing among an alias's candidates from context.
+
+A candidate's score adds up:
+
+* popularity: the KB prior times how strongly the alias points to it;
+* type compatibility with what the recogniser called the mention (soft: a
+  capital stands for its government in politics, so LOC -> ORG is allowed at a cost);
+* context cues: words of the article that go with the candidate's kind
+  ("tariffs", "officials" for a government; "museum", "hotel" for a city)
+  and with its description ("technology company" for Apple Inc.);
+* coherence: other entities of the article it goes with (same country, or
+  related in the KB, as DeepSeek-V4 is to DeepSeek).
+
+Coherence needs the others' entities, so linking runs twice: a first pass
+without it gives each mention a provisional entity, the second adds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.entity_link.kb.entity import KBEntity
+from services.entity_link.kb.index import LABEL_WEIGHT, Candidate
+from services.entity_link.mentions import Mention
+from services.entity_link.text import fold
+
+# Which KB types a recogniser type is compatible with, and at what strength.
+_TYPE_FIT: dict[str | None, dict[str, float]] = {
+    "PER": {"PER": 1.0},
+    "ORG": {"ORG": 1.0, "PRODUCT": 0.5, "LOC": 0.3},
+    "LOC": {"LOC": 1.0, "ORG": 0.4},
+    "MISC": {"PRODUCT": 1.0, "EVENT": 1.0, "MISC": 1.0, "ORG": 0.3},
+    None: {"ORG": 0.6, "PER": 0.6, "LOC": 0.6, "PRODUCT": 0.6, "EVENT": 0.6, "MISC": 0.6},
+}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split())
+
+
+_GOVERNMENT = _words(
+    "government administration officials official policy policies sanctions tariffs tariff export exports controls "
+    "curbs rule rules regulators regulation regulations lawmakers congress senate treasury department ministry "
+    "minister diplomatic diplomats talks negotiations trade ban bans embargo federal agency legislation bill law "
+    "announced measures security national election president spokesperson"
+)
+_PLACE = _words(
+    "city visit visitors visiting travel travellers travelers tourists tourist tourism trip hotel hotels museum "
+    "museums streets street downtown restaurant restaurants mayor residents neighbourhood neighborhood weekend "
+    "sightseeing monuments monument park parks river airport tour flights guide landmarks galleries festival"
+)
+_COMPANY = _words(
+    "company companies shares stock revenue profit profits sales customers products product launched launch chief "
+    "executive ceo investors quarter billion million market firm startup brand devices software users platform "
+    "technology tech business"
+)
+_AI = _words(
+    "ai model models artificial intelligence language chatbot chatbots parameters open weights inference training "
+    "tokens benchmark developers lab reasoning"
+)
+_CHIP = _words("chip chips processor processors semiconductor semiconductors gpu gpus accelerator data centre center")
+_SPORT = _words(
+    "match game season team league cup championship coach players player goal goals won win scored final tournament "
+    "club innings wickets runs race"
+)
+_POLITICS = _words(
+    "party parliament election minister president vote voters campaign opposition government policy senator mp"
+)
+_FINANCE = _words("analyst analysts brokerage securities shares stock rating target research note investors")
+
+KIND_CUES: dict[str, frozenset[str]] = {
+    "government": _GOVERNMENT,
+    "international": _GOVERNMENT,
+    "country": _PLACE | _GOVERNMENT,
+    "capital": _PLACE,
+    "city": _PLACE,
+    "state": _PLACE,
+    "place": _PLACE,
+    "company": _COMPANY,
+    "lab": _COMPANY | _AI,
+    "model": _AI,
+    "model_family": _AI,
+    "product": _COMPANY,
+    "chip": _CHIP,
+    "brokerage": _FINANCE,
+    "politician": _POLITICS,
+    "head_of_state": _POLITICS,
+    "sports_club": _SPORT,
+}
+_STOP = _words("the a an of in on at for and or to by with from as is its company based")
+
+
+@dataclass(frozen=True)
+class Weights:
+    popularity: float = 1.0
+    type_fit: float = 0.6
+    kind_context: float = 0.8
+    description_context: float = 0.5
+    coherence: float = 0.6
+    exact_label: float = 0.15
+    locative: float = 0.5
+    threshold: float = 0.55  # below it, a mention is left unlinked (a local id)
+
+
+@dataclass
+class Choice:
+    entity: KBEntity | None
+    score: float
+    confidence: float
+
+
+def _saturate(hits: int, half: float) -> float:
+    return hits / (hits + half) if hits else 0.0
+
+
+class Disambiguator:
+    def __init__(self, weights: Weights | None = None) -> None:
+        self.weights = weights or Weights()
+        self._description_words: dict[str, frozenset[str]] = {}
+
+    def choose(self, mentions: Sequence[Mention], context: frozenset[str]) -> list[Choice]:
+        """The entity of every mention (``None``: not in the KB), coherent with the others."""
+        first = [self._best(m, context, ()) for m in mentions]
+        provisional = [c.entity for c in first]
+        return [
+            self._best(m, context, [e for j, e in enumerate(provisional) if j != i and e is not None])
+            for i, m in enumerate(mentions)
+        ]
+
+    def _best(self, mention: Mention, context: frozenset[str], others: Sequence[KBEntity]) -> Choice:
+        candidates = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context)]
+        if not candidates:
+            return Choice(None, 0.0, 0.0)
+        scored = sorted(
+            ((self.score(mention, c, context, others), c) for c in candidates),
+            key=lambda pair: -pair[0],
+        )
+        best_score, best = scored[0]
+        if best_score < self.weights.threshold:
+            return Choice(None, best_score, 0.0)
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        # Confidence grows with the margin over the runner-up and with the score itself.
+        confidence = (1 - math.exp(-2.5 * (best_score - runner_up + 0.2))) * min(1.0, best_score)
+        return Choice(best.entity, best_score, round(max(0.01, min(1.0, confidence)), 3))
+
+    def score(self, mention: Mention, candidate: Candidate, context: frozenset[str], others: Sequence[KBEntity]) -> float:
+        entity, w = candidate.entity, self.weights
+        fit = _TYPE_FIT.get(mention.ner_type, _TYPE_FIT[None]).get(entity.type, 0.0)
+        cues = KIND_CUES.get(entity.kind)
+        kind_context = _saturate(len(cues & context), 3.0) if cues else 0.0
+        description = self._describe(entity)
+        description_context = _saturate(len(description & context), 2.0) if description else 0.0
+        exact = 1.0 if mention.text == entity.name else 0.0
+        place = 1.0 if mention.locative and entity.type == "LOC" else 0.0
+        return (
+            w.locative * place
+            +
+            w.popularity * entity.prior * candidate.weight
+            + w.type_fit * fit
+            + w.kind_context * kind_context
+            + w.description_context * description_context
+            + w.coherence * coherence(entity, others)
+            + w.exact_label * exact
+        )
+
+    def _describe(self, entity: KBEntity) -> frozenset[str]:
+        words = self._description_words.get(entity.id)
+        if words is None:
+            words = _words(entity.description) - _STOP if entity.description else frozenset()
+            self._description_words[entity.id] = words
+        return words
+
+
+def coherence(entity: KBEntity, others: Sequence[KBEntity]) -> float:
+    """How well an entity fits the article's other entities, in [0, 1].
+
+    A KB relation (a model and its lab, a city and its state) counts fully;
+    sharing a country only a little and only up to a point, as a story about
+    China names many Chinese things, of which the obscure ones gain nothing.
+    """
+    if not others:
+        return 0.0
+    related = sum(1 for o in others if o.id in entity.related or entity.id in o.related)
+    same_country = sum(1 for o in others if entity.country and o.country == entity.country and o.id != entity.id)
+    return min(1.0, related / 2.0 + min(0.25, 0.08 * same_country))
+
+
+_ACRONYM_MAX = 5
+_POPULAR = 0.6
+
+
+def _unexpanded_acronym(mention: Mention, candidate: Candidate, context: frozenset[str]) -> bool:
+    """An acronym ("US", "API") names an obscure entity only if the article also spells its name out.
+
+    "US" is the United States, not the University of Silesia, unless the
+    article says "University of Silesia" somewhere.
+    """
+    letters = mention.text.replace(".", "")
+    if not (letters.isupper() and len(letters) <= _ACRONYM_MAX) or candidate.entity.prior >= _POPULAR:
+        return False
+    if candidate.weight >= LABEL_WEIGHT and candidate.entity.name.replace(".", "") == letters:
+        return False  # the acronym is the entity's own name (ASML, BYD)
+    return not (_words(candidate.entity.name) - _STOP) <= context

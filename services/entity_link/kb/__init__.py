@@ -1,0 +1,1 @@
+"""The knowledge base: entities with labels, aliases, types and a popularity prior."""

@@ -1,0 +1,201 @@
+"""The knowledge base in memory: entities by id, candidates by alias, and the alias matcher.
+
+Loaded from the artifact, then the operators' overlay is applied on top
+(``kb/overlay.py``), so adding an entity or blocking a false alias needs no
+rebuild. Every alias an entity answers to carries a weight: how strongly the
+name points to it (1 for its own label, less for secondary names, and the
+observed share when mention counts are added).
+
+Memory matters (the stage's budget is 600 MB with the bundled KB): an
+entity's names live only in the alias index, never also on the entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.entity_link.kb.entity import KBEntity, read_artifact
+from services.entity_link.kb.matcher import AliasMatch, AliasMatcher, key_variants
+from services.entity_link.text import normalise_alias
+
+LABEL_WEIGHT = 1.0
+ALIAS_WEIGHT = 0.8
+BLOCK_ALL = "*"
+
+# Bits of ``token_types``: which kinds of name a word is part of (features for the recogniser).
+TYPE_BITS = {"ORG": 1, "PER": 2, "LOC": 4, "PRODUCT": 8, "EVENT": 8, "MISC": 8}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entity: KBEntity
+    weight: float  # how strongly the alias points to this entity, in [0, 1]
+
+
+class KnowledgeBase:
+    def __init__(self, entities: Iterable[KBEntity] = ()) -> None:
+        self.entities: dict[str, KBEntity] = {}
+        self.redirects: dict[str, str] = {}
+        # alias key -> ((entity id, weight), ...): tuples, as a dict per alias would double the memory.
+        self.aliases: dict[str, tuple[tuple[str, float], ...]] = {}
+        self.blocked: set[tuple[str, str]] = set()  # (alias key, entity id or BLOCK_ALL)
+        self._matcher: AliasMatcher | None = None
+        self._group_keys: list[str] = []
+        self._token_types: dict[str, int] | None = None
+        for entity in entities:
+            self.add(entity)
+
+    @classmethod
+    def load(cls, artifact: Path, overlay: Path | None = None) -> KnowledgeBase:
+        kb = cls(read_artifact(artifact))
+        if overlay is not None:
+            from services.entity_link.kb.overlay import apply_overlay, read_overlay
+
+            apply_overlay(kb, read_overlay(overlay))
+        return kb
+
+    # -- changes ---------------------------------------------------------------
+    def add(self, entity: KBEntity) -> KBEntity:
+        """Add an entity (or give more names to the one held under its id); returns the held one."""
+        names = entity.all_names()
+        held = self.get(entity.id)
+        if held is not None and held is not entity:
+            held.related = tuple(sorted({*held.related, *entity.related}))
+            entity = held
+        entity.aliases = ()  # names live in the alias index only
+        self.entities[entity.id] = entity
+        for other in entity.also:
+            self.redirects[other] = entity.id
+        self.add_alias(entity.id, names[0], LABEL_WEIGHT)
+        for alias in names[1:]:
+            self.add_alias(entity.id, alias, ALIAS_WEIGHT)
+        return entity
+
+    def add_alias(self, entity_id: str, alias: str, weight: float = ALIAS_WEIGHT) -> None:
+        key = normalise_alias(alias)
+        entity_id = self.resolve(entity_id)
+        if len(key) < 2 or (key, entity_id) in self.blocked or (key, BLOCK_ALL) in self.blocked:
+            return
+        self._set_weight(key, entity_id, weight, keep_higher=True)
+
+    def set_alias_weight(self, entity_id: str, alias: str, weight: float) -> None:
+        """Set a name's weight for an entity, lower or higher than it was (mention statistics)."""
+        key = normalise_alias(alias)
+        if len(key) >= 2:
+            self._set_weight(key, self.resolve(entity_id), weight, keep_higher=False)
+
+    def _set_weight(self, key: str, entity_id: str, weight: float, keep_higher: bool) -> None:
+        held = dict(self.aliases.get(key, ()))
+        if keep_higher and held.get(entity_id, -1.0) >= weight:
+            return
+        held[entity_id] = weight
+        self.aliases[key] = tuple(held.items())
+        self._invalidate()
+
+    def block(self, alias: str, entity_id: str = BLOCK_ALL) -> None:
+        key = normalise_alias(alias)
+        entity_id = entity_id if entity_id == BLOCK_ALL else self.resolve(entity_id)
+        self.blocked.add((key, entity_id))
+        kept = tuple((id_, w) for id_, w in self.aliases.get(key, ()) if entity_id not in (BLOCK_ALL, id_))
+        if kept:
+            self.aliases[key] = kept
+        else:
+            self.aliases.pop(key, None)
+        self._invalidate()
+
+    def merge(self, secondary_id: str, main_id: str) -> None:
+        """Make ``secondary_id`` another name for ``main_id`` (a list's duplicate or stale item)."""
+        main = self.get(main_id)
+        secondary = self.entities.pop(secondary_id, None)
+        if main is None:
+            if secondary is None:
+                return
+            secondary.id = main_id
+            self.entities[main_id] = main = secondary
+        elif secondary is not None:
+            main.prior = max(main.prior, secondary.prior)
+        main.also = tuple(sorted({*main.also, secondary_id}))
+        self.redirects[secondary_id] = main.id
+        for key, weights in list(self.aliases.items()):
+            if any(id_ == secondary_id for id_, _ in weights):
+                for id_, weight in weights:
+                    if id_ == secondary_id:
+                        self._set_weight(key, main.id, weight, keep_higher=True)
+                self.aliases[key] = tuple((id_, w) for id_, w in self.aliases[key] if id_ != secondary_id)
+        for entity in self.entities.values():
+            if secondary_id in entity.related:
+                entity.related = tuple(sorted({main.id if r == secondary_id else r for r in entity.related}))
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._matcher = None
+        self._token_types = None
+
+    # -- look-ups --------------------------------------------------------------
+    def resolve(self, entity_id: str) -> str:
+        seen: set[str] = set()
+        while entity_id in self.redirects and entity_id not in seen:
+            seen.add(entity_id)
+            entity_id = self.redirects[entity_id]
+        return entity_id
+
+    def is_blocked(self, key: str) -> bool:
+        """Whether operators said a name is no name at all ("AI"): not even an unknown entity."""
+        return (key, BLOCK_ALL) in self.blocked
+
+    def get(self, entity_id: str) -> KBEntity | None:
+        return self.entities.get(self.resolve(entity_id))
+
+    def candidates(self, key: str) -> list[Candidate]:
+        """Entities a normalised alias may name, strongest first."""
+        found = [Candidate(self.entities[id_], w) for id_, w in self.aliases.get(key, ()) if id_ in self.entities]
+        return sorted(found, key=lambda c: -c.weight * c.entity.prior)
+
+    def lookup(self, name: str) -> list[Candidate]:
+        """Candidates for a name as written, strongest first."""
+        key = normalise_alias(name)
+        found = {c.entity.id: c for variant in key_variants(key) for c in self.candidates(variant)}
+        return sorted(found.values(), key=lambda c: -c.weight * c.entity.prior)
+
+    def names_of(self, entity_id: str) -> list[str]:
+        """Every alias key that leads to an entity (a scan: for tools, not for the hot path)."""
+        entity_id = self.resolve(entity_id)
+        return [key for key, weights in self.aliases.items() if any(id_ == entity_id for id_, _ in weights)]
+
+    @property
+    def matcher(self) -> AliasMatcher:
+        if self._matcher is None:
+            self._group_keys = list(self.aliases)
+            self._matcher = AliasMatcher((key, group) for group, key in enumerate(self._group_keys))
+        return self._matcher
+
+    def find_aliases(self, text: str) -> list[tuple[AliasMatch, str]]:
+        """Every alias occurrence in ``text``, with the alias key it matched."""
+        matcher = self.matcher
+        return [(match, self._group_keys[match.group]) for match in matcher.find(text)]
+
+    def type_bits(self, key: str) -> int:
+        """The ``TYPE_BITS`` of every entity an alias key may name."""
+        bits = 0
+        for entity_id, _ in self.aliases.get(key, ()):
+            entity = self.entities.get(entity_id)
+            if entity is not None:
+                bits |= TYPE_BITS[entity.type]
+        return bits
+
+    @property
+    def token_types(self) -> dict[str, int]:
+        """Word -> bit set of the entity types whose names it appears in ("obama" -> PER)."""
+        if self._token_types is None:
+            types: dict[str, int] = {}
+            for key in self.aliases:
+                bits = self.type_bits(key)
+                for word in key.split():
+                    types[word] = types.get(word, 0) | bits
+            self._token_types = types
+        return self._token_types
+
+    def __len__(self) -> int:
+        return len(self.entities)

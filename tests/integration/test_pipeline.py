@@ -1,0 +1,171 @@
+"""The four stages in this process, against the real nats-server and OpenSearch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import nats
+import pytest
+
+from cli.publish import publish_submissions
+from services.enrich.app import create_app as enrich_app
+from services.enrich.settings import EnrichSettings
+from services.entity_link.app import create_app as link_app
+from services.entity_link.settings import EntityLinkSettings
+from services.index.app import create_app as index_app
+from services.index.settings import IndexSettings
+from services.ingest.app import create_app as ingest_app
+from services.ingest.settings import IngestSettings
+from shared.messages import ArticleLinked, DeadLettered, Source
+from shared.opensearch import async_client
+from shared.search import SearchRequest, parse_response, search_body
+from shared.settings import OpenSearchSettings
+from shared.topology import Topology
+from tests.conftest import Servers
+from tests.support import numbered_records, running, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def _stage_apps(servers: Servers, namespace: str, search: OpenSearchSettings, **overrides: Any) -> list[Any]:
+    common = {"nats_url": servers.nats_url, "namespace": namespace, **overrides}
+    return [
+        ingest_app(IngestSettings(**common)),
+        enrich_app(EnrichSettings(**common)),
+        link_app(EntityLinkSettings(**common)),
+        index_app(IndexSettings(**common, opensearch=search)),
+    ]
+
+
+async def _count(search: OpenSearchSettings) -> int:
+    client = async_client(search)
+    try:
+        await client.indices.refresh(index=search.alias)
+        return int((await client.count(index=search.alias))["count"])
+    except Exception:
+        return 0
+    finally:
+        await client.close()
+
+
+async def _dead_letters(servers: Servers, topology: Topology, stage: str) -> list[DeadLettered]:
+    client = await nats.connect(servers.nats_url)
+    js = client.jetstream()
+    subscription = await js.pull_subscribe(topology.dead_letter_subject(stage), durable=None)
+    letters: list[DeadLettered] = []
+    try:
+        for message in await subscription.fetch(50, timeout=1):
+            letters.append(DeadLettered.model_validate_json(message.data))
+    except nats.errors.TimeoutError:
+        pass
+    await client.close()
+    return letters
+
+
+async def test_submitted_articles_become_searchable_with_facets(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    records = numbered_records(25)
+    async with running(*_stage_apps(servers, namespace, opensearch_settings)):
+        client = await nats.connect(servers.nats_url)
+        await publish_submissions(client.jetstream(), Topology(namespace).entry_subject, records)
+        await client.close()
+        await wait_until(lambda: _has_count(opensearch_settings, 25), 60, "25 indexed articles")
+
+    search = async_client(opensearch_settings)
+    response = await search.search(index=opensearch_settings.alias, body=search_body(SearchRequest(text="striker")))
+    result = parse_response(response)
+    await search.close()
+    assert result.total == 5  # one record in five is about sport
+    assert all("sport" in hit["title"] for hit in result.hits)
+    assert sum(count for _, count in result.facets["source"]) == 5
+    assert ("Q956", 5) in result.facets["entity"]  # every record mentions Beijing
+    first = result.hits[0]
+    assert [stamp["service"] for stamp in first["provenance"]] == ["ingest", "enrich", "entity_link", "index"]
+    assert first["language"] == "en" and first["word_count"] > 10
+
+
+async def _has_count(search: OpenSearchSettings, expected: int) -> bool:
+    return await _count(search) == expected
+
+
+async def test_invalid_message_is_dead_lettered_and_the_next_ones_still_arrive(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    topology = Topology(namespace)
+    async with running(*_stage_apps(servers, namespace, opensearch_settings)):
+        client = await nats.connect(servers.nats_url)
+        js = client.jetstream()
+        await js.publish(topology.entry_subject, b'{"schema_version": 1, "kind": "record"}')
+        await js.publish(topology.entry_subject, b"\xff\xfe not json at all")
+        await publish_submissions(js, topology.entry_subject, numbered_records(3, prefix="after"))
+        await client.close()
+        await wait_until(lambda: _has_count(opensearch_settings, 3), 60, "the valid articles after the bad ones")
+    letters = await _dead_letters(servers, topology, "ingest")
+    assert len(letters) == 2
+    assert {letter.reason for letter in letters} == {"validation"}
+    assert any("submission_id" in letter.error for letter in letters)
+    assert all(letter.kind == "permanent" and letter.attempts == 1 for letter in letters)
+    assert any(letter.original.startswith('{"schema_version"') for letter in letters)
+
+
+def _linked(number: int, enrichments: dict[str, Any]) -> ArticleLinked:
+    return ArticleLinked(
+        article_id=f"mapping-{number}",
+        title=f"Mapping test {number}",
+        body="A body that is long enough to index.",
+        source=Source(name="test"),
+        enrichments=enrichments,
+    )
+
+
+async def test_mapping_rejection_is_dead_lettered_with_opensearch_reason(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    topology = Topology(namespace)
+    app = index_app(IndexSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings))
+    async with running(app):
+        client = await nats.connect(servers.nats_url)
+        js = client.jetstream()
+        await js.publish(topology.inbox("index"), _linked(1, {"score": 5}).model_dump_json().encode())
+        await wait_until(lambda: _has_count(opensearch_settings, 1), 30, "the first document")
+        # The dynamic template made enrichments.score a long; a string cannot go there.
+        await js.publish(topology.inbox("index"), _linked(2, {"score": "not a number"}).model_dump_json().encode())
+        await js.publish(topology.inbox("index"), _linked(3, {"score": 7}).model_dump_json().encode())
+        await client.close()
+        await wait_until(lambda: _has_count(opensearch_settings, 2), 30, "the third document")
+        letters: list[DeadLettered] = []
+
+        async def dead_lettered() -> bool:
+            letters[:] = await _dead_letters(servers, topology, "index")
+            return len(letters) == 1
+
+        await wait_until(dead_lettered, 20, "a dead letter for the rejected document")
+    assert letters[0].reason == "mapping_rejected"
+    assert "mapper_parsing_exception" in letters[0].error
+    assert json.loads(letters[0].original)["article_id"] == "mapping-2"
+
+
+async def test_transient_failures_retry_then_dead_letter_when_exhausted(
+    servers: Servers, namespace: str, isolated: None
+) -> None:
+    topology = Topology(namespace)
+    unreachable = OpenSearchSettings(url="http://127.0.0.1:9", alias=f"{namespace}-articles", request_timeout_s=1)
+    settings = IndexSettings(
+        nats_url=servers.nats_url, namespace=namespace, opensearch=unreachable, max_deliver=3, retry_backoff_s=[0.2]
+    )
+    async with running(index_app(settings)):
+        client = await nats.connect(servers.nats_url)
+        await client.jetstream().publish(topology.inbox("index"), _linked(9, {}).model_dump_json().encode())
+        await client.close()
+        letters: list[DeadLettered] = []
+
+        async def dead_lettered() -> bool:
+            letters[:] = await _dead_letters(servers, topology, "index")
+            return bool(letters)
+
+        await wait_until(dead_lettered, 30, "the exhausted message's dead letter")
+    assert letters[0].kind == "exhausted"
+    assert letters[0].attempts == 3
+    assert letters[0].article_id == "mapping-9"

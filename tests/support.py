@@ -1,0 +1,119 @@
+"""Helpers for tests: bounded waits, running stage apps, making articles."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from faststream import FastStream
+
+from shared.messages import DocumentSubmitted
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TOPICS = {
+    "technology": "engineers shipped a faster chip and a new language model for data centres",
+    "sport": "the striker scored twice as the club won the league match in extra time",
+    "business": "shares rose after the retailer reported quarterly profit above forecasts",
+    "health": "doctors reported that the new vaccine cut hospital admissions in the trial",
+    "science": "astronomers measured the orbit of a distant planet with the new telescope",
+}
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], timeout_s: float = 30, what: str = "condition", every_s: float = 0.2
+) -> None:
+    """Bounded wait for a readiness or completion condition."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(every_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@asynccontextmanager
+async def running(*apps: FastStream) -> AsyncIterator[None]:
+    """Start stage apps in this process against the real servers; stop them afterwards."""
+    for app in apps:
+        await app.start()
+    try:
+        yield
+    finally:
+        for app in apps:
+            await app.stop()
+
+
+def numbered_records(count: int, prefix: str = "item") -> list[DocumentSubmitted]:
+    """Distinct small articles, cycling through a few topics, each with its own URL."""
+    names = list(TOPICS)
+    records = []
+    for number in range(count):
+        topic = names[number % len(names)]
+        records.append(
+            DocumentSubmitted(
+                submission_id=f"{prefix}-{number}",
+                kind="record",
+                hints={
+                    "title": f"Report {number} on {topic}",
+                    "body": f"In report {number}, {TOPICS[topic]}. Officials in Beijing and Washington commented. "
+                    f"The item number {number} closes with a note about {topic}.",
+                    "url": f"https://news.example.test/{prefix}/{number}",
+                    "source": f"Outlet {number % 3}",
+                    "published_at": "2026-11-20T10:00:00Z",
+                },
+            )
+        )
+    return records
+
+
+class ServiceProcess:
+    """One service run as its own process (``python -m services.<name>``), as in production."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.env, self.log_path = name, env, log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to ack, drain or say goodbye."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, timeout_s: float = 30) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout_s)
+
+
+@asynccontextmanager
+async def service_processes(
+    names: list[str], env: dict[str, str], log_dir: Path
+) -> AsyncIterator[dict[str, ServiceProcess]]:
+    processes = {name: ServiceProcess(name, env, log_dir) for name in names}
+    for process in processes.values():
+        process.start()
+    try:
+        yield processes
+    finally:
+        for process in processes.values():
+            if process.process is not None and process.process.poll() is None:
+                process.terminate()
