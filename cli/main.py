@@ -6,20 +6,23 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.dlq import dlq_app
 from cli.inprocess import InProcessPipeline, StageName
+from cli.search_commands import register_search_commands
 from cli.status import collect_status
 from services.ingest.files import read_path
-from shared.search import SearchRequest, parse_response, search_body
 from shared.settings import OpenSearchSettings, ServiceSettings
 
 app = typer.Typer(help="newsflow: news in, clean enriched searchable knowledge out.", no_args_is_help=True)
 console = Console(stderr=True)
+register_search_commands(app)
+app.add_typer(dlq_app, name="dlq")
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Files: .txt .md .html or .jsonl (one article per line)")]
 
@@ -48,40 +51,6 @@ def ingest(paths: PathsArgument) -> None:
 
 
 @app.command()
-def search(
-    query: Annotated[str, typer.Argument(help="Full-text query; empty for the newest articles")] = "",
-    topic: Annotated[list[str] | None, typer.Option(help="Filter by topic key")] = None,
-    source: Annotated[list[str] | None, typer.Option(help="Filter by source name")] = None,
-    entity: Annotated[list[str] | None, typer.Option(help="Filter by entity id (QID)")] = None,
-    sentiment: Annotated[list[str] | None, typer.Option(help="positive | neutral | negative")] = None,
-    language: Annotated[list[str] | None, typer.Option(help="ISO 639-1 code")] = None,
-    size: Annotated[int, typer.Option(help="How many hits")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the raw result as JSON")] = False,
-) -> None:
-    """Full-text search with facet counts."""
-    filters = {"topic": topic, "source": source, "entity": entity, "sentiment": sentiment, "language": language}
-    request = SearchRequest(text=query, filters={k: v for k, v in filters.items() if v}, size=size)
-    settings = OpenSearchSettings()
-    response = _opensearch_call(settings, lambda client: client.search(index=settings.alias, body=search_body(request)))
-    result = parse_response(response)
-    if as_json:
-        print(json.dumps({"total": result.total, "hits": result.hits, "facets": result.facets}, default=str))
-        return
-    out = Console()
-    out.print(f"[bold]{result.total}[/bold] articles")
-    for hit in result.hits:
-        topics = ", ".join(hit.get("topic_keys") or [])
-        out.print(
-            f"• [bold]{hit.get('title')}[/bold]  ({hit['source']['name']}, {hit.get('published_at') or '-'}) {topics}"
-        )
-        for fragment in hit["highlight"].get("body", [])[:1]:
-            out.print(f"    …{fragment}…", highlight=False)
-    for name, buckets in result.facets.items():
-        if buckets:
-            out.print(f"[dim]{name}:[/dim] " + ", ".join(f"{key} ({count})" for key, count in buckets[:8]))
-
-
-@app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False) -> None:
     """Per-stage backlog, dead letters, throughput over the last minute and the index's document count."""
     report = asyncio.run(collect_status(ServiceSettings(), OpenSearchSettings()))
@@ -102,19 +71,3 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")
     out.print(f"index: {report['index']['documents']} documents ({report['index']['alias']})")
     for problem in report["problems"]:
         out.print(f"[red]{problem}[/red]")
-
-
-def _opensearch_call(settings: OpenSearchSettings, call: Any) -> Any:
-    from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-    from opensearchpy.exceptions import NotFoundError
-
-    from shared.opensearch import sync_client
-
-    try:
-        return call(sync_client(settings))
-    except OpenSearchConnectionError:
-        console.print(f"[red]OpenSearch is not reachable at {settings.url}[/red] (is the stack up? `make up`)")
-        raise typer.Exit(code=2) from None
-    except NotFoundError:
-        console.print(f"[red]no index behind the alias {settings.alias!r} yet[/red]: ingest something first")
-        raise typer.Exit(code=2) from None

@@ -4,7 +4,8 @@ Each prose sentence gets a centrality: the cosine between its content words
 (idf-weighted) and the article's tf-idf profile, so sentences about what
 the article is mostly about rank high. The summary adds a lead bias (news
 puts the gist first) and takes the best sentences that fit in
-``SUMMARY_MAX_WORDS``, in reading order. Takeaways are picked by maximal
+``SUMMARY_MAX_WORDS``, in reading order; a quotation never opens it, and a
+second or third sentence must come close to the first one's score. Takeaways are picked by maximal
 marginal relevance among the other sentences, so they repeat neither the
 summary nor each other. Sentences that open with a quotation, or with a
 word that points back at a previous sentence ("But", "He", "This"), are
@@ -34,6 +35,8 @@ SENTENCES_PER_TAKEAWAY = 3  # an article of 15 prose sentences gets 5 takeaways,
 REDUNDANT = 0.5  # content-word Jaccard at which two sentences say the same thing
 MMR_REDUNDANCY_WEIGHT = 0.7
 CONTEXT_PENALTY = 0.6
+# A second or third summary sentence must score at least this share of the first: filler never pads a TL;DR.
+FOLLOWER_MIN_SHARE = 0.6
 _OPENS_QUOTE = ('"', "“", "‘", "'")
 _POINTS_BACK = word_set(
     "but and or so however he she it they this that these those its his her their him them also yet "
@@ -95,13 +98,16 @@ class Summarizer:
 
     def _summary(self, scored: list[_Scored]) -> list[_Scored]:
         # Lead bias: the k-th prose sentence's weight is 1 + 1/(k+1), so the lede counts double.
-        ranked = sorted(enumerate(scored), key=lambda pair: -pair[1].centrality * (1.0 + 1.0 / (pair[0] + 1)))
+        weighted = sorted(
+            ((item.centrality * (1.0 + 1.0 / (rank + 1)), item) for rank, item in enumerate(scored)),
+            key=lambda pair: -pair[0],
+        )
         chosen: list[_Scored] = []
         words = 0
-        for _, item in ranked:
-            if len(chosen) == SUMMARY_MAX_SENTENCES:
+        for score, item in weighted:
+            if len(chosen) == SUMMARY_MAX_SENTENCES or (chosen and score < FOLLOWER_MIN_SHARE * weighted[0][0]):
                 break
-            if words + item.words > SUMMARY_MAX_WORDS:
+            if item.sentence.text.startswith(_OPENS_QUOTE) or words + item.words > SUMMARY_MAX_WORDS:
                 continue
             if any(_similarity(item.content, other.content) >= REDUNDANT for other in chosen):
                 continue

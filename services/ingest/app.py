@@ -23,7 +23,8 @@ import nats
 from faststream import FastStream
 from nats.aio.client import Client as NatsClient
 
-from services.ingest.articles import article_from_html, article_from_submission
+from services.ingest.articles import article_from_html, article_from_submission, article_from_text
+from services.ingest.charset import decode
 from services.ingest.dedupe import Deduplicator
 from services.ingest.feeds import entry_submission, parse_feed
 from services.ingest.fetch import AddressPolicy, Fetcher, FetchResult
@@ -38,6 +39,7 @@ from shared.stage import Outcome, PerItemWorker, create_stage_app, stamp
 
 STAGE = "ingest"
 _FEED_TYPES = ("xml", "rss", "atom", "json")
+_HTML_TYPES = ("html", "xhtml")
 log = get_logger("newsflow.ingest")
 
 
@@ -117,11 +119,17 @@ class IngestWorker(PerItemWorker):
         except Exception as error:  # settled per message by the runtime
             return error
 
-    async def _articles(self, item: DocumentSubmitted) -> list[ArticleIngested]:
+    async def _articles(self, item: DocumentSubmitted, expand_feeds: bool = True) -> list[ArticleIngested]:
         if item.kind == "url":
             page = await self._fetch(_required_url(item))
             if _is_feed(page):
+                if not expand_feeds:  # a feed entry pointing at a feed: never recurse
+                    raise PermanentError("nested_feed", f"{page.url} is a feed inside a feed")
                 return await self._feed_articles(page.content, page.url, item)
+            if page.content_type == "text/plain":
+                return [article_from_text(decode(page.content, page.charset), {"url": page.url, **item.hints})]
+            if page.content_type and not any(kind in page.content_type for kind in _HTML_TYPES):
+                raise PermanentError("unsupported_content_type", f"{page.url} is {page.content_type}")
             return [article_from_html(page.content, page.url, item.hints, page.charset)]
         if item.kind == "feed":
             if item.content is not None:
@@ -133,8 +141,13 @@ class IngestWorker(PerItemWorker):
     async def _feed_articles(self, data: bytes, feed_url: str | None, item: DocumentSubmitted) -> list[ArticleIngested]:
         """Every entry of a submitted feed: its own content when complete, else its fetched page."""
         feed = parse_feed(data, feed_url)
-        entries = [entry_submission(entry, item.hints, item.submission_id) for entry in feed.entries]
-        outcomes = await asyncio.gather(*(self._articles(entry) for entry in entries), return_exceptions=True)
+        entries = [
+            entry_submission(entry, item.hints, item.submission_id)
+            for entry in feed.entries[: self.settings.poll_max_entries]
+        ]
+        outcomes = await asyncio.gather(
+            *(self._articles(entry, expand_feeds=False) for entry in entries), return_exceptions=True
+        )
         articles: list[ArticleIngested] = []
         for entry, outcome in zip(entries, outcomes, strict=True):
             if isinstance(outcome, BaseException):

@@ -125,7 +125,11 @@ def build_article(body: str, read: ReadFacts, hints: dict[str, Any], url: str | 
     title = _hint(hints, "title") or read.title or _first_line(body)
     body, truncated = truncate_body(body)
     source_name = _hint(hints, "source") or read.source
-    source_domain = domain_of(url) or (source_name if source_name and _looks_like_domain(source_name) else None)
+    source_domain = (
+        domain_of(url)
+        or domain_of(canonical)
+        or (source_name if source_name and _looks_like_domain(source_name) else None)
+    )
     return ArticleIngested(
         article_id=article_id(canonical, title, body),
         url=url,

@@ -89,11 +89,17 @@ def fit_topic_model(
     features = csr_matrix((values, (rows, columns)), shape=(len(documents), len(vocabulary)))
     classifier = LogisticRegression(C=c, max_iter=3000)
     classifier.fit(features, list(labels))
+    coef, intercept = classifier.coef_, classifier.intercept_
+    if len(classifier.classes_) == 2:
+        # A binary model keeps one weight vector, for the second class; a softmax over
+        # the logits (0, w.x + b) gives the same probabilities as its sigmoid.
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([[0.0], intercept])
     return LinearTopicModel(
         vocabulary=tuple(vocabulary),
         idf=idf,
-        coef=classifier.coef_.T.copy(),
-        intercept=classifier.intercept_.copy(),
+        coef=coef.T.copy(),
+        intercept=intercept.copy(),
         classes=tuple(str(label) for label in classifier.classes_),
     )
 
