@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from faststream import FastStream
@@ -31,11 +31,11 @@ from nats.errors import ConnectionClosedError, NoRespondersError, NotJSMessageEr
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as ServerAckPolicy
 from nats.js.errors import ServiceUnavailableError
-from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from shared import __version__
 from shared.errors import PermanentError
+from shared.health import HealthServer
 from shared.logging import configure_logging, get_logger
 from shared.messages import (
     MAX_MESSAGE_BYTES,
@@ -131,10 +131,9 @@ class StageRuntime:
     spec: StageSpec
     worker: StageWorker
     broker: NatsBroker
-    topology: Topology = field(init=False)
+    topology: Topology
 
     def __post_init__(self) -> None:
-        self.topology = self.settings.topology
         self.log = get_logger(f"newsflow.{self.spec.name}")
         self.outbox = self.topology.outbox(self.spec.name)
 
@@ -146,6 +145,11 @@ class StageRuntime:
         self._stopping = asyncio.Event()
         self._subscription = subscription
         self._task = asyncio.create_task(self._consume(subscription), name=f"{self.spec.name}-pull")
+
+    def healthy(self) -> bool:
+        """Connected to NATS and still pulling."""
+        task = getattr(self, "_task", None)
+        return bool(task is not None and not task.done() and self.broker.connection.is_connected)
 
     async def stop(self, timeout_s: float) -> None:
         """Stop fetching and let the batch in hand finish (graceful drain on SIGTERM)."""
@@ -324,19 +328,26 @@ def consumer_config(settings: ServiceSettings, topology: Topology, stage: str) -
     )
 
 
-def create_stage_app(settings: ServiceSettings, stage: str, worker: StageWorker) -> FastStream:
-    """Build a stage's FastStream app: broker, durable pull consumer, lifecycle."""
+def create_stage_app(
+    settings: ServiceSettings, stage: str, worker: StageWorker, topology: Topology | None = None
+) -> FastStream:
+    """Build a stage's FastStream app: broker, durable pull consumer, health and metrics, lifecycle.
+
+    ``topology`` defaults to the project's pipeline; tests pass another one (e.g. with a new stage inserted).
+    """
     configure_logging(settings.log_level)
-    topology = settings.topology
+    topology = topology or settings.topology
     spec = topology.stage(stage)
     broker = broker_for(settings)
-    runtime = StageRuntime(settings=settings, spec=spec, worker=worker, broker=broker)
+    runtime = StageRuntime(settings=settings, spec=spec, worker=worker, broker=broker, topology=topology)
     app = FastStream(broker)
+    health: HealthServer | None = None
 
     @app.after_startup
     async def start_consuming() -> None:
+        nonlocal health
         if settings.metrics_port is not None:
-            start_http_server(settings.metrics_port, addr=settings.metrics_host)
+            health = await HealthServer.start(settings.metrics_host, settings.metrics_port, runtime.healthy)
         await worker.start()
         js = broker.connection.jetstream()
         await ensure_stream(js, topology)
@@ -354,5 +365,7 @@ def create_stage_app(settings: ServiceSettings, stage: str, worker: StageWorker)
     async def stop_consuming() -> None:
         await runtime.stop(settings.graceful_timeout_s)
         await worker.stop()
+        if health is not None:
+            await health.stop()
 
     return app

@@ -47,7 +47,9 @@ async def _run(worker: Any, *payloads: bytes) -> tuple[list[ArticleIngested], li
         letters.append(DeadLettered.model_validate(body))
 
     settings = ServiceSettings(namespace="unit")
-    runtime = StageRuntime(settings=settings, spec=TOPOLOGY.stage("ingest"), worker=worker, broker=broker)
+    runtime = StageRuntime(
+        settings=settings, spec=TOPOLOGY.stage("ingest"), worker=worker, broker=broker, topology=TOPOLOGY
+    )
     async with TestNatsBroker(broker):
         await runtime.handle_batch([_message(payload) for payload in payloads])
     return published, letters
