@@ -14,8 +14,10 @@ from rich.table import Table
 
 from cli.dlq import dlq_app
 from cli.inprocess import InProcessPipeline, StageName
+from cli.new_service import register_new_service_command
 from cli.search_commands import register_search_commands
 from cli.status import collect_status
+from services.entity_link.cli import kb_app
 from services.ingest.files import read_path
 from shared.settings import OpenSearchSettings, ServiceSettings
 
@@ -23,6 +25,8 @@ app = typer.Typer(help="newsflow: news in, clean enriched searchable knowledge o
 console = Console(stderr=True)
 register_search_commands(app)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(kb_app, name="kb")
+register_new_service_command(app)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Files: .txt .md .html or .jsonl (one article per line)")]
 
@@ -71,3 +75,18 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")
     out.print(f"index: {report['index']['documents']} documents ({report['index']['alias']})")
     for problem in report["problems"]:
         out.print(f"[red]{problem}[/red]")
+
+
+@app.command()
+def setup(
+    dashboards_url: Annotated[str | None, typer.Option(help="Also import the saved objects into Dashboards")] = None,
+) -> None:
+    """Apply the index template and alias; optionally import the OpenSearch Dashboards saved objects."""
+    from cli.setup import apply_index, import_dashboards
+
+    settings = OpenSearchSettings()
+    index = asyncio.run(apply_index(settings))
+    Console().print(f"alias {settings.alias} -> {index}")
+    if dashboards_url:
+        imported = import_dashboards(dashboards_url, settings)
+        Console().print(f"imported {imported} saved objects into {dashboards_url}")

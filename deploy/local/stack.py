@@ -31,8 +31,20 @@ PIDS, LOGS = LOCAL / "pids", LOCAL / "logs"
 VENV_BIN = ROOT / ".venv" / "bin"
 NATS_PORT = int(os.environ.get("NATS_PORT", "4222"))
 OPENSEARCH_PORT = int(os.environ.get("OPENSEARCH_PORT", "9200"))
-SERVICES = ("ingest", "enrich", "entity_link", "index")
-METRICS_PORTS = {"ingest": 9101, "enrich": 9102, "entity_link": 9103, "index": 9104}
+# The stages come from the one topology (a new service is started with no edit here).
+# Imported lazily: `down` and `status` must work with any python3, even before an install.
+FIRST_METRICS_PORT = 9101
+
+
+def _services() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from shared.topology import Topology
+
+    return Topology().stage_names
+
+
+def _stage_pid_files() -> list[str]:
+    return sorted(path.stem for path in PIDS.glob("*.pid") if path.stem != "nats") if PIDS.exists() else []
 
 
 def _pid_file(name: str) -> Path:
@@ -121,7 +133,7 @@ def start_services() -> None:
         "NEWSFLOW_NATS_URL": f"nats://127.0.0.1:{NATS_PORT}",
         "NEWSFLOW_OPENSEARCH_URL": f"http://127.0.0.1:{OPENSEARCH_PORT}",
     }
-    for service in SERVICES:
+    for offset, service in enumerate(_services()):
         if _running_pid(service):
             print(f"{service}: already running")
             continue
@@ -132,7 +144,7 @@ def start_services() -> None:
             {
                 **env,
                 prefix + "NATS_URL": env["NEWSFLOW_NATS_URL"],
-                prefix + "METRICS_PORT": str(METRICS_PORTS[service]),
+                prefix + "METRICS_PORT": str(FIRST_METRICS_PORT + offset),
             },
         )
         print(f"{service}: started (log .local/logs/{service}.log)")
@@ -153,7 +165,7 @@ def stop(name: str, timeout_s: float = 30) -> None:
 
 
 def status() -> dict[str, object]:
-    report: dict[str, object] = {name: {"pid": _running_pid(name)} for name in ("nats", *SERVICES)}
+    report: dict[str, object] = {name: {"pid": _running_pid(name)} for name in ("nats", *_stage_pid_files())}
     report["opensearch"] = {"pid": _running_pid_opensearch(), "port_open": _port_open(OPENSEARCH_PORT)}
     return report
 
@@ -180,7 +192,7 @@ def main() -> None:
         if command == "up":
             start_services()
     elif command == "down":
-        for service in reversed(SERVICES):
+        for service in _stage_pid_files():
             stop(service)
         stop("nats")
         subprocess.run(
