@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?= -q
 
-.PHONY: help install up down status sample search test lint types unit integration contract bench clean
+.PHONY: help install up down status test lint types unit integration contract bench kb ner-model clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1mmake %-12s\033[0m %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ contract: install ## Regenerate the checked-in JSON Schemas and AsyncAPI documen
 
 bench: install ## Run the benchmarks (results under bench/results/)
 	$(PY) bench/run_all.py
+
+kb: install ## Rebuild the bundled knowledge base from ../shared/data (or: newsflow kb build --wikidata-dump FILE)
+	$(VENV)/bin/newsflow kb build
+
+ner-model: install ## Retrain the entity recogniser from ../shared/data/conll2003 (after a large KB change)
+	$(PY) -m services.entity_link.ner.train --data ../shared/data
 
 clean: ## Remove caches (keeps .venv and .local)
 	find . -name __pycache__ -prune -exec rm -rf {} +

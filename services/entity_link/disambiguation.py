@@ -111,6 +111,10 @@ class Choice:
     confidence: float
 
 
+def _signature(mention: Mention) -> tuple[str, str | None, bool]:
+    return (mention.text, mention.ner_type, mention.locative)
+
+
 def _saturate(hits: int, half: float) -> float:
     return hits / (hits + half) if hits else 0.0
 
@@ -121,13 +125,25 @@ class Disambiguator:
         self._description_words: dict[str, frozenset[str]] = {}
 
     def choose(self, mentions: Sequence[Mention], context: frozenset[str]) -> list[Choice]:
-        """The entity of every mention (``None``: not in the KB), coherent with the others."""
-        first = [self._best(m, context, ()) for m in mentions]
-        provisional = [c.entity for c in first]
-        return [
-            self._best(m, context, [e for j, e in enumerate(provisional) if j != i and e is not None])
-            for i, m in enumerate(mentions)
-        ]
+        """The entity of every mention (``None``: not in the KB), coherent with the others.
+
+        Mentions that read alike (same text, recogniser type and place cue) get
+        the same choice, computed once: a name repeated through an article
+        costs one decision.
+        """
+        first: dict[tuple[str, str | None, bool], Choice] = {}
+        for mention in mentions:
+            if _signature(mention) not in first:
+                first[_signature(mention)] = self._best(mention, context, ())
+        final: dict[tuple[str, str | None, bool], Choice] = {}
+        for signature, choice in first.items():
+            mention = next(m for m in mentions if _signature(m) == signature)
+            if len(mention.candidates) < 2 and choice.entity is not None:
+                final[signature] = choice  # one candidate, already accepted: the others cannot change it
+                continue
+            others = [c.entity for s, c in first.items() if s != signature and c.entity is not None]
+            final[signature] = self._best(mention, context, others)
+        return [final[_signature(m)] for m in mentions]
 
     def _best(self, mention: Mention, context: frozenset[str], others: Sequence[KBEntity]) -> Choice:
         candidates = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context)]
@@ -145,7 +161,9 @@ class Disambiguator:
         confidence = (1 - math.exp(-2.5 * (best_score - runner_up + 0.2))) * min(1.0, best_score)
         return Choice(best.entity, best_score, round(max(0.01, min(1.0, confidence)), 3))
 
-    def score(self, mention: Mention, candidate: Candidate, context: frozenset[str], others: Sequence[KBEntity]) -> float:
+    def score(
+        self, mention: Mention, candidate: Candidate, context: frozenset[str], others: Sequence[KBEntity]
+    ) -> float:
         entity, w = candidate.entity, self.weights
         fit = _TYPE_FIT.get(mention.ner_type, _TYPE_FIT[None]).get(entity.type, 0.0)
         cues = KIND_CUES.get(entity.kind)
@@ -156,8 +174,7 @@ class Disambiguator:
         place = 1.0 if mention.locative and entity.type == "LOC" else 0.0
         return (
             w.locative * place
-            +
-            w.popularity * entity.prior * candidate.weight
+            + w.popularity * entity.prior * candidate.weight
             + w.type_fit * fit
             + w.kind_context * kind_context
             + w.description_context * description_context

@@ -33,7 +33,12 @@ _NAME_COMPOUND = re.compile(
 )
 _NEWLINE = re.compile("\n")
 # Words after which a name is a place: "in Washington", "visiting Rome".
-_LOCATIVE = frozenset("in at from to near outside around across throughout inside into visit visiting visited".split())
+# fmt: off
+_LOCATIVE = frozenset({
+    "in", "at", "from", "to", "near", "outside", "around", "across", "throughout", "inside", "into", "visit",
+    "visiting", "visited"
+})
+# fmt: on
 # A dateline opens a story: "WASHINGTON —", "HANGZHOU, China -".
 _DATELINE_END = re.compile(r"\s*(?:[—–-]|,|\()")
 # A mention the KB alone found (the recogniser saw no name there) is kept only if the alias is telling:
@@ -101,13 +106,17 @@ class MentionFinder:
         )
         doc = TokenDoc(words, sentence, kb_match)
         named = self.tagger.spans(doc)
+        # Words the article also writes in lower case are ordinary words when capitalised at a sentence start.
+        lower_case = frozenset(word for word in words if word.islower())
+        opens = np.ones(len(words), dtype=bool)
+        opens[1:] = sentence[1:] != sentence[:-1]
         mentions: list[Mention] = []
         offset = 0
         for part in parts:
             count = len(part.spans)
             local = [s for s in named if offset <= s.start < offset + count]
-            starts = [offset + i == 0 or bool(sentence[offset + i] != sentence[offset + i - 1]) for i in range(count)]
-            mentions.extend(self._reconcile(part, local, offset, starts))
+            starts = opens[offset : offset + count].tolist()
+            mentions.extend(self._reconcile(part, local, offset, starts, lower_case))
             offset += count
         return mentions
 
@@ -117,23 +126,27 @@ class MentionFinder:
         return _Text(text, in_title, spans, [text[a:b] for a, b in spans], hits)
 
     def _reconcile(
-        self, part: _Text, named: list[NamedSpan], offset: int, sentence_starts: list[bool]
+        self,
+        part: _Text,
+        named: list[NamedSpan],
+        offset: int,
+        sentence_starts: list[bool],
+        lower_case: frozenset[str],
     ) -> list[Mention]:
         text, spans = part.text, part.spans
         token_at_start = {start: index for index, (start, _) in enumerate(spans)}
         token_ends = {end for _, end in spans}
         by_extent: dict[tuple[int, int], list[str]] = {}
+        ends_by_start: dict[int, list[int]] = {}
         for start, end, key in part.alias_hits:
             by_extent.setdefault((start, end), []).append(key)
+            ends_by_start.setdefault(start, []).append(end)
         mentions: list[Mention] = []
         taken: list[tuple[int, int]] = []
         for span in named:
             start, end = spans[span.start - offset][0], spans[span.end - offset - 1][1]
-            longer = [
-                (s, e) for (s, e) in by_extent if s <= start and end <= e and (s, e) != (start, end) and s in token_at_start
-            ]
-            if longer:
-                start, end = max(longer, key=lambda extent: extent[1] - extent[0])
+            # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
+            end = max([end, *(e for e in ends_by_start.get(start, ()) if e > end)])
             first_token = token_at_start.get(start, span.start - offset)
             mentions.append(
                 self._mention(text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token])
@@ -146,7 +159,7 @@ class MentionFinder:
                 continue  # an alias inside a word, unless it is the name in "Alibaba-backed"
             first_token = token_at_start.get(start, 0)
             mention = self._mention(text, start, end, None, 0.0, part.in_title, sentence_starts[first_token])
-            if self._telling(mention):
+            if self._telling(mention, lower_case):
                 mentions.append(mention)
                 taken.append((start, end))
         return sorted(mentions, key=lambda m: m.start)
@@ -174,7 +187,13 @@ class MentionFinder:
         return list(found.values())
 
     @staticmethod
-    def _telling(mention: Mention) -> bool:
+    def _telling(mention: Mention, lower_case: frozenset[str]) -> bool:
+        """Whether a KB alias the recogniser passed over is a name all the same.
+
+        At a sentence start a capital says nothing, so a one-word alias there
+        counts only if the article never uses the word in lower case ("Meta
+        said ..." in a story without "meta"; not "Nice to see ...").
+        """
         if not mention.candidates:
             return False
         words = mention.text.split()
@@ -184,5 +203,6 @@ class MentionFinder:
         if distinctive:
             return True
         best = max(c.entity.prior * c.weight for c in mention.candidates)
-        return best >= _LONE_ALIAS_MIN_PRIOR and not mention.sentence_start and mention.text[:1].isupper()
-
+        if best < _LONE_ALIAS_MIN_PRIOR or not mention.text[:1].isupper():
+            return False
+        return not mention.sentence_start or not any(w.lower() in lower_case for w in words)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+
 def _fold_char(char: str) -> str:
     # "İ".lower() is "i" plus a combining dot: keep the first code point so the length stays.
     lowered = char.lower()[0]
@@ -62,17 +63,25 @@ def slugify(name: str) -> str:
 
 
 # Legal-form words dropped from handles so "Alibaba Group Holding Ltd." reads @alibabagroup.
-_LEGAL_FORMS = frozenset(
-    "inc incorporated corp corporation co company ltd limited plc llc lp ag sa se nv bv gmbh holding holdings".split()
-)
+# fmt: off
+_LEGAL_FORMS = frozenset({
+    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "lp", "ag",
+    "sa", "se", "nv", "bv", "gmbh", "holding", "holdings"
+})
+# fmt: on
+
+
+def without_legal_form(name: str) -> str:
+    """ "Apple Inc." -> "Apple", "Alibaba Group Holding Ltd." -> "Alibaba Group": how news writes company names."""
+    words = name.split(",")[0].split(" (")[0].split()
+    while len(words) > 1 and fold(words[-1]).strip() in _LEGAL_FORMS:
+        words.pop()
+    return " ".join(words)
 
 
 def handle_for(name: str) -> str:
     """A short, lower-case, punctuation-free handle for "more on @handle" (e.g. ``deepseek``)."""
-    words = fold(name.split(",")[0].split(" (")[0]).split()
-    while len(words) > 1 and words[-1] in _LEGAL_FORMS:
-        words.pop()
-    return "".join(words)[:64] or slugify(name)
+    return "".join(fold(without_legal_form(name)).split())[:64] or slugify(name)
 
 
 def local_id(entity_type: str, name: str) -> str:

@@ -1,7 +1,7 @@
 """Building the knowledge-base artifact, from the shared lists or from a Wikidata dump.
 
-    python -m services.entity_link.cli build                       # the bundled artifact
-    python -m services.entity_link.cli build --wikidata-dump latest-all.json.bz2 --out kb-full.tsv.gz
+python -m services.entity_link.cli build                       # the bundled artifact
+python -m services.entity_link.cli build --wikidata-dump latest-all.json.bz2 --out kb-full.tsv.gz
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from services.entity_link.kb.entity import ArtifactWriter, KBEntity, read_artifact, write_artifact
-from services.entity_link.kb.sources import merge_duplicate_organisations, merge_same_id, read_lists, resolve_related
+from services.entity_link.kb.sources import (
+    merge_duplicate_organisations,
+    merge_same_id,
+    prefer_cities_to_same_named_regions,
+    read_lists,
+    resolve_related,
+)
 from services.entity_link.kb.wikidata_dump import DumpOptions, DumpStats, open_dump, stream_dump
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -61,6 +67,7 @@ def build_from_lists(data_dir: Path, out: Path = BUNDLED_KB) -> BuildReport:
     started = time.perf_counter()
     entities = merge_same_id(read_lists(data_dir))
     redirects = merge_duplicate_organisations(entities)
+    prefer_cities_to_same_named_regions(entities)
     resolve_related(entities, redirects)
     ordered = sorted(entities.values(), key=lambda e: (e.type, -e.prior, e.id))
     facts = {"source": "lists", "attribution": LIST_ATTRIBUTION, "entities": len(ordered)}

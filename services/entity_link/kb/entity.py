@@ -134,7 +134,7 @@ def _open_text(path: Path, mode: str) -> TextIO:
             # mtime=0: the same input gives byte-identical output, so a rebuild shows no diff.
             return io.TextIOWrapper(gzip.GzipFile(path, "wb", mtime=0), encoding="utf-8", newline="\n")
         return io.TextIOWrapper(gzip.GzipFile(path, "rb"), encoding="utf-8")
-    return path.open(mode, encoding="utf-8")
+    return cast(TextIO, path.open(mode, encoding="utf-8"))
 
 
 def write_artifact(path: Path, entities: Iterable[KBEntity], facts: dict[str, Any]) -> int:
@@ -164,4 +164,3 @@ def read_artifact(path: Path) -> Iterator[KBEntity]:
         for line in lines:
             if line.strip():
                 yield _parse(line)
-

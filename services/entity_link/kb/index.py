@@ -12,16 +12,21 @@ entity's names live only in the alias index, never also on the entity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.entity_link.kb.entity import KBEntity, read_artifact
 from services.entity_link.kb.matcher import AliasMatch, AliasMatcher, key_variants
-from services.entity_link.text import normalise_alias
+from services.entity_link.text import normalise_alias, without_legal_form
 
 LABEL_WEIGHT = 1.0
 ALIAS_WEIGHT = 0.8
+# A well-known person is often named by surname alone ("Lukashenko"); the surname points to them weakly.
+SURNAME_WEIGHT = 0.4
+SURNAME_MIN_PRIOR = 0.4
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 BLOCK_ALL = "*"
 
 # Bits of ``token_types``: which kinds of name a word is part of (features for the recogniser).
@@ -32,6 +37,22 @@ TYPE_BITS = {"ORG": 1, "PER": 2, "LOC": 4, "PRODUCT": 8, "EVENT": 8, "MISC": 8}
 class Candidate:
     entity: KBEntity
     weight: float  # how strongly the alias points to this entity, in [0, 1]
+
+
+_ACRONYM = re.compile(r"[A-Z]{2,5}")
+
+
+def _alias_keys(alias: str) -> list[str]:
+    """The keys an alias is found by: its normalised form, and for an acronym also its dotted spelling.
+
+    "UN" is also written "U.N.", which folds to "u n".
+    """
+    key = normalise_alias(alias)
+    if len(key) < 2:
+        return []
+    if _ACRONYM.fullmatch(alias):
+        return [key, " ".join(key)]
+    return [key]
 
 
 class KnowledgeBase:
@@ -51,6 +72,7 @@ class KnowledgeBase:
     def load(cls, artifact: Path, overlay: Path | None = None) -> KnowledgeBase:
         kb = cls(read_artifact(artifact))
         if overlay is not None:
+            # Imported here: the overlay module builds on this one.
             from services.entity_link.kb.overlay import apply_overlay, read_overlay
 
             apply_overlay(kb, read_overlay(overlay))
@@ -69,21 +91,26 @@ class KnowledgeBase:
         for other in entity.also:
             self.redirects[other] = entity.id
         self.add_alias(entity.id, names[0], LABEL_WEIGHT)
+        if entity.type == "ORG":
+            # The label without "Inc." or "Ltd." is as much the entity's own name as the label.
+            self.add_alias(entity.id, without_legal_form(names[0]), LABEL_WEIGHT)
+        elif entity.type == "PER" and entity.prior >= SURNAME_MIN_PRIOR:
+            words = [w for w in names[0].split() if w.lower() not in _NAME_SUFFIXES]
+            if len(words) >= 2:
+                self.add_alias(entity.id, words[-1], SURNAME_WEIGHT)
         for alias in names[1:]:
             self.add_alias(entity.id, alias, ALIAS_WEIGHT)
         return entity
 
     def add_alias(self, entity_id: str, alias: str, weight: float = ALIAS_WEIGHT) -> None:
-        key = normalise_alias(alias)
         entity_id = self.resolve(entity_id)
-        if len(key) < 2 or (key, entity_id) in self.blocked or (key, BLOCK_ALL) in self.blocked:
-            return
-        self._set_weight(key, entity_id, weight, keep_higher=True)
+        for key in _alias_keys(alias):
+            if (key, entity_id) not in self.blocked and (key, BLOCK_ALL) not in self.blocked:
+                self._set_weight(key, entity_id, weight, keep_higher=True)
 
     def set_alias_weight(self, entity_id: str, alias: str, weight: float) -> None:
         """Set a name's weight for an entity, lower or higher than it was (mention statistics)."""
-        key = normalise_alias(alias)
-        if len(key) >= 2:
+        for key in _alias_keys(alias):
             self._set_weight(key, self.resolve(entity_id), weight, keep_higher=False)
 
     def _set_weight(self, key: str, entity_id: str, weight: float, keep_higher: bool) -> None:
@@ -95,14 +122,14 @@ class KnowledgeBase:
         self._invalidate()
 
     def block(self, alias: str, entity_id: str = BLOCK_ALL) -> None:
-        key = normalise_alias(alias)
         entity_id = entity_id if entity_id == BLOCK_ALL else self.resolve(entity_id)
-        self.blocked.add((key, entity_id))
-        kept = tuple((id_, w) for id_, w in self.aliases.get(key, ()) if entity_id not in (BLOCK_ALL, id_))
-        if kept:
-            self.aliases[key] = kept
-        else:
-            self.aliases.pop(key, None)
+        for key in _alias_keys(alias):
+            self.blocked.add((key, entity_id))
+            kept = tuple((id_, w) for id_, w in self.aliases.get(key, ()) if entity_id not in (BLOCK_ALL, id_))
+            if kept:
+                self.aliases[key] = kept
+            else:
+                self.aliases.pop(key, None)
         self._invalidate()
 
     def merge(self, secondary_id: str, main_id: str) -> None:

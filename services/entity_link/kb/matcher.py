@@ -18,8 +18,8 @@ this keeps the everyday words that some alias happens to spell ("cover",
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -36,9 +36,12 @@ _SEPARATOR = "  "  # two symbols wide, so a word's two halves stay on even posit
 _LENGTH_BITS = 6
 _MAX_WORDS = (1 << _LENGTH_BITS) - 1
 # Lower-case words that occur inside names; any other lower-case word cannot be part of one.
-NAME_CONNECTORS = frozenset(
-    "of the and for de du des la le les del della di da do dos von van der den ter al el bin ibn y et on in at upon".split()
-)
+# fmt: off
+NAME_CONNECTORS = frozenset({
+    "of", "the", "and", "for", "de", "du", "des", "la", "le", "les", "del", "della", "di", "da", "do", "dos",
+    "von", "van", "der", "den", "ter", "al", "el", "bin", "ibn", "y", "et", "on", "in", "at", "upon"
+})
+# fmt: on
 _ZERO, _NINE, _SPACE = ord("0"), ord("9"), ord(" ")
 
 

@@ -96,8 +96,8 @@ def from_wikidata_entities(row: dict[str, Any], state_ids: dict[str, str], capit
     extra: dict[str, Any] = row.get("extra") or {}
     all_aliases: list[str] = row.get("aliases") or []
     if kind == "country" and extra.get("demonym"):
-        # "Chinese", "German": news (and AIDA) use the adjective for the country.
-        all_aliases = [*all_aliases, str(extra["demonym"])]
+        # "Chinese", "German": news uses the adjective for the country. The list writes "Dutch, Netherlandic".
+        all_aliases = [*all_aliases, *(d.strip() for d in str(extra["demonym"]).split(","))]
     subtype = str(row.get("subtype") or "")
     country = str(row.get("country") or "")
     related: list[str] = []
@@ -289,6 +289,36 @@ def merge_duplicate_organisations(entities: dict[str, KBEntity]) -> dict[str, st
             main.description = main.description or other.description
             redirects[other_id] = main_id
     return redirects
+
+
+_MIN_CITY_PRIOR = 0.35
+
+
+def prefer_cities_to_same_named_regions(entities: dict[str, KBEntity]) -> int:
+    """Rank a city above the region of the same name in its country: "Leeds", "Minsk", "Liège".
+
+    Such regions are named after their city, and news means the city far more
+    often; the kind-based prior would otherwise put the region first. Only a
+    city with some standing of its own is raised: a hamlet called California
+    stays below the state.
+    Returns how many cities were raised.
+    """
+    regions: dict[tuple[str, str], float] = {}
+    for entity in entities.values():
+        if entity.kind == "state":
+            key = (normalise_alias(entity.name), entity.country)
+            regions[key] = max(regions.get(key, 0.0), entity.prior)
+    raised = 0
+    for entity in entities.values():
+        region_prior = regions.get((normalise_alias(entity.name), entity.country))
+        if (
+            entity.kind in ("city", "capital")
+            and region_prior is not None
+            and _MIN_CITY_PRIOR <= entity.prior <= region_prior
+        ):
+            entity.prior = _clip(region_prior + 0.05)
+            raised += 1
+    return raised
 
 
 def resolve_related(entities: dict[str, KBEntity], redirects: dict[str, str]) -> None:

@@ -86,7 +86,7 @@ class DumpStats:
     lines: int = 0
     parsed: int = 0
     kept: int = 0
-    bytes_read: int = 0
+    bytes_read: int = 0  # counted in characters: the same for the dump's mostly ASCII JSON
     by_type: dict[str, int] = field(default_factory=dict)
     # Country item -> ISO 3166-1 alpha-2, seen on the way (P297), to write countries as codes.
     country_codes: dict[str, str] = field(default_factory=dict)

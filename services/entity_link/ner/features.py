@@ -89,7 +89,7 @@ def candidate_mask(words: Sequence[str], name_like: np.ndarray, joiner: np.ndarr
         before = index - 1 if left else index - 2
         after = index + 1 if right else index + 2
         mask[index] = (
-            0 <= before
+            before >= 0
             and after < count
             and name[before]
             and name[after]
@@ -123,20 +123,15 @@ def kb_match_values(token_spans: Sequence[tuple[int, int]], matches: Sequence[tu
 
 def segments(mask: np.ndarray, sentence: np.ndarray) -> list[tuple[int, int]]:
     """Maximal runs of candidate tokens within a sentence, as [start, end) token ranges."""
-    runs: list[tuple[int, int]] = []
-    start = -1
-    for index, inside in enumerate(mask.tolist()):
-        if inside and start >= 0 and sentence[index] != sentence[index - 1]:
-            runs.append((start, index))
-            start = index
-        elif inside and start < 0:
-            start = index
-        elif not inside and start >= 0:
-            runs.append((start, index))
-            start = -1
-    if start >= 0:
-        runs.append((start, len(mask)))
-    return runs
+    if not len(mask):
+        return []
+    inside = np.concatenate(([False], mask, [False]))
+    opens = inside[1:-1] & ~inside[:-2]
+    opens[1:] |= mask[1:] & (sentence[1:] != sentence[:-1])  # a sentence break splits a run
+    closes = np.zeros(len(mask), dtype=bool)
+    closes[:-1] = mask[:-1] & (~mask[1:] | opens[1:])
+    closes[-1] = mask[-1]
+    return list(zip(np.flatnonzero(opens).tolist(), (np.flatnonzero(closes) + 1).tolist(), strict=True))
 
 
 class Featurizer:
@@ -255,7 +250,6 @@ class Featurizer:
             pair(doc.kb_match[positions].astype(np.uint64), shapes[0]),
         ]
         return np.stack([self._row(template, values) for template, values in enumerate(columns)], axis=1)
-
 
 
 def _document_flags(table: np.ndarray, opens: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from services.entity_link.kb.index import KnowledgeBase
+from services.entity_link.linker import load_knowledge_base
 from services.entity_link.ner.conll import Document, read_documents
 from services.entity_link.ner.features import Featurizer, TokenDoc, kb_match_values
-from services.entity_link.ner.tagger import N_TAGS, TAGS, TYPES, Tagger, tags_to_spans
+from services.entity_link.ner.tagger import TAGS, TYPES, Tagger
+from services.entity_link.settings import DEFAULT_NER_MODEL
 
 DEFAULT_BITS = 20
 
@@ -120,7 +122,9 @@ def train(examples: list[Example], featurizer: Featurizer, epochs: int, seed: in
     return tagger
 
 
-def score(predicted: Iterable[set[tuple[int, int, str]]], gold: Iterable[set[tuple[int, int, str]]]) -> dict[str, float]:
+def score(
+    predicted: Iterable[set[tuple[int, int, str]]], gold: Iterable[set[tuple[int, int, str]]]
+) -> dict[str, float]:
     """Exact span-and-type micro precision, recall and F1, overall and per type (conlleval's measure)."""
     counts = {kind: [0, 0, 0] for kind in ("ALL", *TYPES)}  # true positives, predicted, gold
     for predicted_spans, gold_spans in zip(predicted, gold, strict=True):
@@ -145,9 +149,6 @@ def predict_spans(tagger: Tagger, examples: list[Example]) -> list[set[tuple[int
 
 
 def main() -> None:
-    from services.entity_link.linker import load_knowledge_base
-    from services.entity_link.settings import DEFAULT_NER_MODEL
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="the team's data folder")
     parser.add_argument("--epochs", type=int, default=10)

@@ -1,5 +1,6 @@
 import bz2
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,11 @@ from services.entity_link.kb.entity import KBEntity, read_artifact, read_facts, 
 from services.entity_link.kb.index import KnowledgeBase
 from services.entity_link.kb.matcher import AliasMatcher
 from services.entity_link.kb.overlay import OverlayError, apply_overlay, parse_overlay
-from services.entity_link.kb.sources import clean_aliases, merge_duplicate_organisations
+from services.entity_link.kb.sources import (
+    clean_aliases,
+    merge_duplicate_organisations,
+    prefer_cities_to_same_named_regions,
+)
 from services.entity_link.kb.wikidata_dump import DumpOptions
 
 SAMPLE_DUMP = Path(__file__).parent / "data" / "wikidata-dump-sample.json"
@@ -40,7 +45,10 @@ def test_clean_aliases_drops_match_tags_foreign_scripts_and_qualifiers() -> None
 
 
 def test_duplicate_organisations_fold_into_the_older_item() -> None:
-    entities = {e.id: e for e in (entity("Q30273328", "Alibaba Group", country="CN"), entity("Q1359568", "Alibaba Group", country="CN"))}
+    entities = {
+        e.id: e
+        for e in (entity("Q30273328", "Alibaba Group", country="CN"), entity("Q1359568", "Alibaba Group", country="CN"))
+    }
     redirects = merge_duplicate_organisations(entities)
     assert redirects == {"Q30273328": "Q1359568"}
     assert list(entities) == ["Q1359568"] and entities["Q1359568"].also == ("Q30273328",)
@@ -85,7 +93,9 @@ def test_an_overlay_entity_without_id_gets_a_stable_local_id() -> None:
 
 
 @pytest.mark.parametrize("compress", [None, gzip.compress, bz2.compress])
-def test_dump_build_keeps_typed_items_with_enough_sitelinks(tmp_path: Path, compress) -> None:  # type: ignore[no-untyped-def]
+def test_dump_build_keeps_typed_items_with_enough_sitelinks(
+    tmp_path: Path, compress: Callable[[bytes], bytes] | None
+) -> None:
     dump = tmp_path / "dump.json"
     raw = SAMPLE_DUMP.read_bytes()
     if compress is gzip.compress:
@@ -107,3 +117,31 @@ def test_dump_build_keeps_typed_items_with_enough_sitelinks(tmp_path: Path, comp
 def test_dump_build_threshold_is_an_option(tmp_path: Path) -> None:
     report = build_from_dump(SAMPLE_DUMP, tmp_path / "kb.tsv.gz", DumpOptions(min_sitelinks=10))
     assert report.entities == 2  # Freedonia (40) and Sylvania City (12)
+
+
+def test_a_city_outranks_the_region_named_after_it_but_a_hamlet_does_not() -> None:
+    entities = {
+        e.id: e
+        for e in (
+            entity("Q1", "Leeds", "LOC", kind="state", country="GB", prior=0.55),
+            entity("Q2", "Leeds", "LOC", kind="city", country="GB", prior=0.5),
+            entity("Q3", "California", "LOC", kind="state", country="US", prior=0.6),
+            entity("Q4", "California", "LOC", kind="city", country="US", prior=0.2),
+        )
+    }
+    assert prefer_cities_to_same_named_regions(entities) == 1
+    assert entities["Q2"].prior > entities["Q1"].prior
+    assert entities["Q4"].prior < entities["Q3"].prior
+
+
+def test_acronyms_match_dotted_and_famous_people_their_surname() -> None:
+    kb = KnowledgeBase(
+        [
+            entity("Q1065", "United Nations", aliases=("UN",), prior=0.9),
+            entity("Q2866", "Alexander Lukashenko", "PER", prior=0.7),
+            entity("Q9", "Jane Backbencher", "PER", prior=0.2),
+        ]
+    )
+    assert [c.entity.id for c in kb.lookup("U.N.")] == ["Q1065"]
+    assert [(c.entity.id, c.weight) for c in kb.lookup("Lukashenko")] == [("Q2866", 0.4)]
+    assert kb.lookup("Backbencher") == []
