@@ -41,7 +41,7 @@ _WORDS_AND_BREAKS = re.compile(r"\w+(?:[-'’.]\w+)*|[,;:()\[\]\"“”!?—–/
 _POSSESSIVE = ("'s", "’s")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     first_position: int
     surface: str

@@ -119,8 +119,7 @@ class SentimentScorer:
 
     def score(self, sentences: list[Sentence]) -> SentimentScore:
         compounds = [self.sentence_compound(s.tokens, s.lower, s.text) for s in sentences]
-        mean = sum(compounds) / len(compounds) if compounds else 0.0
-        mean = max(-1.0, min(1.0, mean))
+        mean = sum(compounds) / len(compounds) if compounds else 0.0  # each compound is in [-1, 1]
         if mean >= LABEL_THRESHOLD:
             label = "positive"
         elif mean <= -LABEL_THRESHOLD:

@@ -140,11 +140,12 @@ class KeywordMatcher:
 
     def count(self, tokens: Sequence[str], lowered: Sequence[str]) -> Counter[str]:
         hits: Counter[str] = Counter()
-        for table, words in ((self._folded, lowered), (self._exact, tokens)):
-            for position, word in enumerate(words):
-                for phrase, keys in table.get(word, ()):
+        folded, exact = self._folded, self._exact
+        for position, (token, word) in enumerate(zip(tokens, lowered, strict=True)):
+            for table, words, key in ((folded, lowered, word), (exact, tokens, token)):
+                for phrase, topics in table.get(key, ()):
                     if len(phrase) == 1 or tuple(words[position : position + len(phrase)]) == phrase:
-                        hits.update(keys)
+                        hits.update(topics)
         return hits
 
 
@@ -178,7 +179,7 @@ class Taxonomy:
 
 
 def _phrases(keywords: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(tokenize(keyword)) for keyword in keywords if tokenize(keyword))
+    return tuple(phrase for phrase in (tuple(tokenize(keyword)) for keyword in keywords) if phrase)
 
 
 # -- combining the two ---------------------------------------------------------
@@ -191,6 +192,8 @@ class ScoredTopic:
 
 
 class TopicClassifier:
+    """Model and taxonomy together; without a model (``None``) the taxonomy's keywords decide alone."""
+
     def __init__(self, model: LinearTopicModel | None, taxonomy: Taxonomy) -> None:
         self.model = model
         self.taxonomy = taxonomy

@@ -97,6 +97,11 @@ def test_subtopics_follow_and_never_outrank_their_parent() -> None:
     assert all(0.0 <= score <= 1.0 for score in scores.values())
 
 
+def test_without_a_model_keywords_decide() -> None:
+    topics = classify(TopicClassifier(None, TAXONOMY), "Quarterly profit", "Shares rose after the profit report.")
+    assert topics[0][0] == "business"
+
+
 def test_nothing_to_read_gives_no_topics() -> None:
     assert classify(TopicClassifier(toy_model(), TAXONOMY), "", "") == []
 
