@@ -98,8 +98,11 @@ async def isolated(servers: Servers, namespace: str, opensearch_settings: OpenSe
     """Removes the test's own stream and indices afterwards (never anyone else's)."""
     yield
     client = await nats.connect(servers.nats_url)
-    with contextlib.suppress(NotFoundError):  # the test may not have created it
-        await client.jetstream().delete_stream(Topology(namespace).stream)
+    topology = Topology(namespace)
+    with contextlib.suppress(NotFoundError):  # the test may not have created them
+        await client.jetstream().delete_stream(topology.stream)
+    with contextlib.suppress(NotFoundError):
+        await client.jetstream().delete_key_value(topology.kv_bucket)
     await client.close()
     search = async_client(opensearch_settings)
     await search.indices.delete(index=f"{opensearch_settings.alias}-v*", ignore_unavailable=True)

@@ -40,6 +40,12 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+_ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,"
+    "application/xml;q=0.9,*/*;q=0.8"
+)
+
+
 class FetchRefused(PermanentError):
     """A URL or response that retrying cannot make usable (bad scheme, blocked address, too large, 404)."""
 
@@ -219,7 +225,7 @@ class Fetcher:
             raise FetchUnavailable("timeout", f"{url} took over {self.limits.total_timeout_s} s") from error
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
-        headers = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+        headers = {"Accept": _ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

@@ -18,6 +18,9 @@ KIND_BY_SUFFIX: dict[str, DocumentKind] = {
     ".markdown": "markdown",
     ".html": "html",
     ".htm": "html",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".xml": "feed",
 }
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -44,7 +47,9 @@ def read_path(path: Path) -> Iterator[DocumentSubmitted | FileProblem]:
         return
     suffix = path.suffix.lower()
     if suffix != ".jsonl" and suffix not in KIND_BY_SUFFIX:
-        yield FileProblem(name, f"unsupported file type {suffix or '(none)'}; use .txt .md .html .jsonl")
+        yield FileProblem(
+            name, f"unsupported file type {suffix or '(none)'}; use .txt .md .html .jsonl .rss .atom .xml"
+        )
         return
     if path.stat().st_size > MAX_FILE_BYTES:
         yield FileProblem(name, f"file larger than {MAX_FILE_BYTES} bytes")

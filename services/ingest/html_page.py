@@ -13,7 +13,10 @@ Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
   elements ever holds article text;
 * trafilatura's own metadata pass (htmldate and friends) costs more than the
   body extraction, so title, author, date, site name, canonical URL and language
-  come from the page's declared metadata instead.
+  come from the page's declared metadata instead;
+* padding that survives inside the article container (paywall prompts, share
+  bars, "Related" lists, credits) is dropped line by line (``padding_filter``);
+* an extraction that is only a scrap falls back to the prose of the whole page.
 """
 
 from __future__ import annotations
@@ -29,40 +32,26 @@ from urllib.parse import urljoin
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
-from trafilatura.settings import Document
+from trafilatura.settings import MANUALLY_CLEANED, Document
 
 from services.ingest.charset import text_to_clean_utf8, to_clean_utf8
 from services.ingest.dates import parse_date
 from services.ingest.lines import Kind, classify
 from services.ingest.padding_filter import drop_padding_lines
 
-# Elements that never hold article text and only slow trafilatura's tree walks.
-_NON_TEXT_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "svg",
-    "template",
-    "iframe",
-    "canvas",
-    "video",
-    "audio",
-    "picture",
-    "map",
-    "object",
-    "embed",
-    "select",
-    "button",
-    "input",
-    "textarea",
-    "link",
-    "meta",
-)
+# Elements that never hold article text and only slow trafilatura's tree walks: trafilatura's
+# own discard list (MANUALLY_CLEANED), less the elements it treats with care before discarding
+# (forms, which wrap whole pages on some sites; figures holding tables; math; asides, whose
+# removal cost must-contain segments on trafilatura-eval; the head), plus templates and meta
+# tags once their metadata is read.
+_NON_TEXT_TAGS = tuple(sorted({*MANUALLY_CLEANED, "template", "meta"} - {"form", "figure", "math", "head", "aside"}))
 # A fast extraction is redone in full mode when it looks like a miss: a scrap of text, or
 # a short text that is a small share of what the page shows.
 FULL_MODE_BELOW_CHARS = 600
 SHORT_ARTICLE_CHARS = 1500
 MIN_SHARE_OF_PAGE = 0.1
+# Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
+MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
     "favor_precision": True,
     "include_comments": False,
@@ -94,7 +83,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     if tree is None:
         return None
     page = read_metadata(tree, url)
-    etree.strip_elements(tree, *_NON_TEXT_TAGS, with_tail=False)
+    _strip_non_text(tree)
     page_chars = len(tree.text_content())
     text = _body_text(tree, url)
     if len(text) < FULL_MODE_BELOW_CHARS or (
@@ -102,12 +91,10 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     ):
         # trafilatura prunes the tree it is given, so the full-mode pass needs a fresh one.
         fresh = _parse(document)
-        if fresh is not None:
-            etree.strip_elements(fresh, *_NON_TEXT_TAGS, with_tail=False)
-        full_text = _body_text(fresh, url, fast=False) if fresh is not None else ""
+        full_text = _body_text(_strip_non_text(fresh), url, fast=False) if fresh is not None else ""
         text = full_text if len(full_text) > len(text) else text
     text = drop_padding_lines(text)
-    if not _has_prose(text):  # nothing, or a scrap of navigation
+    if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
     page.text = text
     return page if text else None
@@ -121,13 +108,20 @@ def _parse(document: bytes) -> HtmlElement | None:
     return tree if tree is not None and len(tree) else None
 
 
+def _strip_non_text(tree: HtmlElement) -> HtmlElement:
+    etree.strip_elements(tree, *_NON_TEXT_TAGS, with_tail=False)
+    return tree
+
+
 def _body_text(tree: HtmlElement, url: str | None, fast: bool = True) -> str:
     document = trafilatura.bare_extraction(tree, url=url, fast=fast, **_TRAFILATURA_OPTIONS)
     return document.text.strip() if isinstance(document, Document) and document.text else ""
 
 
-def _has_prose(text: str) -> bool:
-    return any(classify(line).kind is Kind.PROSE for line in text.split("\n") if line.strip())
+def _is_scrap(text: str) -> bool:
+    if len(text) >= MIN_TEXT_CHARS:
+        return False
+    return not any(classify(line).kind is Kind.PROSE for line in text.split("\n") if line.strip())
 
 
 def _fallback_text(document: bytes) -> str:

@@ -77,19 +77,36 @@ class Line:
 
 
 _BULLET = re.compile(r"^(?:[-*+•·◦▪‣]|\d{1,2}[.)])\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]»]*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]»」』]*$")
+# Han, kana and hangul: scripts written without spaces between words.
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _SEPARATORS = re.compile(r"\s+[·|•‧∙]\s+|\s{2,}|\s+[—–]\s+(?=\S)")
+# A label followed by its content on the same line: "TL;DR: …", "Related ▸ …".
+_INLINE_LABEL = re.compile(r"^[^:▸]{1,40}?\s*[:▸]\s*\S")
+# Attribution prose is about this item ("This briefing began from…"); prose naming another
+# publication ("The study was first published by…") is part of the article.
+_SELF_REFERENCE = re.compile(
+    r"(?i)^(?:this\s+(?:story|article|brief|briefing|digest|report|piece|item|summary|post)|original|source|via"
+    r"|first\s+(?:reported|published)|read\s+the\s+original|adapted|reprinted|republished|courtesy)"
+)
 _KEY_VALUE = re.compile(r"(?<![\w/])(?P<key>[a-zA-Z_][\w.-]{0,30})=(?P<value>(?:[·•]\s+)?[^\s=]*)")
-_KEY_COLON = re.compile(r"(?<![\w/])(?!https?:)[a-zA-Z_][\w-]{0,30}:[^\s/]\S*")
 _STATUS_ROW = re.compile(r"^(?:[A-Z]{2,}\s*\[|\[[A-Z][A-Z ]{1,20}\s*[·|:-]\s*[\w-]+\])")
 _BRACKET_TAG = re.compile(r"\[(?P<kind>[A-Z][A-Z ]{1,20}?)\s*[·|:-]\s*(?P<id>[\w-]+)\]")
-_SHELL_PROMPT = re.compile(r"^(?:\$|>|cd|ls|cat)\s+[/~$\w]")
+_SHELL_PROMPT = re.compile(r"^(?:\$\s+\S|cd\s+[/~.]|ls\s+-|cat\s+[/~.])")
 _BOX_DRAWING = re.compile(r"^[\u2500-\u257F]")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:/|>|›|»|→|\\)\s*")
 
+# An imperative that opens a sentence ("Subscribe to…", "Register to…") is a prompt only when the line
+# also speaks of access ("Upgrade work on the bridge…" and "Register to vote…" are news).
+_PAYWALL_IMPERATIVE = re.compile(
+    r"(?i)(?:^|[.!?]\s+|🔒\s*)(?:subscribe|register|sign\s?up|sign\s?in|log\s?in|upgrade|join|unlock|become\s+a\s+member)\b"
+)
+_ACCESS_CUE = re.compile(
+    r"(?i)\b(?:you|your|account|reading|read|unlock|access|free|members?|subscri\w*|newsletter|club|premium|pro|plus"
+    r"|continue|sign\s?in|log\s?in|already|here|now|today|comments?)\b|[?]"
+)
 _PAYWALL = re.compile(
-    r"(?i)(?:^|[.!?]\s+|[🔒]\s*)(?:subscribe|register|sign\s?up|sign\s?in|log\s?in|upgrade|join|unlock|become\s+a\s+member)\b"
-    r"|\bcreate\s+an?\s+(?:free\s+)?account\b"
+    r"(?i)\bcreate\s+an?\s+(?:free\s+)?account\b"
     r"|\balready\s+(?:a\s+(?:member|subscriber)|registered|subscribed|have\s+an\s+account)\b"
     r"|\b(?:is|are)\s+(?:locked|for\s+(?:members|subscribers|premium\s+\w+))\b"
     r"|\bthis\s+(?:article|story|content)\s+is\s+(?:for|available\s+to|reserved\s+for)\b"
@@ -97,15 +114,17 @@ _PAYWALL = re.compile(
     r"|\b(?:\d+|two|three|one)\s+(?:more\s+)?(?:free\s+)?(?:articles|stories)\s+(?:a|per|this)\s+month\b"
     r"|\bfree\s+for\s+members\b|\bmembers?[- ]only\b|🔒"
 )
+# An advert label stands alone or before a separator ("Sponsored · …"); "Ad spending rose" is news.
 _ADVERT_LABEL = re.compile(
-    r"(?i)^(?:advertisement|advert|ad|ads|sponsored(?:\s+(?:content|post|links?|stories))?|promoted(?:\s+content)?"
-    r"|paid\s+(?:post|content|partnership)|partner\s+content|brought\s+to\s+you\s+by|presented\s+by)\b"
+    r"(?i)^(?:(?:advertisement|advert|ads?|sponsored(?:\s+(?:content|post|links?|stories))?|promoted(?:\s+content)?"
+    r"|paid\s+(?:post|content|partnership)|partner\s+content)\s*(?:$|[·|:▸—–-]|(?=brought\s+to\s+you\b))"
+    r"|brought\s+to\s+you\s+by\b)"
 )
-_INLINE_ADVERT = re.compile(r"(?i)\b(?:sponsored|promoted)\b\s*[·|:▸-]")
+_INLINE_ADVERT = re.compile(r"(?i)\b(?:sponsored|promoted)\b\s*[·|:▸—–-]")
 _CALL_TO_ACTION = re.compile(
     r"(?i)(?:\b(?:learn\s+more|book\s+a\s+demo|try\s+(?:it\s+)?(?:free|now)|get\s+started|download(?:\s+now)?|"
     r"get\s+the\s+app|shop\s+now|sign\s+up|find\s+out\s+more|start\s+(?:your\s+)?free\s+trial|bet\s+responsibly)\b"
-    r"|[→↗»]\s*\S*\s*$)"
+    r"|[→↗]\s*\S*\s*$)"
 )
 _TEASER_LABEL = re.compile(
     r"(?i)^(?:you\s+(?:may|might)\s+also\s+(?:like|enjoy)|more\s+(?:in|on|from|about)\b|related(?:\s+\w+)?$"
@@ -118,8 +137,9 @@ _SUMMARY_LABEL = re.compile(
     r"|quick\s+take|highlights|what\s+you\s+need\s+to\s+know|the\s+gist|[\w-]*\s*(?:second|minute)\s+(?:brief|read)"
     r"|the\s+brief|brief(?:ing)?\s+summary)\b"
 )
+# "How X reports:", "About our coverage:": a colon, since "How the plan works." is article prose.
 _DISCLOSURE = re.compile(
-    r"(?i)^(?:how|about)\b[^:.]{0,40}\b(?:reports?|works|covers?|coverage|sources?|standards|us|briefings?)\b\s*[:.]"
+    r"(?i)^(?:how|about)\b[^:.]{0,40}\b(?:reports?|works|covers?|coverage|sources?|standards|us|briefings?)\s*:"
     r"|\b(?:editorial|trust)\s+(?:standards|principles|policy|guidelines)\b|^our\s+standards\b"
     r"|\ball\s+rights\s+(?:reserved|belong)\b|©|\(c\)\s*\d{4}|^copyright\b"
     r"|\b(?:ai|machine)[- ](?:assembled|generated|assisted)\s+(?:digest|summary|brief|briefing)\b"
@@ -183,7 +203,6 @@ _CALL_TO_ACTION_WORDS = (
     "responsibly",
     "→",
     "↗",
-    "»",
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _READ_TIME = re.compile(
@@ -196,7 +215,7 @@ _RELATIVE_TIME = re.compile(
 _DATE_LABEL = re.compile(
     r"(?i)\b(?:published|updated|posted|first\s+published|last\s+updated|modified)\s*:?\s*(?:on\s+)?"
 )
-_BY = re.compile(r"(?i)^by\s+(?P<name>.+)$")
+_BY = re.compile(r"(?i)^by\s+(?P<name>[^.!?]{2,80})$")
 _DESK = re.compile(r"(?i)\b(?:staff|newsroom|desk|team|reporters?|editors?|correspondents?|wire|bureau)$")
 _PERSON_NAME = re.compile(r"^[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|der|da|di|la|le|bin|al))+$")
 
@@ -206,7 +225,7 @@ def classify(raw: str) -> Line:
     text, heading_level = _strip_markdown(raw)
     text, had_symbol = _strip_leading_symbols(text)
     facts = Facts()
-    words = len(text.split())
+    words = word_count(text)
     kind = _classify_text(text, had_symbol, heading_level, words, facts)
     return Line(text=text, kind=kind, facts=facts, heading_level=heading_level, words=words)
 
@@ -215,8 +234,8 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
     if not text:
         return Kind.MARKER
     if heading_level:
-        return _classify_heading(text, words)
-    if _terminal_facts(text, facts):
+        return _classify_heading(text)
+    if "=" in text and _terminal_facts(text, facts):
         return Kind.METADATA
     if _BOX_DRAWING.match(text) or _SHELL_PROMPT.match(text) or _STATUS_ROW.match(text):
         if text.startswith("cd "):
@@ -226,17 +245,22 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
     lowered = text.lower()
     if words <= 15 and _is_share_bar(text):
         return Kind.SHARE
-    if short and _has_any(lowered, _PAYWALL_WORDS) and _PAYWALL.search(text):
+    prose = _is_prose(text, words)
+    if short and _has_any(lowered, _PAYWALL_WORDS) and _is_paywall(text):
         return Kind.PAYWALL
-    if _ADVERT_LABEL.match(text) or (short and _INLINE_ADVERT.search(text)):
+    if _ADVERT_LABEL.match(text) or (
+        short and _has_any(lowered, ("sponsored", "promoted")) and _INLINE_ADVERT.search(text)
+    ):
         return Kind.ADVERT_HEADER if words <= 3 else Kind.ADVERT
-    if _TEASER_LABEL.match(text):
-        return Kind.TEASER_HEADER if words <= 6 and not _has_inline_list(text) else Kind.TERMINAL
-    if _SUMMARY_LABEL.match(text):
-        return Kind.SUMMARY_HEADER if words <= 5 and not re.search(r"[:▸]\s*\S", text) else Kind.SUMMARY
+    # Teaser and summary labels count only as a short label, or before an inline list or text
+    # ("More in Economy", "TL;DR: …"); "Recommended doses were cut." and "Summary judgment…" are news.
+    if _TEASER_LABEL.match(text) and (_has_inline_list(text) or (words <= 6 and not prose)):
+        return Kind.TERMINAL if _has_inline_list(text) else Kind.TEASER_HEADER
+    if _SUMMARY_LABEL.match(text) and (_INLINE_LABEL.match(text) or (words <= 5 and not prose)):
+        return Kind.SUMMARY if _INLINE_LABEL.match(text) else Kind.SUMMARY_HEADER
     if short and (_is_disclosure(lowered) or _WIRE_CREDIT.match(text) or _MEDIA_CREDIT.match(text)):
         return Kind.DISCLOSURE
-    if short and (source := attribution_in_padding(text)) and not _is_prose_sentence_about_else(text):
+    if short and (not prose or _SELF_REFERENCE.match(text)) and (source := attribution_in_padding(text)):
         facts.original_source = source
         if _byline_facts(text, facts) or not _is_prose(text, words):
             return Kind.METADATA
@@ -244,20 +268,15 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
     if words <= 12 and _is_breadcrumb(text):
         facts.section = "/".join(part.strip().lower() for part in _BREADCRUMB_SPLIT.split(text) if part.strip())
         return Kind.NAVIGATION
-    if words <= 30 and _byline_facts(text, facts):
+    if words <= 30 and not (prose and words >= 8) and _byline_facts(text, facts):
         return Kind.METADATA
-    if had_symbol and words <= 6 and not _is_prose(text, words):
+    if had_symbol and words <= 6 and not prose:
         return Kind.MARKER
-    if (
-        short
-        and _has_any(lowered, _CALL_TO_ACTION_WORDS)
-        and _CALL_TO_ACTION.search(text)
-        and not _is_prose(text, words)
-    ):
+    if short and not prose and _has_any(lowered, _CALL_TO_ACTION_WORDS) and _CALL_TO_ACTION.search(text):
         return Kind.ADVERT
     if _BULLET.match(text):
         return Kind.LIST_ITEM
-    if _is_prose(text, words):
+    if prose:
         return Kind.PROSE
     if is_headline_like(text, words):
         return Kind.HEADLINE
@@ -273,12 +292,20 @@ def _is_disclosure(lowered: str) -> bool:
     return gate and bool(_DISCLOSURE.search(lowered))
 
 
-def _classify_heading(text: str, words: int) -> Kind:
+def _classify_heading(text: str) -> Kind:
     if _TEASER_LABEL.match(text):
         return Kind.TEASER_HEADER
     if _SUMMARY_LABEL.match(text):
         return Kind.SUMMARY_HEADER
     return Kind.HEADLINE
+
+
+def word_count(text: str) -> int:
+    """Words, with a line in an unspaced script (Chinese, Japanese) counted at about two characters a word."""
+    spaced = len(text.split())
+    if text.isascii():
+        return spaced
+    return max(spaced, len(_UNSPACED_SCRIPT.findall(text)) // 2)
 
 
 def is_headline_like(text: str, words: int | None = None) -> bool:
@@ -295,9 +322,14 @@ def _is_prose(text: str, words: int) -> bool:
     return (words >= 4 and bool(_SENTENCE_END.search(text))) or words >= 25
 
 
-def _is_prose_sentence_about_else(text: str) -> bool:
-    """A long sentence of the article that happens to say "via" (not a padding line)."""
-    return len(text.split()) > 25 and not re.match(r"(?i)^(?:original|source|via|this|first)", text)
+def _is_paywall(text: str) -> bool:
+    if _PAYWALL.search(text):
+        return True
+    opening = _PAYWALL_IMPERATIVE.search(text)
+    if not opening:
+        return False
+    rest = text[opening.end() :]
+    return len(rest.split()) <= 2 or bool(_ACCESS_CUE.search(rest))
 
 
 def _strip_markdown(raw: str) -> tuple[str, int]:
@@ -344,12 +376,17 @@ def _is_share_bar(text: str) -> bool:
 
 
 def _has_inline_list(text: str) -> bool:
-    return bool(re.search(r"[▸:]\s*\S|\s[·|•]\s", text))
+    return bool(_INLINE_LABEL.match(text) or re.search(r"\s[·|•]\s", text))
 
 
 def _is_breadcrumb(text: str) -> bool:
     parts = [part for part in _BREADCRUMB_SPLIT.split(text) if part]
-    if len(parts) < 2 or text.startswith("http") or _SENTENCE_END.search(text):
+    if text.startswith("http") or _SENTENCE_END.search(text):
+        return False
+    # Two crumbs are navigation only when both are one- or two-word labels ("Travel / Mountains").
+    if len(parts) < 2 or (len(parts) == 2 and any(len(part.split()) > 2 for part in parts)):
+        return False
+    if any(re.search(r"\d", part) for part in parts):  # "1/2 cup", "24/7", dates
         return False
     # Every crumb is a short label; a headline with a slash ("Stocks / bonds rally") has a long one.
     return all(len(part.split()) <= 3 and not re.search(r"[,;:!?\"“”]", part) for part in parts)

@@ -5,7 +5,7 @@ a page's extracted text has already lost most of its padding."""
 
 from __future__ import annotations
 
-from services.ingest.lines import Kind, classify
+from services.ingest.lines import Kind, classify, word_count
 
 _DROPPED = frozenset({Kind.PAYWALL, Kind.SHARE, Kind.ADVERT, Kind.ADVERT_HEADER, Kind.TERMINAL, Kind.DISCLOSURE})
 # A teaser list's items are short: a line this long ends the list.
@@ -20,7 +20,7 @@ def drop_padding_lines(text: str) -> str:
     for raw in text.split("\n"):
         if not raw.strip():
             continue
-        if len(raw.split()) > _PADDING_MAX_WORDS:
+        if word_count(raw) > _PADDING_MAX_WORDS:
             in_teasers = False
             kept.append(raw.strip())
             continue

@@ -12,6 +12,10 @@ _DEFAULT_LIMITS = FetchLimits()
 class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_INGEST_", extra="ignore")
 
+    # Pages of one host are fetched one at a time, fetch_per_host_delay_s apart: a batch must finish
+    # well inside ack_wait_s even when all its pages come from one site (a feed's entries).
+    batch_size: int = Field(default=16, ge=1, le=1000)
+
     # State (dedupe, poll state, leases) in the NATS KV bucket ``Topology.kv_bucket``; off, it stays in memory.
     durable_state: bool = True
     state_ttl_days: float = Field(default=30.0, gt=0, description="how long a seen article or URL is remembered")

@@ -1,19 +1,16 @@
 """The ingest service against a real nats-server: dedupe that survives a restart, leases shared
 between replicas, and the poller taking a feed to published articles.
 
-The server is ``NEWSFLOW_TEST_NATS_URL`` (default nats://127.0.0.1:4222); each test works in its
+The server comes from the session fixture ``servers`` (tests/conftest.py); each test works in its
 own namespace (stream, subjects, KV bucket) and removes it afterwards."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nats
 import pytest
@@ -26,22 +23,18 @@ from services.ingest.settings import IngestSettings
 from services.ingest.state import NatsStateStore
 from shared.messages import ArticleIngested, DocumentSubmitted
 from shared.topology import Topology
+from tests.conftest import Servers
 from tests.integration.test_ingest_fetch import ARTICLE_PARAGRAPHS, LocalSite
 
 pytestmark = pytest.mark.integration
 
-NATS_URL = os.environ.get("NEWSFLOW_TEST_NATS_URL", "nats://127.0.0.1:4222")
 TEXT = "\n".join(["Night train returns", *ARTICLE_PARAGRAPHS])
 
 
-@pytest.fixture(scope="module")
-def nats_url() -> str:
-    parts = urlsplit(NATS_URL)
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        if probe.connect_ex((parts.hostname or "127.0.0.1", parts.port or 4222)) != 0:
-            pytest.skip(f"no nats-server at {NATS_URL} (set NEWSFLOW_TEST_NATS_URL)")
-    return NATS_URL
+@pytest.fixture
+def nats_url(servers: Servers) -> str:
+    """The real nats-server the session fixture started (or found running)."""
+    return servers.nats_url
 
 
 @pytest.fixture

@@ -176,3 +176,26 @@ def test_hard_wrapped_paragraphs_are_joined() -> None:
     units = paragraph_units(f"{TITLE}\n\n{wrapped}\n{PARAGRAPHS[1]}")
     assert units[1].startswith("The harbour authority") and units[1].endswith("thirty years.")
     assert len(units) == 3
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Upgrade work on the bridge will begin in May and last most of the summer.",
+        "Register to vote by Friday, the electoral commission reminded residents.",
+        "Ad spending rose five per cent in the quarter, the agency said.",
+        "Promoted to captain last season, she has not missed a match since.",
+        "Recommended doses were cut by half after the first trial.",
+        "Summary judgment was granted to the city on Monday.",
+        "More on that later, the minister told reporters.",
+        "How the plan works is still unclear to most tenants.",
+        "By Friday, the council had voted to close the pier.",
+        "The study was first published by the Lancet in May.",
+        "Highlights of the festival include a night parade on the river.",
+        "About 40 people work for us here, the owner said.",
+    ],
+)
+def test_article_sentences_that_resemble_padding_are_kept(sentence: str) -> None:
+    cleaned = clean_captured_text("\n".join([TITLE, PARAGRAPHS[0], sentence, PARAGRAPHS[1]]))
+    assert sentence in cleaned.body
+    assert cleaned.facts.original_source is None

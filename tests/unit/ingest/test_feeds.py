@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import JsonValue
 
-from services.ingest.feeds import FULL_CONTENT_CHARS, FeedRefused, entry_submission, parse_feed
+from services.ingest.feeds import (
+    FULL_CONTENT_CHARS,
+    FeedRefused,
+    entry_submission,
+    parse_feed,
+    without_entity_expansion,
+)
 
 LONG_TEXT = "The lake ferry timetable changes next month. " * (FULL_CONTENT_CHARS // 40)
 
@@ -86,15 +92,16 @@ def test_what_is_not_a_feed_is_refused_with_a_reason(data: bytes) -> None:
     assert refused.value.reason in ("not_a_feed", "invalid_json")
 
 
-def test_nested_entity_expansion_stays_small_and_fast() -> None:
+def test_entity_declarations_that_could_expand_are_removed_before_parsing() -> None:
     entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
-    bomb = f"""<?xml version="1.0"?><!DOCTYPE rss [{entities}]>
+    external = '<!ENTITY % remote PUBLIC "-//x//y" "http://attacker.example/x.dtd">'
+    bomb = f"""<?xml version="1.0"?><!DOCTYPE rss [{entities}{external}]>
     <rss version="2.0"><channel><title>&a9;</title>
     <item><title>x</title><link>https://x.example/1</link></item></channel></rss>""".encode()
+    cleaned = without_entity_expansion(bomb)
+    assert b'<!ENTITY a0 "lol">' in cleaned
+    assert b"<!ENTITY a1" not in cleaned and b"attacker" not in cleaned
     started = time.perf_counter()
-    try:
-        feed = parse_feed(bomb, None)
-    except FeedRefused:
-        return
-    assert time.perf_counter() - started < 2
-    assert len(feed.title or "") < 10_000
+    feed = parse_feed(bomb, None)
+    assert time.perf_counter() - started < 0.5
+    assert len(feed.title or "") < 100 and len(feed.entries) == 1

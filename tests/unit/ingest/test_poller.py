@@ -126,3 +126,16 @@ def test_reload_keeps_the_last_good_registry(tmp_path: Path) -> None:
     os.utime(path, (later, later))
     poller.reload_if_changed()
     assert [s.name for s in poller.sources] == ["A"]
+
+
+async def test_a_page_source_is_submitted_when_it_changed() -> None:
+    page_source = SourceConfig.model_validate(
+        {"name": "Hill Post front", "url": "https://hill.example/", "kind": "page", "outlet": "Hill Post"}
+    )
+    html = b"<html><body><p>Front page</p></body></html>"
+    fetcher = ScriptedFetcher(FetchResult(url="https://hill.example/", status=200, content=html, etag='"p1"'))
+    poller, published = _poller(fetcher)
+    await poller.poll(page_source)
+    [submission] = published
+    assert submission.kind == "html" and submission.content == html.decode()
+    assert submission.hints["source"] == "Hill Post" and submission.url == "https://hill.example/"
