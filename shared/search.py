@@ -1,10 +1,27 @@
-"""Queries users run against the ``articles`` alias: the CLI uses these, and the
-README documents the DSL they build, since users also query OpenSearch directly."""
+"""Queries users run against the ``articles`` alias: the CLI runs them, and
+docs/querying.md documents the DSL they build, since users also query
+OpenSearch directly.
+
+The ``*_body`` functions build request bodies and the ``parse_*`` functions
+read responses: both pure, so they are tested without a server. ``Searcher``
+runs the queries that take more than one request (a page of hits, then the
+size of each hit's story; an article, then its cluster).
+
+Story clusters are written by the index stage (services/index/clusters.py).
+A cluster's size and its original are computed here, at query time, so they
+are true for every member at every moment.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import NotFoundError
 
 FACETS: dict[str, dict[str, Any]] = {
     "topic": {"terms": {"field": "topic_keys", "size": 20}},
@@ -12,48 +29,96 @@ FACETS: dict[str, dict[str, Any]] = {
     "entity": {"terms": {"field": "entity_ids", "size": 20}},
     "sentiment": {"terms": {"field": "sentiment.label", "size": 3}},
     "language": {"terms": {"field": "language", "size": 10}},
-    "published": {"date_histogram": {"field": "published_at", "calendar_interval": "day", "min_doc_count": 1}},
+    "published": {"date_histogram": {"field": "dated_at", "calendar_interval": "day", "min_doc_count": 1}},
 }
 FILTER_FIELDS = {
     "topic": "topic_keys",
     "source": "source.name",
     "entity": "entity_ids",
+    "handle": "entity_handles",
     "sentiment": "sentiment.label",
     "language": "language",
 }
+TEXT_FIELDS = ["title^3", "summary^2", "takeaways", "body", "keywords.text^2", "entity_names.text^2"]
+# What a results list shows; the body and the signature are large and only the index needs them.
+LIST_SOURCE = {"excludes": ["body", "signature", "entities.spans"]}
+RECENCY = [{"dated_at": {"order": "desc"}}, {"article_id": "asc"}]
+MAX_STORY_MEMBERS = 500
 
 
 @dataclass
 class SearchRequest:
+    """A search: free text, facet filters, and the ``more on``/``more in`` shortcuts.
+
+    ``more_on`` is an entity (``@handle`` or its id, a Wikidata QID or a local
+    ``nf:`` id); ``more_in`` a topic key, whose subtopics count too. Both list
+    the newest first, one article per story.
+    """
+
     text: str = ""
     filters: dict[str, list[str]] = field(default_factory=dict)
+    more_on: str | None = None
+    more_in: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
     size: int = 10
     sort_by_recency: bool = False
+    one_per_story: bool = False
+
+    @property
+    def recency_first(self) -> bool:
+        return self.sort_by_recency or not self.text or bool(self.more_on or self.more_in)
+
+    @property
+    def grouped_by_story(self) -> bool:
+        return self.one_per_story or bool(self.more_on or self.more_in)
+
+
+def entity_filter(subject: str) -> dict[str, Any]:
+    """``@handle`` matches the entity's handle (case-insensitive); anything else is an entity id."""
+    if subject.startswith("@"):
+        return {"term": {"entity_handles": subject[1:]}}
+    return {"term": {"entity_ids": subject}}
+
+
+def topic_filter(topic: str) -> dict[str, Any]:
+    """A topic and its subtopics: ``technology`` also matches ``technology/artificial-intelligence``."""
+    key = topic.lstrip("#")
+    return {"bool": {"should": [{"term": {"topic_keys": key}}, {"prefix": {"topic_keys": f"{key}/"}}]}}
 
 
 def search_body(request: SearchRequest) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     if request.text:
-        must.append(
-            {
-                "multi_match": {
-                    "query": request.text,
-                    "fields": ["title^3", "summary^2", "body", "keywords.text^2", "entities.name.text"],
-                    "type": "best_fields",
-                }
-            }
-        )
-    filters = [{"terms": {FILTER_FIELDS[name]: values}} for name, values in request.filters.items() if values]
+        must.append({"multi_match": {"query": request.text, "fields": TEXT_FIELDS, "type": "best_fields"}})
+    filters: list[dict[str, Any]] = [
+        {"terms": {FILTER_FIELDS[name]: values}} for name, values in request.filters.items() if values
+    ]
+    if request.more_on:
+        filters.append(entity_filter(request.more_on))
+    if request.more_in:
+        filters.append(topic_filter(request.more_in))
+    if request.since or request.until:
+        bounds = {"gte": request.since, "lte": request.until}
+        filters.append({"range": {"dated_at": {op: _iso(at) for op, at in bounds.items() if at}}})
     body: dict[str, Any] = {
         "size": request.size,
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
-        "aggs": FACETS,
-        "highlight": {"fields": {"title": {}, "body": {"fragment_size": 160, "number_of_fragments": 2}}},
-        "_source": {"excludes": ["body", "signature", "entities.spans"]},
+        "aggs": {**FACETS, "stories": {"cardinality": {"field": "cluster_id"}}},
+        "highlight": {
+            "fields": {
+                "title": {"number_of_fragments": 0},
+                "summary": {"number_of_fragments": 0},
+                "body": {"fragment_size": 160, "number_of_fragments": 2},
+            }
+        },
+        "_source": LIST_SOURCE,
         "track_total_hits": True,
     }
-    if request.sort_by_recency or not request.text:
-        body["sort"] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"ingested_at": "desc"}]
+    if request.recency_first:
+        body["sort"] = RECENCY
+    if request.grouped_by_story:
+        body["collapse"] = {"field": "cluster_id"}
     return body
 
 
@@ -62,16 +127,318 @@ class SearchResult:
     total: int
     hits: list[dict[str, Any]]
     facets: dict[str, list[tuple[str, int]]]
+    # Distinct story clusters among all matches (an approximate count beyond 3,000).
+    stories: int = 0
+    entity_names: dict[str, str] = field(default_factory=dict)
 
 
-def parse_response(response: dict[str, Any]) -> SearchResult:
-    hits = [
-        {**hit["_source"], "_id": hit["_id"], "_score": hit.get("_score"), "highlight": hit.get("highlight", {})}
-        for hit in response["hits"]["hits"]
-    ]
+def _hit(hit: Mapping[str, Any]) -> dict[str, Any]:
+    return {**hit["_source"], "_id": hit["_id"], "_score": hit.get("_score"), "highlight": hit.get("highlight", {})}
+
+
+def parse_response(response: Mapping[str, Any]) -> SearchResult:
+    aggregations = response.get("aggregations", {})
     facets = {
         name: [(str(bucket.get("key_as_string", bucket["key"])), int(bucket["doc_count"])) for bucket in agg["buckets"]]
-        for name, agg in response.get("aggregations", {}).items()
+        for name, agg in aggregations.items()
         if "buckets" in agg
     }
-    return SearchResult(total=int(response["hits"]["total"]["value"]), hits=hits, facets=facets)
+    return SearchResult(
+        total=int(response["hits"]["total"]["value"]),
+        hits=[_hit(hit) for hit in response["hits"]["hits"]],
+        facets=facets,
+        stories=int(aggregations.get("stories", {}).get("value", 0)),
+    )
+
+
+def cluster_sizes_body(cluster_ids: Sequence[str]) -> dict[str, Any]:
+    """How many articles each story cluster has, in the whole index."""
+    unique = sorted(set(cluster_ids))
+    return {
+        "size": 0,
+        "query": {"terms": {"cluster_id": unique}},
+        "aggs": {"sizes": {"terms": {"field": "cluster_id", "size": max(1, len(unique))}}},
+    }
+
+
+def parse_cluster_sizes(response: Mapping[str, Any]) -> dict[str, int]:
+    return {bucket["key"]: int(bucket["doc_count"]) for bucket in response["aggregations"]["sizes"]["buckets"]}
+
+
+def entity_names_body(entity_ids: Sequence[str]) -> dict[str, Any]:
+    """The most used display name of each entity id (facets and trending report ids)."""
+    unique = sorted(set(entity_ids))
+    return {
+        "size": 0,
+        "aggs": {
+            "entities": {
+                "nested": {"path": "entities"},
+                "aggs": {
+                    "wanted": {
+                        "filter": {"terms": {"entities.id": unique}},
+                        "aggs": {
+                            "ids": {
+                                "terms": {"field": "entities.id", "size": max(1, len(unique))},
+                                "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}}},
+                            }
+                        },
+                    }
+                },
+            }
+        },
+    }
+
+
+def parse_entity_names(response: Mapping[str, Any]) -> dict[str, str]:
+    buckets = response["aggregations"]["entities"]["wanted"]["ids"]["buckets"]
+    return {bucket["key"]: bucket["name"]["buckets"][0]["key"] for bucket in buckets if bucket["name"]["buckets"]}
+
+
+def related_body(article_id: str, cluster_id: str, size: int = 10) -> dict[str, Any]:
+    """Articles like this one, outside its own story, one per story.
+
+    ``min_doc_freq`` is 1 so that a small index still finds neighbours; in a
+    large one, ``more_like_this`` weighs terms by tf-idf anyway.
+    """
+    return {
+        "size": size,
+        "query": {
+            "bool": {
+                "must": [
+                    {
+                        "more_like_this": {
+                            "fields": ["title", "body"],
+                            "like": [{"_id": article_id}],  # a document of the searched index
+                            "min_term_freq": 1,
+                            "min_doc_freq": 1,
+                            "max_query_terms": 40,
+                            "minimum_should_match": "20%",
+                        }
+                    }
+                ],
+                "must_not": [{"term": {"cluster_id": cluster_id}}],
+            }
+        },
+        "collapse": {"field": "cluster_id"},
+        "_source": LIST_SOURCE,
+    }
+
+
+@dataclass
+class TrendingTerm:
+    key: str
+    count: int  # articles in the recent window
+    baseline_count: int  # articles in the whole baseline (which includes the window)
+    score: float
+    label: str | None = None
+
+
+@dataclass
+class Trending:
+    window: tuple[datetime, datetime]
+    baseline: tuple[datetime, datetime]
+    articles: int  # in the window
+    entities: list[TrendingTerm]
+    topics: list[TrendingTerm]
+
+
+def trending_body(
+    as_of: datetime, window: timedelta, baseline: timedelta, size: int = 10, min_doc_count: int = 3
+) -> dict[str, Any]:
+    """Entities and topics over-represented in the last ``window`` against the last ``baseline``.
+
+    ``significant_terms`` compares each term's share of the window's articles
+    with its share of the baseline's (JLH score): only terms whose share rose
+    are returned, the most rising first.
+    """
+
+    def dated_within(span: timedelta) -> dict[str, Any]:
+        return {"range": {"dated_at": {"gt": _iso(as_of - span), "lte": _iso(as_of)}}}
+
+    def rising(field_name: str) -> dict[str, Any]:
+        return {
+            "significant_terms": {
+                "field": field_name,
+                "size": size,
+                "min_doc_count": min_doc_count,
+                "background_filter": dated_within(baseline),
+            }
+        }
+
+    return {
+        "size": 0,
+        "track_total_hits": True,
+        "query": {"bool": {"filter": [dated_within(window)]}},
+        "aggs": {"entities": rising("entity_ids"), "topics": rising("topic_keys")},
+    }
+
+
+def parse_trending(response: Mapping[str, Any], as_of: datetime, window: timedelta, baseline: timedelta) -> Trending:
+    def terms(name: str) -> list[TrendingTerm]:
+        return [
+            TrendingTerm(
+                key=bucket["key"],
+                count=int(bucket["doc_count"]),
+                baseline_count=int(bucket["bg_count"]),
+                score=float(bucket["score"]),
+            )
+            for bucket in response["aggregations"][name]["buckets"]
+        ]
+
+    return Trending(
+        window=(as_of - window, as_of),
+        baseline=(as_of - baseline, as_of),
+        articles=int(response["hits"]["total"]["value"]),
+        entities=terms("entities"),
+        topics=terms("topics"),
+    )
+
+
+def story_members_body(cluster_id: str, size: int = MAX_STORY_MEMBERS) -> dict[str, Any]:
+    return {
+        "size": size,
+        "query": {"term": {"cluster_id": cluster_id}},
+        "sort": [{"dated_at": {"order": "asc"}}, {"article_id": "asc"}],
+        "_source": LIST_SOURCE,
+    }
+
+
+def _outlet(name: str | None) -> str:
+    """Outlet names compared loosely: "Pacific Morning Herald" is "pacific-morning-herald"."""
+    return re.sub(r"\W+", "", (name or "").casefold().replace("_", ""))
+
+
+def choose_original(members: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The member the story started from.
+
+    In order of preference: the member whose outlet other members credit as
+    their ``original_source``; a member that credits no one; the earliest
+    published (missing dates last). A member that credits an outlet is never
+    taken to be that outlet's report, even when its own source carries the
+    same name (an aggregator page can wear the original's label).
+    """
+    credited_by = [(_outlet((member.get("original_source") or {}).get("name")), member) for member in members]
+
+    def attributed(member: Mapping[str, Any]) -> bool:
+        outlet = _outlet((member.get("source") or {}).get("name"))
+        own_credit = _outlet((member.get("original_source") or {}).get("name"))
+        return (
+            bool(outlet)
+            and outlet != own_credit
+            and any(credit == outlet and other is not member for credit, other in credited_by)
+        )
+
+    def preference(member: Mapping[str, Any]) -> tuple[bool, bool, datetime, datetime, str]:
+        return (
+            not attributed(member),
+            bool(member.get("original_source")),
+            _moment(member.get("published_at")),
+            _moment(member.get("ingested_at")),
+            member.get("article_id") or "",
+        )
+
+    return min(members, key=preference)
+
+
+@dataclass
+class Story:
+    cluster_id: str
+    original: dict[str, Any]
+    members: list[dict[str, Any]]  # the original first, then the others oldest first
+
+
+def story_of(cluster_id: str, members: Sequence[dict[str, Any]]) -> Story:
+    original = choose_original(members)
+    return Story(
+        cluster_id=cluster_id,
+        original=dict(original),
+        members=[dict(original), *(member for member in members if member is not original)],
+    )
+
+
+class Searcher:
+    """Runs the queries against one alias with a synchronous client (the CLI's)."""
+
+    def __init__(self, client: OpenSearch, alias: str) -> None:
+        self.client = client
+        self.alias = alias
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        result = parse_response(self.client.search(index=self.alias, body=search_body(request)))
+        cluster_ids = [hit["cluster_id"] for hit in result.hits if hit.get("cluster_id")]
+        entity_ids = [key for key, _ in result.facets.get("entity", [])]
+        lookups: list[dict[str, Any]] = []
+        if cluster_ids:
+            lookups += [{"index": self.alias}, cluster_sizes_body(cluster_ids)]
+        if entity_ids:
+            lookups += [{"index": self.alias}, entity_names_body(entity_ids)]
+        if not lookups:
+            return result
+        responses = iter(self.client.msearch(body=lookups)["responses"])
+        if cluster_ids:
+            sizes = parse_cluster_sizes(_ok(next(responses)))
+            for hit in result.hits:
+                hit["cluster_size"] = sizes.get(hit.get("cluster_id", ""), 1)
+        if entity_ids:
+            result.entity_names = parse_entity_names(_ok(next(responses)))
+        return result
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        """One article (without its signature); None if there is no such article."""
+        try:
+            found = self.client.get(index=self.alias, id=article_id, _source_excludes=["signature"])
+        except NotFoundError:
+            return None
+        return {**found["_source"], "_id": found["_id"]}
+
+    def related(self, article_id: str, size: int = 10) -> list[dict[str, Any]]:
+        article = self._required(article_id)
+        body = related_body(article_id, article.get("cluster_id") or article_id, size)
+        return [_hit(hit) for hit in self.client.search(index=self.alias, body=body)["hits"]["hits"]]
+
+    def trending(
+        self,
+        as_of: datetime | None = None,
+        window: timedelta = timedelta(days=1),
+        baseline: timedelta = timedelta(days=30),
+        size: int = 10,
+        min_doc_count: int = 3,
+    ) -> Trending:
+        as_of = as_of or datetime.now(UTC)
+        body = trending_body(as_of, window, baseline, size, min_doc_count)
+        trending = parse_trending(self.client.search(index=self.alias, body=body), as_of, window, baseline)
+        if trending.entities:
+            names_body = entity_names_body([term.key for term in trending.entities])
+            names = parse_entity_names(self.client.search(index=self.alias, body=names_body))
+            for term in trending.entities:
+                term.label = names.get(term.key)
+        return trending
+
+    def story(self, article_id: str) -> Story:
+        cluster_id = self._required(article_id).get("cluster_id") or article_id
+        response = self.client.search(index=self.alias, body=story_members_body(cluster_id))
+        return story_of(cluster_id, [_hit(hit) for hit in response["hits"]["hits"]])
+
+    def _required(self, article_id: str) -> dict[str, Any]:
+        article = self.article(article_id)
+        if article is None:
+            raise LookupError(f"no article {article_id!r} in {self.alias!r}")
+        return article
+
+
+def _ok(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "error" in response:
+        raise RuntimeError(f"OpenSearch refused a query: {response['error']}")
+    return response
+
+
+def _moment(value: str | None) -> datetime:
+    """A document's ISO date as an aware datetime; a missing one sorts after every real one."""
+    if not value:
+        return datetime.max.replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat() if moment.tzinfo else moment.replace(tzinfo=UTC).isoformat()

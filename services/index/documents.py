@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.index.clusters import pack_minhash
 from shared import __version__
 from shared.messages import ArticleLinked, Provenance, utcnow
 
@@ -11,18 +12,27 @@ from shared.messages import ArticleLinked, Provenance, utcnow
 MAX_SPANS_INDEXED = 5
 
 
-def to_document(article: ArticleLinked) -> dict[str, Any]:
+def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:
     stamped = article.model_copy(
         update={"provenance": [*article.provenance, Provenance(service="index", version=__version__)]}
     )
     document: dict[str, Any] = stamped.model_dump(mode="json", exclude={"event"})
     for entity in document["entities"]:
         entity["spans"] = entity["spans"][:MAX_SPANS_INDEXED]
-    # Flat copies for the commonest filters and facets: cheaper than nested queries.
+    # Flat copies for the commonest filters and facets: cheaper than nested queries, and
+    # OpenSearch Dashboards cannot aggregate nested fields at all.
     document["entity_ids"] = sorted({e["id"] for e in document["entities"]})
     document["entity_handles"] = sorted({e["handle"] for e in document["entities"]})
+    document["entity_names"] = sorted({e["name"] for e in document["entities"]})
     document["topic_keys"] = [t["key"] for t in document["topics"]]
     document["primary_topic"] = document["topic_keys"][0] if document["topic_keys"] else None
+    # Recency sorts, trending windows and the date histogram need a date on every article;
+    # many pages state none, and then the moment we first saw the article is the best we know.
+    document["dated_at"] = document["published_at"] or document["ingested_at"]
+    if document["signature"]:
+        # Packed for the cluster lookup, which reads it from doc values (services/index/clusters.py).
+        document["signature"]["minhash"] = pack_minhash(document["signature"]["minhash"])
+    document["cluster_id"] = cluster_id
     document["indexed_at"] = utcnow().isoformat()
     return document
 
