@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from services.ingest.files import FileProblem, read_path
-from shared.messages import DocumentSubmitted
+from shared.messages import MAX_MESSAGE_BYTES, DocumentSubmitted
 from shared.nats import connect_options, ensure_stream
 from shared.settings import ServiceSettings
 
@@ -28,10 +28,11 @@ async def connect(settings: ServiceSettings, console: Console) -> nats.NATS:
 
 async def publish_submissions(js: nats.js.JetStreamContext, subject: str, submissions: list[DocumentSubmitted]) -> None:
     for submission in submissions:
+        data = submission.model_dump_json().encode()
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise ValueError(f"{len(data)} bytes once encoded, over the {MAX_MESSAGE_BYTES}-byte message limit")
         # The submission id makes a re-run of the same files a no-op inside the duplicate window.
-        await js.publish(
-            subject, submission.model_dump_json().encode(), headers={"Nats-Msg-Id": submission.submission_id}
-        )
+        await js.publish(subject, data, headers={"Nats-Msg-Id": submission.submission_id})
 
 
 async def publish_files(paths: list[Path], settings: ServiceSettings, console: Console) -> list[FileProblem]:
@@ -47,7 +48,10 @@ async def publish_files(paths: list[Path], settings: ServiceSettings, console: C
                 submissions: list[DocumentSubmitted] = []
                 for item in read_path(path):
                     (problems if isinstance(item, FileProblem) else submissions).append(item)  # type: ignore[arg-type]
-                await publish_submissions(js, topology.entry_subject, submissions)
+                try:
+                    await publish_submissions(js, topology.entry_subject, submissions)
+                except (ValueError, nats.errors.Error) as error:
+                    problems.append(FileProblem(str(path), f"not published: {error}"))
                 progress.advance(task)
     finally:
         await client.drain()

@@ -17,3 +17,13 @@ class PermanentError(Exception):
 
 class TransientError(Exception):
     """Raised where a failure is known to be temporary (a 429, a timeout)."""
+
+
+class DependencyUnavailable(TransientError):
+    """A server the stage writes to is down (OpenSearch unreachable).
+
+    It says nothing about the messages, so the runtime holds the batch (telling
+    JetStream the work is in progress) and retries it with back-off instead of
+    spending the messages' delivery attempts: an outage of any length drains by
+    itself once the server is back.
+    """

@@ -33,7 +33,8 @@ def utcnow() -> datetime:
 
 class Model(BaseModel):
     # Unknown keys are refused: a typo in a producer must fail loudly, not vanish.
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    # NaN and infinity are not JSON: refuse them where the event is built, not a stage later.
+    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
 
 
 class Provenance(Model):
@@ -174,6 +175,7 @@ class DeadLettered(Model):
     attempts: int
     article_id: str | None = None
     original: str  # the original message bytes, decoded as UTF-8 with replacement
+    original_truncated: bool = False  # only the head of a very large original is kept
     original_headers: dict[str, str] = Field(default_factory=dict)
     at: datetime = Field(default_factory=utcnow)
 

@@ -18,7 +18,9 @@ by hand (``AckPolicy.MANUAL``) and never lets the handler raise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from nats.js.errors import ServiceUnavailableError
 from pydantic import ValidationError
 
 from shared import __version__
-from shared.errors import PermanentError
+from shared.errors import DependencyUnavailable, PermanentError
 from shared.health import HealthServer
 from shared.logging import configure_logging, get_logger
 from shared.messages import (
@@ -49,6 +51,11 @@ from shared.metrics import BATCH_SIZE, DEAD_LETTERS, ERRORS, HANDLER_SECONDS, ME
 from shared.nats import broker_for, ensure_stream
 from shared.settings import ServiceSettings
 from shared.topology import StageSpec, Topology
+
+# The longest wait between retries of a batch whose server is down (well under ack_wait).
+MAX_DEPENDENCY_WAIT_S = 15.0
+# A dead letter must fit in the stream like any message (headers need a little room too).
+MAX_LETTER_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
 
 # What one message became: the articles to publish downstream (possibly none),
 # or the exception that stopped it.
@@ -120,6 +127,11 @@ class Delivery:
         if self.is_jetstream:
             await self.raw.nak(delay=delay_s)
 
+    async def in_progress(self) -> None:
+        """Reset the ack timer of a message we still hold."""
+        if self.is_jetstream:
+            await self.raw.in_progress()
+
     async def term(self) -> None:
         if self.is_jetstream:
             await self.raw.term()
@@ -134,6 +146,7 @@ class StageRuntime:
     topology: Topology
 
     def __post_init__(self) -> None:
+        self._stopping = asyncio.Event()
         self.log = get_logger(f"newsflow.{self.spec.name}")
         self.outbox = self.topology.outbox(self.spec.name)
 
@@ -142,7 +155,6 @@ class StageRuntime:
     # a plain asyncio.TimeoutError from nats-py's fetch escapes its loop and drops
     # the messages fetched so far until ack_wait redelivers them.
     def start(self, subscription: JetStreamContext.PullSubscription) -> None:
-        self._stopping = asyncio.Event()
         self._subscription = subscription
         self._task = asyncio.create_task(self._consume(subscription), name=f"{self.spec.name}-pull")
 
@@ -192,10 +204,8 @@ class StageRuntime:
             try:
                 valid.append((delivery, self._decode(raw.data)))
             except PermanentError as error:
-                await self._dead_letter(delivery, error.reason, error.detail, "permanent")
-        outcomes = await self.worker.process_batch([item for _, item in valid]) if valid else []
-        if len(outcomes) != len(valid):
-            raise RuntimeError(f"{stage} worker returned {len(outcomes)} outcomes for {len(valid)} messages")
+                await self._fail(delivery, error)
+        outcomes = await self._process_while_dependencies_recover(valid) if valid else []
         per_message_ms = (time.perf_counter() - started) * 1000 / max(1, len(raws))
         settlements = (
             self._settle(delivery, item, outcome, per_message_ms)
@@ -203,6 +213,26 @@ class StageRuntime:
         )
         await asyncio.gather(*settlements)
         HANDLER_SECONDS.labels(stage).observe(time.perf_counter() - started)
+
+    async def _process_while_dependencies_recover(self, valid: list[tuple[Delivery, Model]]) -> list[Outcome]:
+        """Run the worker; re-run the messages it could not do because a server was down, until it is back."""
+        outcomes: list[Outcome] = [DependencyUnavailable("not processed yet")] * len(valid)
+        delay_s = 1.0
+        while True:
+            waiting = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, DependencyUnavailable)]
+            results = await self.worker.process_batch([valid[i][1] for i in waiting])
+            if len(results) != len(waiting):
+                raise RuntimeError(f"{self.spec.name} worker gave {len(results)} outcomes for {len(waiting)} messages")
+            for i, result in zip(waiting, results, strict=True):
+                outcomes[i] = result
+            still = [valid[i][0] for i, o in enumerate(outcomes) if isinstance(o, DependencyUnavailable)]
+            if not still or self._stopping.is_set():
+                return outcomes  # on shutdown, what is still waiting is nacked and comes back
+            self.log.warning("dependency_unavailable", stage=self.spec.name, waiting=len(still), retry_in_s=delay_s)
+            await asyncio.gather(*(delivery.in_progress() for delivery in still))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay_s)
+            delay_s = min(delay_s * 2, MAX_DEPENDENCY_WAIT_S)
 
     def _decode(self, data: bytes) -> Model:
         if len(data) > MAX_MESSAGE_BYTES:
@@ -237,13 +267,16 @@ class StageRuntime:
         )
 
     async def _fail(self, delivery: Delivery, error: Exception) -> str:
-        if isinstance(error, PermanentError):
-            await self._dead_letter(delivery, error.reason, error.detail, "permanent")
-            return "dead_lettered"
+        try:
+            if isinstance(error, PermanentError):
+                await self._dead_letter(delivery, error.reason, error.detail, "permanent")
+                return "dead_lettered"
+            if delivery.attempt >= self.settings.max_deliver and not isinstance(error, DependencyUnavailable):
+                await self._dead_letter(delivery, type(error).__name__, _short(repr(error)), "exhausted")
+                return "dead_lettered"
+        except Exception as letter_error:  # the dead letter itself failed (NATS down): try again later
+            self.log.exception("dead_letter_failed", stage=self.spec.name, error=repr(letter_error))
         ERRORS.labels(self.spec.name, "transient").inc()
-        if delivery.attempt >= self.settings.max_deliver:
-            await self._dead_letter(delivery, type(error).__name__, _short(repr(error)), "exhausted")
-            return "dead_lettered"
         backoff = self.settings.retry_backoff_s
         delay = backoff[min(delivery.attempt - 1, len(backoff) - 1)]
         await delivery.nak(delay)
@@ -270,7 +303,6 @@ class StageRuntime:
     async def _dead_letter(self, delivery: Delivery, reason: str, detail: str, kind: FailureKind) -> None:
         """Publish the dead letter durably, then TERM the original so it is never redelivered."""
         raw = delivery.raw
-        original = raw.data.decode("utf-8", errors="replace")
         letter = DeadLettered(
             stage=self.spec.name,
             subject=raw.subject,
@@ -279,12 +311,13 @@ class StageRuntime:
             kind=kind,
             attempts=delivery.attempt,
             article_id=_article_id_of(raw.data),
-            original=original,
+            original="",
             original_headers={k: v for k, v in (raw.headers or {}).items()},
         )
+        encoded = _with_original(letter, raw.data)
         key = delivery.stream_sequence or hashlib.blake2b(raw.data, digest_size=8).hexdigest()
         await self.broker.publish(
-            letter.model_dump_json().encode(),
+            encoded,
             self.topology.dead_letter_subject(self.spec.name),
             headers={"Nats-Msg-Id": f"dlq:{self.spec.name}:{key}"},
             stream=self.topology.stream,
@@ -293,6 +326,22 @@ class StageRuntime:
         DEAD_LETTERS.labels(self.spec.name, reason).inc()
         ERRORS.labels(self.spec.name, kind).inc()
         self.log.warning("dead_lettered", stage=self.spec.name, reason=reason, kind=kind, error=detail[:300])
+
+
+def _with_original(letter: DeadLettered, data: bytes) -> bytes:
+    """The encoded letter with as much of the original as fits in one message.
+
+    JSON escaping can multiply a hostile original's size, so the cut is made on
+    the encoded letter, halving the kept head until it fits.
+    """
+    kept = len(data)
+    while True:
+        letter.original = data[:kept].decode("utf-8", errors="replace")
+        letter.original_truncated = kept < len(data)
+        encoded = letter.model_dump_json().encode()
+        if len(encoded) <= MAX_LETTER_BYTES:
+            return encoded
+        kept //= 2
 
 
 def stamp(article: ArticleFields, service: str) -> None:
@@ -305,14 +354,14 @@ def _short(text: str, limit: int = 2000) -> str:
 
 
 def _article_id_of(data: bytes) -> str | None:
-    import json
-
+    """The article id of a message that failed validation, if one can be read from it at all."""
     try:
         value = json.loads(data)
-    except ValueError:
+        found = value.get("article_id") if isinstance(value, dict) else None
+        # A lone surrogate decodes but cannot be written back out as JSON.
+        return found if isinstance(found, str) and found.encode("utf-8") else None
+    except (ValueError, RecursionError, UnicodeError):
         return None
-    found = value.get("article_id") if isinstance(value, dict) else None
-    return found if isinstance(found, str) else None
 
 
 def consumer_config(settings: ServiceSettings, topology: Topology, stage: str) -> ConsumerConfig:

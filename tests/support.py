@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from faststream import FastStream
 
 from shared.messages import DocumentSubmitted
+from shared.stage import PerItemWorker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,3 +121,39 @@ async def service_processes(
         for process in processes.values():
             if process.process is not None and process.process.poll() is None:
                 process.terminate()
+
+
+class AlwaysFailing(PerItemWorker):
+    """A stage whose code has a bug: every message raises (a transient error to the runtime)."""
+
+    def process(self, item: Any) -> list[Any]:
+        raise RuntimeError("simulated bug")
+
+
+class TcpForwarder:
+    """A loopback TCP port that forwards to another once ``open()`` is called: a server that comes back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.server: asyncio.Server | None = None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+
+    async def open(self) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        async def forward(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+            server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
+
+        self.server = await asyncio.start_server(forward, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()

@@ -24,7 +24,7 @@ from services.index.clusters import (
 )
 from services.index.documents import document_version, to_document
 from services.index.settings import IndexSettings
-from shared.errors import PermanentError, TransientError
+from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.logging import get_logger
 from shared.messages import ArticleLinked
 from shared.opensearch import async_client, ensure_index
@@ -63,12 +63,15 @@ class IndexWorker:
 
     async def process_batch(self, items: Sequence[ArticleLinked]) -> list[Outcome]:
         if not await self._ensure_index():
-            return [TransientError("OpenSearch is not reachable") for _ in items]
+            return [DependencyUnavailable("OpenSearch is not reachable") for _ in items]
         try:
             existing, candidates = await self._indexed_neighbours(items)
             cluster_ids = assign_clusters(items, candidates, existing, self.recent, self.settings.cluster_similarity)
             response = await self._bulk(items, cluster_ids)
-        except (OpenSearchConnectionError, TransportError, TransientError) as error:
+        except OpenSearchConnectionError as error:
+            self.recent.discard(article.article_id for article in items)
+            return [DependencyUnavailable(f"OpenSearch is not reachable: {error}") for _ in items]
+        except (TransportError, TransientError) as error:
             self.recent.discard(article.article_id for article in items)
             return [TransientError(f"OpenSearch request failed: {error}") for _ in items]
         outcomes = [item_outcome(item["index"]) for item in response["items"]]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.messages import DocumentKind, DocumentSubmitted
+from shared.messages import MAX_MESSAGE_BYTES, DocumentKind, DocumentSubmitted
 
 KIND_BY_SUFFIX: dict[str, DocumentKind] = {
     ".txt": "text",
@@ -22,7 +22,8 @@ KIND_BY_SUFFIX: dict[str, DocumentKind] = {
     ".atom": "feed",
     ".xml": "feed",
 }
-MAX_FILE_BYTES = 10 * 1024 * 1024
+# A file travels as one message: leave room for the JSON envelope and its escaping.
+MAX_FILE_BYTES = MAX_MESSAGE_BYTES - 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def read_path(path: Path) -> Iterator[DocumentSubmitted | FileProblem]:
         )
         return
     if path.stat().st_size > MAX_FILE_BYTES:
-        yield FileProblem(name, f"file larger than {MAX_FILE_BYTES} bytes")
+        yield FileProblem(name, f"file larger than {MAX_FILE_BYTES} bytes, the most one message carries")
         return
     try:
         text = path.read_bytes().decode("utf-8")

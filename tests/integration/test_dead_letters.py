@@ -11,10 +11,11 @@ from services.index.settings import IndexSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.nats import ensure_stream
 from shared.opensearch import async_client
-from shared.settings import OpenSearchSettings
+from shared.settings import OpenSearchSettings, ServiceSettings
+from shared.stage import create_stage_app
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.support import running, wait_until
+from tests.support import AlwaysFailing, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +27,15 @@ def _article(number: int) -> bytes:
     return article.model_dump_json().encode()
 
 
-async def test_letters_exhausted_during_an_outage_are_replayed_once_after_it(
+async def test_letters_of_a_buggy_stage_are_replayed_once_after_the_fix(
     servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
 ) -> None:
     topology = Topology(namespace)
     client = await nats.connect(servers.nats_url)
     js = client.jetstream()
     await ensure_stream(js, topology)
-    outage = OpenSearchSettings(url="http://127.0.0.1:9", alias=opensearch_settings.alias, request_timeout_s=1)
-    failing = IndexSettings(
-        nats_url=servers.nats_url, namespace=namespace, opensearch=outage, max_deliver=2, retry_backoff_s=[0.1]
-    )
-    async with running(index_app(failing)):
+    buggy = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=2, retry_backoff_s=[0.1])
+    async with running(create_stage_app(buggy, "index", AlwaysFailing())):
         for number in range(3):
             await js.publish(topology.inbox("index"), _article(number))
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 import pytest
@@ -20,10 +22,11 @@ from services.ingest.settings import IngestSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.opensearch import async_client
 from shared.search import SearchRequest, parse_response, search_body
-from shared.settings import OpenSearchSettings
+from shared.settings import OpenSearchSettings, ServiceSettings
+from shared.stage import create_stage_app
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.support import numbered_records, running, wait_until
+from tests.support import AlwaysFailing, TcpForwarder, numbered_records, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -151,11 +154,8 @@ async def test_transient_failures_retry_then_dead_letter_when_exhausted(
     servers: Servers, namespace: str, isolated: None
 ) -> None:
     topology = Topology(namespace)
-    unreachable = OpenSearchSettings(url="http://127.0.0.1:9", alias=f"{namespace}-articles", request_timeout_s=1)
-    settings = IndexSettings(
-        nats_url=servers.nats_url, namespace=namespace, opensearch=unreachable, max_deliver=3, retry_backoff_s=[0.2]
-    )
-    async with running(index_app(settings)):
+    settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=3, retry_backoff_s=[0.2])
+    async with running(create_stage_app(settings, "index", AlwaysFailing())):
         client = await nats.connect(servers.nats_url)
         await client.jetstream().publish(topology.inbox("index"), _linked(9, {}).model_dump_json().encode())
         await client.close()
@@ -166,6 +166,37 @@ async def test_transient_failures_retry_then_dead_letter_when_exhausted(
             return bool(letters)
 
         await wait_until(dead_lettered, 30, "the exhausted message's dead letter")
-    assert letters[0].kind == "exhausted"
+    assert letters[0].kind == "exhausted" and letters[0].reason == "RuntimeError"
     assert letters[0].attempts == 3
     assert letters[0].article_id == "mapping-9"
+
+
+async def test_an_opensearch_outage_holds_the_backlog_and_it_drains_when_opensearch_returns(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    """The index reaches OpenSearch through a port that answers only after a while: an outage and a return."""
+    topology = Topology(namespace)
+    opensearch_port = urlsplit(servers.opensearch_url).port or 9200
+    forwarder = TcpForwarder(opensearch_port)
+    through_forwarder = opensearch_settings.model_copy(
+        update={"url": f"http://127.0.0.1:{forwarder.port}", "request_timeout_s": 2}
+    )
+    # Few attempts and short back-off: an outage that spent attempts would dead-letter at once.
+    settings = IndexSettings(
+        nats_url=servers.nats_url,
+        namespace=namespace,
+        opensearch=through_forwarder,
+        max_deliver=2,
+        retry_backoff_s=[0.1],
+    )
+    async with running(index_app(settings)):
+        client = await nats.connect(servers.nats_url)
+        for number in range(5):
+            await client.jetstream().publish(topology.inbox("index"), _linked(number, {}).model_dump_json().encode())
+        await client.close()
+        await asyncio.sleep(8)  # OpenSearch "down": several retry rounds pass
+        assert await _dead_letters(servers, topology, "index") == []
+        await forwarder.open()
+        await wait_until(lambda: _has_count(opensearch_settings, 5), 60, "the held backlog to be indexed")
+    await forwarder.close()
+    assert await _dead_letters(servers, topology, "index") == []
