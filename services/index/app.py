@@ -32,6 +32,8 @@ from shared.stage import Outcome, create_stage_app
 
 STAGE = "index"
 log = get_logger("newsflow.index")
+# Statuses of an OpenSearch that is overloaded or not ready (e.g. shards still recovering after a restart).
+UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
 class IndexWorker:
@@ -68,12 +70,10 @@ class IndexWorker:
             existing, candidates = await self._indexed_neighbours(items)
             cluster_ids = assign_clusters(items, candidates, existing, self.recent, self.settings.cluster_similarity)
             response = await self._bulk(items, cluster_ids)
-        except OpenSearchConnectionError as error:
+        except (OpenSearchConnectionError, TransportError, TransientError) as error:
             self.recent.discard(article.article_id for article in items)
-            return [DependencyUnavailable(f"OpenSearch is not reachable: {error}") for _ in items]
-        except (TransportError, TransientError) as error:
-            self.recent.discard(article.article_id for article in items)
-            return [TransientError(f"OpenSearch request failed: {error}") for _ in items]
+            failure = _request_failure(error)
+            return [failure for _ in items]
         outcomes = [item_outcome(item["index"]) for item in response["items"]]
         # What was not written must not attract the next near-duplicates into its cluster.
         self.recent.discard(
@@ -95,9 +95,13 @@ class IndexWorker:
         header = {"index": self.alias}
         body = _ndjson(line for search in searches for line in (header, search))
         responses = (await self.client.msearch(body=body))["responses"]
-        failed = [response["error"] for response in responses if "error" in response]
+        failed = [response for response in responses if "error" in response]
         if failed:
-            raise TransientError(f"candidate search failed: {failed[0]}")
+            status = max(int(response.get("status", 500)) for response in failed)
+            unavailable = status in UNAVAILABLE_STATUSES
+            raise (DependencyUnavailable if unavailable else TransientError)(
+                f"candidate search failed ({status}): {failed[0]['error']}"
+            )
         existing = clusters_from_hits(responses[0])
         candidates = {
             article.article_id: members_from_hits(response)
@@ -131,9 +135,23 @@ def item_outcome(result: dict[str, Any]) -> Outcome:
         return []
     reason = result.get("error", {})
     detail = f"{reason.get('type')}: {reason.get('reason')}" if isinstance(reason, dict) else str(reason)
-    if status == 429 or status >= 500:
+    if status in UNAVAILABLE_STATUSES:  # overloaded, or shards not ready: the server's state, not the document's
+        return DependencyUnavailable(f"OpenSearch {status}: {detail}")
+    if status >= 500:
         return TransientError(f"OpenSearch {status}: {detail}")
     return PermanentError("mapping_rejected" if status == 400 else f"http_{status}", detail)
+
+
+def _request_failure(error: Exception) -> TransientError:
+    """A whole request failed: an OpenSearch that is down, starting or overloaded holds the batch;
+    anything else is an ordinary transient failure of these messages."""
+    if isinstance(error, DependencyUnavailable):
+        return error
+    if isinstance(error, OpenSearchConnectionError) or (
+        isinstance(error, TransportError) and error.status_code in UNAVAILABLE_STATUSES
+    ):
+        return DependencyUnavailable(f"OpenSearch is unavailable: {error}")
+    return TransientError(f"OpenSearch request failed: {error}")
 
 
 def create_worker(settings: IndexSettings) -> IndexWorker:

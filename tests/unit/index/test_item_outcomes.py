@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.index.app import item_outcome
-from shared.errors import PermanentError, TransientError
+from shared.errors import DependencyUnavailable, PermanentError, TransientError
 
 
 @pytest.mark.parametrize("status", [200, 201])
@@ -31,6 +31,8 @@ def test_overload_and_server_errors_are_transient(status: int) -> None:
     outcome = item_outcome({"status": status, "error": {"type": "es_rejected_execution_exception", "reason": "busy"}})
     assert isinstance(outcome, TransientError)
     assert str(status) in str(outcome)
+    # Overload and unready shards describe the server, so they must not spend the message's attempts.
+    assert isinstance(outcome, DependencyUnavailable) == (status in (429, 503))
 
 
 def test_other_client_errors_are_permanent_and_named_by_status() -> None:
