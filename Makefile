@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?= -q
 
-.PHONY: help install up down status test lint types unit integration contract bench kb ner-model topic-model clean
+.PHONY: help install up down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1mmake %-12s\033[0m %s\n", $$1, $$2}'
@@ -45,8 +45,11 @@ unit: install ## Unit tests only (no servers)
 integration: install ## Integration and e2e tests (start nats-server and OpenSearch if they are not running)
 	$(VENV)/bin/pytest tests/integration tests/e2e $(PYTEST_FLAGS)
 
-test: lint types ## Lint, types and the whole test suite (the CI command)
-	$(VENV)/bin/pytest tests $(PYTEST_FLAGS)
+test: lint types ## Lint, types and the test suite: unit, integration, e2e with quick faults (the CI command)
+	$(VENV)/bin/pytest tests --ignore=tests/chaos $(PYTEST_FLAGS)
+
+chaos: install ## The full fault suite: SIGKILLs during 5,000 articles, a 60 s OpenSearch outage, NATS restart, scaling
+	$(VENV)/bin/pytest tests/chaos -m chaos -q -rxX
 
 contract: install ## Regenerate the checked-in JSON Schemas and AsyncAPI document from the models
 	$(PY) -m shared.contract write

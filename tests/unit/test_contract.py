@@ -1,3 +1,5 @@
+import itertools
+
 from shared import contract
 from shared.topology import PIPELINE, StageSpec, Topology
 
@@ -10,7 +12,7 @@ def test_checked_in_contract_matches_the_models() -> None:
 
 
 def test_every_stage_reads_what_the_previous_one_writes() -> None:
-    for before, after in zip(PIPELINE, PIPELINE[1:], strict=False):
+    for before, after in itertools.pairwise(PIPELINE):
         assert before.produces is not None and issubclass(before.produces, after.consumes)
 
 
