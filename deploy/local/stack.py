@@ -30,6 +30,7 @@ LOCAL = Path(os.environ.get("NEWSFLOW_LOCAL_DIR", ROOT / ".local"))
 PIDS, LOGS = LOCAL / "pids", LOCAL / "logs"
 VENV_BIN = ROOT / ".venv" / "bin"
 NATS_PORT = int(os.environ.get("NATS_PORT", "4222"))
+NATS_MONITOR_PORT = 8222  # deploy/nats/local.conf
 OPENSEARCH_PORT = int(os.environ.get("OPENSEARCH_PORT", "9200"))
 # The stages come from the one topology (a new service is started with no edit here).
 # Imported lazily: `down` and `status` must work with any python3, even before an install.
@@ -191,19 +192,64 @@ def main() -> None:
         start_opensearch()
         if command == "up":
             start_services()
-    elif command == "down":
-        for service in _stage_pid_files():
-            stop(service)
+    elif command in ("down", "infra-down"):
+        if command == "down":
+            for service in _stage_pid_files():
+                stop(service)
         stop("nats")
         subprocess.run(
             ["bash", str(ROOT / "deploy/opensearch/opensearch.sh"), "stop"],
             check=False,
             env={**os.environ, "NEWSFLOW_LOCAL_DIR": str(LOCAL)},
         )
+    elif command == "wait-indexed":
+        wait_indexed()
     else:
         json.dump(status(), sys.stdout, indent=2)
         print()
-    _ = urllib.request  # stdlib only: health is probed by the OpenSearch script itself
+
+
+def _article_count() -> int:
+    url = f"http://127.0.0.1:{OPENSEARCH_PORT}/articles/_count"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(json.load(response)["count"])
+    except OSError:
+        return 0
+
+
+def _pipeline_backlog() -> int | None:
+    """Messages still pending or unacked on the pipeline's consumers (NATS monitoring endpoint)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{NATS_MONITOR_PORT}/jsz?consumers=true", timeout=5) as response:
+            report = json.load(response)
+    except OSError:
+        return None
+    consumers = [
+        consumer
+        for account in report.get("account_details", [])
+        for stream in account.get("stream_detail", [])
+        if stream["name"] == "NEWSFLOW"
+        for consumer in stream.get("consumer_detail", [])
+    ]
+    if not consumers:
+        return None
+    return sum(consumer["num_pending"] + consumer["num_ack_pending"] for consumer in consumers)
+
+
+def wait_indexed(timeout_s: float = 180, settle_s: float = 2) -> None:
+    """Wait until every stage's backlog is empty and the article count has settled."""
+    deadline = time.monotonic() + timeout_s
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count, backlog = _article_count(), _pipeline_backlog()
+        if count != last or backlog != 0:
+            last, since = count, time.monotonic()
+        elif count > 0 and time.monotonic() - since >= settle_s:
+            print(f"articles indexed: {count}")
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the pipeline did not settle within {timeout_s:.0f} s (articles: {last})")
 
 
 if __name__ == "__main__":
