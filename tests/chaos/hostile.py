@@ -22,8 +22,8 @@ from services.ingest.articles import article_from_submission
 from shared.messages import DocumentSubmitted, Source
 from shared.topology import Topology
 
-STAGES = ("ingest", "enrich", "entity_link", "index")
 PIPELINE = Topology()
+STAGES = tuple(PIPELINE.stage_names)
 SURROGATE_IN_UTF8 = b"\xed\xa0\x80"  # U+D800 encoded as if UTF-8 allowed it
 INVALID_UTF8 = [b"\xff", b"\xc3\x28", b"\xf8\x88\x80\x80\x80", b"\x80", b"\xc0\xaf", SURROGATE_IN_UTF8]
 POISON = {

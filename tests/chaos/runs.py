@@ -34,13 +34,16 @@ from shared.topology import Topology
 from tests.chaos.faults import NatsServer, Outage
 from tests.support import ServiceProcess, numbered_records, wait_until
 
-STAGES = ("ingest", "enrich", "entity_link", "index")
+STAGES = tuple(Topology().stage_names)
 # Log events that mean a process met trouble it had to recover from (shared/stage.py).
 TROUBLE_EVENTS = ("batch_failed", "fetch_failed", "retrying", "dead_lettered", "drain_timeout")
 NATS_ERRORS = (nats.errors.Error, TimeoutError, OSError)
 # Longer than the longest retry back-off (ServiceSettings.retry_backoff_s): a consumer idle and an index
 # unchanged for this long means no message is left anywhere to arrive.
 STALL_S = 45.0
+# A backlog counts as drained once no more waits than one index batch (IndexSettings.batch_size).
+CAUGHT_UP_PENDING = 256
+BACKLOG_DRAIN_TIMEOUT_S = 600.0
 
 
 def chaos_seed() -> int:
@@ -325,8 +328,28 @@ class Run:
         await asyncio.sleep(duration_s)
         backlog = await self.observer.in_flight("index")
         await outage.restore()
-        self.record(what, down_s=round(time.monotonic() - cut_at, 1), index_backlog_at_restore=backlog)
+        restored_at = time.monotonic()
         self.fault_done()
+        drained = await self._backlog_drained("index", BACKLOG_DRAIN_TIMEOUT_S)
+        self.record(
+            what,
+            down_s=round(restored_at - cut_at, 1),
+            index_backlog_at_restore=backlog,
+            backlog_drained_s=round(time.monotonic() - restored_at, 1) if drained else None,
+        )
+
+    async def _backlog_drained(self, stage: str, timeout_s: float) -> bool:
+        """Whether the stage's backlog fell to what one batch takes, within the timeout (new articles keep coming)."""
+
+        async def caught_up() -> bool:
+            state = await self.observer.in_flight(stage)
+            return state is not None and state["pending"] <= CAUGHT_UP_PENDING
+
+        try:
+            await wait_until(caught_up, timeout_s, f"{stage}'s backlog to drain", every_s=0.5)
+        except AssertionError:
+            return False
+        return True
 
     async def restart_nats(self, server: NatsServer, down_s: float, how: signal.Signals) -> None:
         before = await self.observer.in_flight("index")

@@ -1,9 +1,10 @@
 """The full fault suite: thousands of articles through the four services as processes while
 services are SIGKILLed, OpenSearch stops for a minute, nats-server restarts and a stage scales out.
 
-Every run must end with the index holding exactly the submitted articles (by URL set
-and count), no dead letters, each stage's inbox holding each article once, and every
-service exiting cleanly on SIGTERM. Each test prints its figures as JSON and writes them
+Every run uses the suite's own nats-server and OpenSearch node (never the shared
+ones, which other work may restart) and must end with the index holding exactly the
+submitted articles (by URL set and count), no dead letters, each stage's inbox holding
+each article once, and every service exiting cleanly on SIGTERM. Each test prints its figures as JSON and writes them
 to .local/chaos/<scenario>.json. NEWSFLOW_CHAOS_ARTICLES changes the size,
 NEWSFLOW_CHAOS_SEED replays a schedule.
 """
@@ -12,15 +13,16 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from shared.opensearch import async_client
 from shared.settings import OpenSearchSettings
 from tests.chaos import runs
 from tests.chaos.faults import ROOT, NatsServer, OpenSearchNode, OpenSearchNodeOutage
-from tests.chaos.runs import Run, RunReport, chaos_seed, setup_for
+from tests.chaos.runs import Run, RunReport, RunSetup, chaos_seed, setup_for
 
 pytestmark = pytest.mark.chaos
 
@@ -38,6 +40,20 @@ def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
         yield server
 
 
+@pytest.fixture
+async def search(own_opensearch: OpenSearchNode, namespace: str) -> AsyncIterator[OpenSearchSettings]:
+    """The run's alias on the suite's own node: figures never depend on what others do to the shared one."""
+    settings = OpenSearchSettings(url=own_opensearch.url, alias=f"{namespace}-articles")
+    yield settings
+    client = async_client(settings)
+    await client.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
+    await client.close()
+
+
+def _setup(service_env: dict[str, str], search: OpenSearchSettings, nats: NatsServer, tmp_path: Path) -> RunSetup:
+    return setup_for(service_env, search, tmp_path / "logs", nats.url, services_opensearch_url=search.url)
+
+
 def _check(report: RunReport) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{report.scenario}.json").write_text(report.to_json() + "\n")
@@ -47,13 +63,9 @@ def _check(report: RunReport) -> None:
 
 
 async def test_each_service_sigkilled_three_times_loses_and_duplicates_nothing(
-    service_env: dict[str, str],
-    opensearch_settings: OpenSearchSettings,
-    own_nats: NatsServer,
-    isolated: None,
-    tmp_path: Path,
+    service_env: dict[str, str], search: OpenSearchSettings, own_nats: NatsServer, tmp_path: Path
 ) -> None:
-    setup = setup_for(service_env, opensearch_settings, tmp_path / "logs", own_nats.url)
+    setup = _setup(service_env, search, own_nats, tmp_path)
     async with Run(setup, "sigkill", ARTICLES, FEED_S, chaos_seed()) as run:
         await runs.kill_each_service(run, rounds=3, between=(0.05, 0.9), timeout_s=TIMEOUT_S)
         report = await run.finish(TIMEOUT_S)
@@ -61,20 +73,14 @@ async def test_each_service_sigkilled_three_times_loses_and_duplicates_nothing(
     assert len(report.faults) == 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (report, issue 7): the index nacks every message while OpenSearch is down and dead-letters it once "
-    "max_deliver (5) is spent; the back-off [1, 5, 15, 30] s spends it in about 51 s, so a 60 s outage sends the "
-    "backlog to the dead-letter subject instead of draining it when OpenSearch returns",
-)
 async def test_opensearch_stopped_for_a_minute_loses_nothing_and_drains_by_itself(
     service_env: dict[str, str],
     own_opensearch: OpenSearchNode,
+    search: OpenSearchSettings,
     own_nats: NatsServer,
     tmp_path: Path,
 ) -> None:
-    search = OpenSearchSettings(url=own_opensearch.url, alias=f"{service_env['NEWSFLOW_NAMESPACE']}-articles")
-    setup = setup_for(service_env, search, tmp_path / "logs", own_nats.url, services_opensearch_url=own_opensearch.url)
+    setup = _setup(service_env, search, own_nats, tmp_path)
     async with Run(setup, "opensearch_outage", ARTICLES, FEED_S, chaos_seed()) as run:
         await runs.opensearch_outage(
             run, OpenSearchNodeOutage(own_opensearch), duration_s=60, between=(0.15, 0.35), timeout_s=TIMEOUT_S
@@ -85,14 +91,9 @@ async def test_opensearch_stopped_for_a_minute_loses_nothing_and_drains_by_itsel
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 async def test_nats_server_restarted_mid_run_loses_nothing(
-    how: signal.Signals,
-    service_env: dict[str, str],
-    opensearch_settings: OpenSearchSettings,
-    own_nats: NatsServer,
-    isolated: None,
-    tmp_path: Path,
+    how: signal.Signals, service_env: dict[str, str], search: OpenSearchSettings, own_nats: NatsServer, tmp_path: Path
 ) -> None:
-    setup = setup_for(service_env, opensearch_settings, tmp_path / "logs", own_nats.url)
+    setup = _setup(service_env, search, own_nats, tmp_path)
     async with Run(setup, f"nats_restart_{how.name.lower()}", ARTICLES, FEED_S, chaos_seed()) as run:
         await runs.nats_restart(run, own_nats, down_s=10, how=how, between=(0.2, 0.5), timeout_s=TIMEOUT_S)
         report = await run.finish(TIMEOUT_S)
@@ -100,13 +101,9 @@ async def test_nats_server_restarted_mid_run_loses_nothing(
 
 
 async def test_two_stages_scaled_to_two_replicas_mid_run_lose_and_duplicate_nothing(
-    service_env: dict[str, str],
-    opensearch_settings: OpenSearchSettings,
-    own_nats: NatsServer,
-    isolated: None,
-    tmp_path: Path,
+    service_env: dict[str, str], search: OpenSearchSettings, own_nats: NatsServer, tmp_path: Path
 ) -> None:
-    setup = setup_for(service_env, opensearch_settings, tmp_path / "logs", own_nats.url)
+    setup = _setup(service_env, search, own_nats, tmp_path)
     async with Run(setup, "scale_out", ARTICLES, FEED_S, chaos_seed()) as run:
         await runs.scale_out(run, "enrich", between=(0.1, 0.3), timeout_s=TIMEOUT_S)
         await runs.scale_out(run, "index", between=(0.3, 0.5), timeout_s=TIMEOUT_S)
