@@ -41,8 +41,6 @@ NATS_ERRORS = (nats.errors.Error, TimeoutError, OSError)
 # Longer than the longest retry back-off (ServiceSettings.retry_backoff_s): a consumer idle and an index
 # unchanged for this long means no message is left anywhere to arrive.
 STALL_S = 45.0
-# A backlog counts as drained once no more waits than one index batch (IndexSettings.batch_size).
-CAUGHT_UP_PENDING = 256
 BACKLOG_DRAIN_TIMEOUT_S = 600.0
 
 
@@ -107,8 +105,10 @@ class RunReport:
     seed: int
     articles: int
     feed_s: float
+    burst: int  # submissions published at once, feed_s / (articles / burst) apart
     faults: list[dict[str, Any]]
     run_s: float = 0.0
+    after_feed_s: float = 0.0  # from the last submission published until the index held every article
     ending: str = ""  # how the wait for the last article ended: complete, stalled or timeout
     drain_s: float = 0.0  # from the end of the last fault until the index held every article
     feeder_retries: int = 0
@@ -205,24 +205,33 @@ class Observer:
 
 
 class Feeder:
-    """Publishes submissions at a steady pace, each until JetStream acknowledges it.
+    """Publishes submissions in bursts at a steady average pace, each until JetStream acknowledges it.
 
-    A publisher retrying through a NATS restart resends the same ``Nats-Msg-Id``,
-    so a publish whose ack was lost is not stored twice.
+    Bursts give every stage full batches in hand, so a kill lands on a batch half
+    published and half acknowledged rather than on a single message. A publisher
+    retrying through a NATS restart resends the same ``Nats-Msg-Id``, so a publish
+    whose ack was lost is not stored twice.
     """
 
-    def __init__(self, nats_url: str, subject: str, records: list[DocumentSubmitted], duration_s: float) -> None:
-        self.nats_url, self.subject, self.records, self.duration_s = nats_url, subject, records, duration_s
+    def __init__(
+        self, nats_url: str, subject: str, records: list[DocumentSubmitted], duration_s: float, burst: int
+    ) -> None:
+        self.nats_url, self.subject, self.records = nats_url, subject, records
+        self.duration_s, self.burst = duration_s, burst
         self.retries = 0
+        self.finished_at: float | None = None
 
     async def run(self) -> None:
         client = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
         js = client.jetstream(timeout=2)
-        interval = self.duration_s / max(1, len(self.records))
+        bursts = [self.records[start : start + self.burst] for start in range(0, len(self.records), self.burst)]
+        interval = self.duration_s / len(bursts)
         started = time.monotonic()
-        for number, record in enumerate(self.records):
+        for number, burst in enumerate(bursts):
             await asyncio.sleep(max(0.0, started + number * interval - time.monotonic()))
-            await self._publish_until_acked(js, record)
+            for record in burst:
+                await self._publish_until_acked(js, record)
+        self.finished_at = time.monotonic()
         with contextlib.suppress(*NATS_ERRORS):
             await client.drain()
 
@@ -240,13 +249,13 @@ class Feeder:
 class Run:
     """One run: start the services and the feeder, let a scenario inject faults, then audit."""
 
-    def __init__(self, setup: RunSetup, scenario: str, articles: int, feed_s: float, seed: int) -> None:
+    def __init__(self, setup: RunSetup, scenario: str, articles: int, feed_s: float, seed: int, burst: int = 1) -> None:
         self.setup = setup
         self.rng = random.Random(seed)
         self.records = numbered_records(articles, prefix=f"{setup.topology.namespace}-{scenario}")
-        self.report = RunReport(scenario=scenario, seed=seed, articles=articles, feed_s=feed_s, faults=[])
+        self.report = RunReport(scenario=scenario, seed=seed, articles=articles, feed_s=feed_s, burst=burst, faults=[])
         self.observer = Observer(setup)
-        self.feeder = Feeder(setup.nats_url, setup.topology.entry_subject, self.records, feed_s)
+        self.feeder = Feeder(setup.nats_url, setup.topology.entry_subject, self.records, feed_s, burst)
         self.processes: dict[str, ServiceProcess] = {}
         self._started = 0.0
         self._last_fault_end = 0.0
@@ -330,7 +339,9 @@ class Run:
         await outage.restore()
         restored_at = time.monotonic()
         self.fault_done()
-        drained = await self._backlog_drained("index", BACKLOG_DRAIN_TIMEOUT_S)
+        drained = backlog is not None and await self._backlog_drained(
+            "index", backlog["pending"], BACKLOG_DRAIN_TIMEOUT_S
+        )
         self.record(
             what,
             down_s=round(restored_at - cut_at, 1),
@@ -338,12 +349,12 @@ class Run:
             backlog_drained_s=round(time.monotonic() - restored_at, 1) if drained else None,
         )
 
-    async def _backlog_drained(self, stage: str, timeout_s: float) -> bool:
-        """Whether the stage's backlog fell to what one batch takes, within the timeout (new articles keep coming)."""
+    async def _backlog_drained(self, stage: str, backlog: int, timeout_s: float) -> bool:
+        """Whether the stage's backlog fell to a tenth of ``backlog`` within the timeout (new articles keep coming)."""
 
         async def caught_up() -> bool:
             state = await self.observer.in_flight(stage)
-            return state is not None and state["pending"] <= CAUGHT_UP_PENDING
+            return state is not None and state["pending"] <= backlog // 10
 
         try:
             await wait_until(caught_up, timeout_s, f"{stage}'s backlog to drain", every_s=0.5)
@@ -369,6 +380,8 @@ class Run:
         await asyncio.wait_for(asyncio.shield(self._feeding), timeout_s)
         self.report.ending = await self._settle(len(self.records), timeout_s)
         self.report.drain_s = round(time.monotonic() - self._last_fault_end, 1)
+        assert self.feeder.finished_at is not None
+        self.report.after_feed_s = round(time.monotonic() - self.feeder.finished_at, 1)
         self.report.run_s = self.elapsed()
         self.report.feeder_retries = self.feeder.retries
         await asyncio.sleep(2)  # a late duplicate would land now

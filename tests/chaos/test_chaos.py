@@ -31,6 +31,8 @@ ARTICLES = int(os.environ.get("NEWSFLOW_CHAOS_ARTICLES", "5000"))
 # every stage has work in hand for the whole run and each fault lands mid-stream.
 FEED_S = ARTICLES / 25
 TIMEOUT_S = 60 + ARTICLES * 0.3
+# Kills land on full batches: the index pulls up to 256 at once.
+KILL_BURST = 250
 RESULTS = ROOT / ".local" / "chaos"
 
 
@@ -66,7 +68,7 @@ async def test_each_service_sigkilled_three_times_loses_and_duplicates_nothing(
     service_env: dict[str, str], search: OpenSearchSettings, own_nats: NatsServer, tmp_path: Path
 ) -> None:
     setup = _setup(service_env, search, own_nats, tmp_path)
-    async with Run(setup, "sigkill", ARTICLES, FEED_S, chaos_seed()) as run:
+    async with Run(setup, "sigkill", ARTICLES, FEED_S, chaos_seed(), burst=KILL_BURST) as run:
         await runs.kill_each_service(run, rounds=3, between=(0.05, 0.9), timeout_s=TIMEOUT_S)
         report = await run.finish(TIMEOUT_S)
     _check(report)

@@ -22,8 +22,9 @@ from shared.settings import ServiceSettings
 pytestmark = pytest.mark.chaos
 
 SENTENCE = "Apple Inc. said Tim Cook met Xi Jinping in Beijing before flying to Washington. "
-# Half of ack_wait: a batch holding one such article and a few ordinary ones still settles in time.
-BUDGET_S = ServiceSettings().ack_wait_s / 2
+# A quarter of ack_wait, so that a batch holding a few such articles still settles in time. (Linear
+# linking takes a few seconds for this text; the quadratic one took 30 to 100 s on a 2-core machine.)
+BUDGET_S = ServiceSettings().ack_wait_s / 4
 
 
 @pytest.mark.xfail(
@@ -31,7 +32,7 @@ BUDGET_S = ServiceSettings().ack_wait_s / 2
     reason="BUG (report, issue 7): entity linking is quadratic in the number of mentions "
     "(services/entity_link/mentions.py _reconcile, linker.py _resolve_short_forms); this article takes minutes",
 )
-def test_a_longest_article_dense_with_names_is_enriched_and_linked_within_half_the_ack_wait() -> None:
+def test_a_longest_article_dense_with_names_is_enriched_and_linked_within_a_quarter_of_the_ack_wait() -> None:
     body = SENTENCE * (MAX_BODY_CHARS // len(SENTENCE))
     article = ArticleIngested(article_id="longest", title="Talks in Beijing", body=body, source=Source(name="test"))
     enrich, link = enrich_worker(EnrichSettings()), link_worker(EntityLinkSettings())

@@ -1,9 +1,9 @@
 """Every fault once, in one short run of the four services as processes (the full suite is tests/chaos).
 
 A few hundred articles are fed at a steady pace while, in turn, a second enrich
-replica starts, each service is SIGKILLed once, OpenSearch becomes unreachable
-for ten seconds (a proxy in front of the shared node is cut, so the shared node
-never stops) and the run's own nats-server is SIGKILLed and restarted. The index
+replica starts, each service is SIGKILLed once, the run's own nats-server is
+SIGKILLed and restarted, and OpenSearch becomes unreachable for ten seconds (a
+proxy in front of the shared node is cut, so the shared node never stops). The index
 must end with exactly the submitted articles, with no dead letters.
 """
 
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 ARTICLES = 400
 FEED_S = 40.0
+BURST = 40  # full batches in hand when a service is killed
 TIMEOUT_S = 120.0
 # Shorter than the 60 s default so that messages held by a SIGKILLed process come back within the test's budget.
 SETTINGS = {"NEWSFLOW_ACK_WAIT_S": "10"}
@@ -49,11 +50,11 @@ async def test_every_fault_once_loses_and_duplicates_nothing(
             services_opensearch_url=proxy.url,
             settings=SETTINGS,
         )
-        async with Run(setup, "quick", ARTICLES, FEED_S, chaos_seed()) as run:
+        async with Run(setup, "quick", ARTICLES, FEED_S, chaos_seed(), burst=BURST) as run:
             await runs.scale_out(run, "enrich", between=(0.05, 0.1), timeout_s=TIMEOUT_S)
-            await runs.kill_each_service(run, rounds=1, between=(0.1, 0.45), timeout_s=TIMEOUT_S)
-            await runs.opensearch_outage(run, proxy, duration_s=10, between=(0.45, 0.55), timeout_s=TIMEOUT_S)
-            await runs.nats_restart(run, server, down_s=2, how=signal.SIGKILL, between=(0.6, 0.75), timeout_s=TIMEOUT_S)
+            await runs.kill_each_service(run, rounds=1, between=(0.1, 0.4), timeout_s=TIMEOUT_S)
+            await runs.nats_restart(run, server, down_s=2, how=signal.SIGKILL, between=(0.4, 0.5), timeout_s=TIMEOUT_S)
+            await runs.opensearch_outage(run, proxy, duration_s=10, between=(0.55, 0.65), timeout_s=TIMEOUT_S)
             report = await run.finish(TIMEOUT_S)
     await proxy.cut()
     print(report.to_json())
