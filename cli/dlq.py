@@ -59,7 +59,7 @@ async def read_letters(js: JetStreamContext, topology: Topology, stage: str | No
         while len(letters) < expected:
             batch = await subscription.fetch(min(256, expected - len(letters)), timeout=2)
             letters += [Letter(m.metadata.sequence.stream, DeadLettered.model_validate_json(m.data)) for m in batch]
-    except nats.errors.TimeoutError:
+    except TimeoutError:  # nats.errors.TimeoutError, or asyncio's when the fetch itself is cut short
         pass  # fewer than counted: some were replayed or purged meanwhile
     finally:
         await subscription.unsubscribe()

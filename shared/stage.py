@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,6 +85,11 @@ class PerItemWorker:
         raise NotImplementedError
 
     async def process_batch(self, items: Sequence[Any]) -> list[Outcome]:
+        # In a thread, so that the event loop stays free to keep the batch's messages alive
+        # (in_progress) and to answer health checks while a long article is being worked on.
+        return await asyncio.to_thread(self._process_each, items)
+
+    def _process_each(self, items: Sequence[Any]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for item in items:
             try:
@@ -201,11 +206,15 @@ class StageRuntime:
         valid: list[tuple[Delivery, Model]] = []
         for raw in raws:
             delivery = Delivery(raw)
+            if delivery.attempt > self.settings.max_deliver:
+                await self._give_up_unsettled(delivery)
+                continue
             try:
                 valid.append((delivery, self._decode(raw.data)))
             except PermanentError as error:
                 await self._fail(delivery, error)
-        outcomes = await self._process_while_dependencies_recover(valid) if valid else []
+        async with self._kept_alive([delivery for delivery, _ in valid]):
+            outcomes = await self._process_while_dependencies_recover(valid) if valid else []
         per_message_ms = (time.perf_counter() - started) * 1000 / max(1, len(raws))
         settlements = (
             self._settle(delivery, item, outcome, per_message_ms)
@@ -220,9 +229,7 @@ class StageRuntime:
         delay_s = 1.0
         while True:
             waiting = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, DependencyUnavailable)]
-            results = await self.worker.process_batch([valid[i][1] for i in waiting])
-            if len(results) != len(waiting):
-                raise RuntimeError(f"{self.spec.name} worker gave {len(results)} outcomes for {len(waiting)} messages")
+            results = await self._run_worker([valid[i][1] for i in waiting])
             for i, result in zip(waiting, results, strict=True):
                 outcomes[i] = result
             still = [valid[i][0] for i, o in enumerate(outcomes) if isinstance(o, DependencyUnavailable)]
@@ -233,6 +240,35 @@ class StageRuntime:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay_s)
             delay_s = min(delay_s * 2, MAX_DEPENDENCY_WAIT_S)
+
+    async def _run_worker(self, items: list[Model]) -> list[Outcome]:
+        """The worker's outcomes; a worker that breaks its contract fails each message, to be retried."""
+        try:
+            results = await self.worker.process_batch(items)
+        except Exception as error:
+            self.log.exception("worker_failed", stage=self.spec.name, error=repr(error))
+            return [error] * len(items)
+        if len(results) != len(items):
+            broken = RuntimeError(f"{self.spec.name} worker gave {len(results)} outcomes for {len(items)} messages")
+            return [broken] * len(items)
+        return results
+
+    @contextlib.asynccontextmanager
+    async def _kept_alive(self, deliveries: list[Delivery]) -> AsyncIterator[None]:
+        """Reset the ack timer of the messages in hand while they are worked on, however long that takes."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.settings.ack_wait_s / 3)
+                await asyncio.gather(*(delivery.in_progress() for delivery in deliveries), return_exceptions=True)
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _decode(self, data: bytes) -> Model:
         if len(data) > MAX_MESSAGE_BYTES:
@@ -282,6 +318,15 @@ class StageRuntime:
         await delivery.nak(delay)
         self.log.warning("retrying", stage=self.spec.name, attempt=delivery.attempt, delay_s=delay, error=repr(error))
         return "retry"
+
+    async def _give_up_unsettled(self, delivery: Delivery) -> None:
+        """Dead-letter, without running it again, a message past ``max_deliver`` whose earlier attempts never
+        settled: the process died while holding it (perhaps because of it) or its ack was lost."""
+        try:
+            detail = f"delivered {delivery.attempt} times, never settled"
+            await self._dead_letter(delivery, "unsettled", detail, "exhausted")
+        except Exception as error:  # NATS down: it comes back once more (the server allows two extra deliveries)
+            self.log.exception("dead_letter_failed", stage=self.spec.name, error=repr(error))
 
     async def _publish(self, articles: list[ArticleFields]) -> None:
         if not self.outbox or not articles:

@@ -1,6 +1,11 @@
-"""Dead letters against the real server: list, replay after a fix (idempotently), purge."""
+"""Dead letters against the real server: list, replay after a fix (idempotently), purge; messages whose
+worker breaks its contract or whose process keeps dying are dead-lettered, never abandoned."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
 
 import nats
 import pytest
@@ -12,7 +17,7 @@ from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.nats import ensure_stream
 from shared.opensearch import async_client
 from shared.settings import OpenSearchSettings, ServiceSettings
-from shared.stage import create_stage_app
+from shared.stage import Outcome, PerItemWorker, consumer_config, create_stage_app
 from shared.topology import Topology
 from tests.conftest import Servers
 from tests.support import AlwaysFailing, running, wait_until
@@ -60,6 +65,112 @@ async def test_letters_of_a_buggy_stage_are_replayed_once_after_the_fix(
         await wait_until(indexed, 30, "the replayed articles in the index")
         await search.close()
     assert await read_letters(js, topology) == []
+    await client.close()
+
+
+class RaisingWorker(AlwaysFailing):
+    """A worker whose whole batch call raises instead of returning one outcome per message."""
+
+    async def process_batch(self, items: Sequence[Any]) -> list[Outcome]:
+        raise RuntimeError("the batch call itself failed")
+
+
+async def test_a_message_whose_worker_raises_for_the_whole_batch_is_retried_then_dead_lettered(
+    servers: Servers, namespace: str, isolated: None
+) -> None:
+    topology = Topology(namespace)
+    client = await nats.connect(servers.nats_url)
+    js = client.jetstream()
+    await ensure_stream(js, topology)
+    settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=3, retry_backoff_s=[0.1])
+    async with running(create_stage_app(settings, "index", RaisingWorker())):
+        await js.publish(topology.inbox("index"), _article(1))
+
+        async def one_letter() -> bool:
+            return len(await read_letters(js, topology)) == 1
+
+        await wait_until(one_letter, 30, "the dead letter of the failing batch")
+    [item] = await read_letters(js, topology, "index")
+    assert (item.letter.kind, item.letter.attempts, item.letter.article_id) == ("exhausted", 3, "dlq-1")
+    assert "the batch call itself failed" in item.letter.error
+    await client.close()
+
+
+async def test_a_message_that_was_never_settled_is_dead_lettered_without_running_it_again(
+    servers: Servers, namespace: str, isolated: None
+) -> None:
+    """The process died holding it, max_deliver times (a poison that kills its worker): the next delivery
+    goes to the dead letters as ``unsettled`` and the worker never sees it."""
+    topology = Topology(namespace)
+    client = await nats.connect(servers.nats_url)
+    js = client.jetstream()
+    await ensure_stream(js, topology)
+    settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=2, ack_wait_s=0.5)
+    await js.publish(topology.inbox("index"), _article(7))
+    dying = await js.pull_subscribe(
+        topology.inbox("index"),
+        durable=topology.durable("index"),
+        stream=topology.stream,
+        config=consumer_config(settings, topology, "index"),
+    )
+    for _ in range(settings.max_deliver):  # taken and never settled, as by a process that is killed
+        [held] = await dying.fetch(1, timeout=5)
+    assert held.metadata.num_delivered == settings.max_deliver
+    await dying.unsubscribe()
+    async with running(create_stage_app(settings, "index", AlwaysFailing())):
+
+        async def one_letter() -> bool:
+            return len(await read_letters(js, topology)) == 1
+
+        await wait_until(one_letter, 30, "the dead letter of the unsettled message")
+    [item] = await read_letters(js, topology, "index")
+    assert (item.letter.reason, item.letter.kind) == ("unsettled", "exhausted")
+    assert item.letter.attempts == settings.max_deliver + 1 and item.letter.article_id == "dlq-7"
+    await client.close()
+
+
+class SlowWorker(PerItemWorker):
+    """Takes several ack_waits over one message, as the linker might over a huge article."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.calls = 0
+
+    def process(self, item: Any) -> list[Any]:
+        self.calls += 1
+        time.sleep(self.seconds)
+        return []
+
+
+async def test_a_message_worked_on_longer_than_ack_wait_is_not_redelivered_to_another_replica(
+    servers: Servers, namespace: str, isolated: None
+) -> None:
+    topology = Topology(namespace)
+    client = await nats.connect(servers.nats_url)
+    js = client.jetstream()
+    await ensure_stream(js, topology)
+    settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, ack_wait_s=1.0)
+    worker = SlowWorker(seconds=4 * settings.ack_wait_s)
+    async with running(create_stage_app(settings, "index", worker)):
+        await js.publish(topology.inbox("index"), _article(3))
+
+        async def started() -> bool:
+            return worker.calls == 1
+
+        await wait_until(started, 30, "the slow worker started")
+        other_replica = await js.pull_subscribe(
+            topology.inbox("index"), durable=topology.durable("index"), stream=topology.stream
+        )
+        with pytest.raises(TimeoutError):  # the message is still held, so nothing is redelivered
+            await other_replica.fetch(1, timeout=2.5 * settings.ack_wait_s)
+        await other_replica.unsubscribe()
+
+        async def settled() -> bool:
+            info = await js.consumer_info(topology.stream, topology.durable("index"))
+            return info.num_ack_pending == 0 and info.num_pending == 0
+
+        await wait_until(settled, 30, "the slow message acked")
+    assert worker.calls == 1
     await client.close()
 
 
