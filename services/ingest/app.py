@@ -31,7 +31,7 @@ from services.ingest.fetch import AddressPolicy, Fetcher, FetchResult
 from services.ingest.poller import Poller, PollPolicy
 from services.ingest.settings import IngestSettings
 from services.ingest.state import MemoryStateStore, NatsStateStore, resolve_now
-from shared.errors import PermanentError
+from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
 from shared.messages import ArticleFields, ArticleIngested, DocumentSubmitted
 from shared.nats import connect_options
@@ -149,11 +149,19 @@ class IngestWorker(PerItemWorker):
             *(self._articles(entry, expand_feeds=False) for entry in entries), return_exceptions=True
         )
         articles: list[ArticleIngested] = []
+        failures: list[Exception] = []
         for entry, outcome in zip(entries, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
+            if isinstance(outcome, Exception):
                 log.warning("feed_entry_failed", feed=feed_url, url=entry.url, error=str(outcome)[:300])
+                failures.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome  # cancellation: not the feed's fault
             else:
                 articles.extend(outcome)
+        if not entries:
+            raise PermanentError("empty_feed", f"{feed_url or 'the feed'} has no entries")
+        if not articles and failures:
+            _raise_for_feed(failures, feed_url)
         return articles
 
     async def _fetch(self, url: str) -> FetchResult:
@@ -184,6 +192,14 @@ async def _keep_new(articles: list[ArticleIngested], owner: str, dedupe: Dedupli
             stamp(article, STAGE)
             kept.append(article)
     return kept
+
+
+def _raise_for_feed(failures: list[Exception], feed_url: str | None) -> None:
+    """Not one entry of the feed could be read: retry it if any failure may pass, else refuse it."""
+    first = f"{len(failures)} entries failed, the first: {str(failures[0])[:300]}"
+    if all(isinstance(failure, PermanentError) for failure in failures):
+        raise PermanentError("no_readable_entry", f"{feed_url or 'the feed'}: {first}")
+    raise TransientError(f"{feed_url or 'the feed'}: {first}")
 
 
 def _required_url(item: DocumentSubmitted) -> str:

@@ -29,6 +29,8 @@ from shared.messages import (
 )
 
 _MAX_TITLE_CHARS = 300
+# C0 control characters other than tab and line breaks, and DEL: never text, and trouble for every consumer.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -48,7 +50,8 @@ class ReadFacts:
 
 def article_from_submission(submission: DocumentSubmitted) -> ArticleIngested:
     """The article in a document that carries its content (text, markdown, HTML or a record)."""
-    hints = submission.hints
+    # The submission's own url is where the document came from, unless a hint says otherwise.
+    hints = {"url": submission.url, **submission.hints} if submission.url else submission.hints
     if submission.kind == "record":
         return article_from_record(hints)
     if submission.kind in ("text", "markdown"):
@@ -116,13 +119,15 @@ def _facts_of_page(page: Page, url: str | None) -> ReadFacts:
 
 
 def build_article(body: str, read: ReadFacts, hints: dict[str, Any], url: str | None = None) -> ArticleIngested:
-    body = body.strip()
+    body = _CONTROL_CHARACTERS.sub("", body).strip()
     if not body:
         raise PermanentError("empty_body", "the document has no article text")
     url = _hint(hints, "url") or url
     address = read.canonical or url
     canonical = canonical_url(address) if address else None
-    title = _hint(hints, "title") or read.title or _first_line(body)
+    title = _CONTROL_CHARACTERS.sub(
+        "", _hint(hints, "title") or read.title or _first_line(body)
+    ).strip() or _first_line(body)
     body, truncated = truncate_body(body)
     source_name = _hint(hints, "source") or read.source
     source_domain = (

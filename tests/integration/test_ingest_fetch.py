@@ -153,11 +153,13 @@ async def test_a_page_and_a_conditional_get(site: LocalSite) -> None:
         await fetcher.close()
 
 
-async def test_loopback_is_refused_without_the_allow_list(site: LocalSite) -> None:
+# Spellings of the loopback address that a check of the URL's text alone would let through.
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "0x7f000001", "127.1", "[::ffff:127.0.0.1]"])
+async def test_loopback_is_refused_without_the_allow_list(site: LocalSite, host: str) -> None:
     fetcher = Fetcher(FetchLimits(per_host_delay_s=0))
     try:
         with pytest.raises(FetchRefused) as refused:
-            await fetcher.fetch(f"{site.base}/article/1")
+            await fetcher.fetch(f"http://{host}:{site.port}/article/1")
         assert refused.value.reason == "blocked_address"
         assert site.requests == []
     finally:

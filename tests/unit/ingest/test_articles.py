@@ -7,7 +7,7 @@ import pytest
 from services.ingest.app import create_worker
 from services.ingest.articles import article_from_html, article_from_text, truncate_body
 from services.ingest.settings import IngestSettings
-from shared.errors import PermanentError
+from shared.errors import PermanentError, TransientError
 from shared.messages import MAX_BODY_CHARS, DocumentSubmitted
 
 LEDE = (
@@ -103,3 +103,58 @@ def test_the_offline_path_refuses_what_needs_fetching() -> None:
     with pytest.raises(PermanentError) as raised:
         worker.process(DocumentSubmitted(submission_id="u", kind="url", url="https://news.example/a"))
     assert raised.value.reason == "needs_fetch"
+
+
+def test_the_submissions_url_is_kept_for_text_and_records() -> None:
+    worker = create_worker(IngestSettings())
+    text = DocumentSubmitted(submission_id="t", kind="text", url="https://news.example/a?utm_source=x", content=CAPTURE)
+    record = DocumentSubmitted(
+        submission_id="r", kind="record", url="https://news.example/b", hints={"title": "T", "body": LEDE}
+    )
+    [from_text], [from_record] = worker.process(text), worker.process(record)
+    assert from_text.url == "https://news.example/a?utm_source=x"
+    assert from_text.canonical_url == "https://news.example/a"
+    assert from_record.url == "https://news.example/b"
+
+
+def test_control_characters_never_reach_the_article() -> None:
+    article = article_from_text(f"Cable\x00 car\x07 news\n{LEDE}\x1b\n{SECOND}\x7f", {})
+    assert article.title == "Cable car news"
+    assert not any(ord(character) < 32 and character not in "\n\t" for character in article.body)
+    assert "\x7f" not in article.body and LEDE in article.body
+
+
+def _feed(items: str) -> str:
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Valley</title>{items}</channel></rss>'
+
+
+async def test_a_feed_without_entries_is_refused_with_a_reason() -> None:
+    worker = create_worker(IngestSettings())
+    [outcome] = await worker.process_batch(
+        [DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=_feed(""))]
+    )
+    assert isinstance(outcome, PermanentError) and outcome.reason == "empty_feed"
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("http://127.0.0.1:9/story", PermanentError),  # refused by the address policy: retrying cannot help
+        ("https://valley.example/story", TransientError),  # the worker cannot fetch yet: the feed is retried
+    ],
+)
+async def test_a_feed_whose_every_entry_failed_is_refused_or_retried_never_dropped(
+    link: str, expected: type[Exception]
+) -> None:
+    worker = create_worker(IngestSettings(durable_state=False))
+    if expected is PermanentError:
+        await worker.start()  # no server needed without durable state: it only builds the fetcher
+    entry = f"<item><title>Story</title><link>{link}</link></item>"
+    try:
+        [outcome] = await worker.process_batch(
+            [DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=_feed(entry))]
+        )
+    finally:
+        await worker.stop()
+    assert type(outcome) is expected
+    assert "1 entries failed" in str(outcome)
