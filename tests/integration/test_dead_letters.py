@@ -4,11 +4,13 @@ worker breaks its contract or whose process keeps dying are dead-lettered, never
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import nats
 import pytest
+from nats.js import JetStreamContext
 
 from cli.dlq import purge, read_letters, replay
 from services.index.app import create_app as index_app
@@ -25,6 +27,29 @@ from tests.support import AlwaysFailing, running, wait_until
 pytestmark = pytest.mark.integration
 
 
+@dataclass
+class Stream:
+    topology: Topology
+    js: JetStreamContext
+
+
+@pytest.fixture
+async def stream(servers: Servers, namespace: str, isolated: None) -> AsyncIterator[Stream]:
+    """The test namespace's stream, created (and removed afterwards by ``isolated``)."""
+    client = await nats.connect(servers.nats_url)
+    topology = Topology(namespace)
+    await ensure_stream(client.jetstream(), topology)
+    yield Stream(topology, client.jetstream())
+    await client.close()
+
+
+async def _wait_for_letters(stream: Stream, count: int) -> None:
+    async def arrived() -> bool:
+        return len(await read_letters(stream.js, stream.topology)) == count
+
+    await wait_until(arrived, 30, f"{count} dead letters")
+
+
 def _article(number: int) -> bytes:
     article = ArticleLinked(
         article_id=f"dlq-{number}", title=f"Dead letter {number}", body="Body.", source=Source(name="test")
@@ -33,21 +58,15 @@ def _article(number: int) -> bytes:
 
 
 async def test_letters_of_a_buggy_stage_are_replayed_once_after_the_fix(
-    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, stream: Stream
 ) -> None:
-    topology = Topology(namespace)
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    await ensure_stream(js, topology)
+    topology, js = stream.topology, stream.js
     buggy = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=2, retry_backoff_s=[0.1])
     async with running(create_stage_app(buggy, "index", AlwaysFailing())):
         for number in range(3):
             await js.publish(topology.inbox("index"), _article(number))
 
-        async def three_letters() -> bool:
-            return len(await read_letters(js, topology)) == 3
-
-        await wait_until(three_letters, 30, "three dead letters")
+        await _wait_for_letters(stream, 3)
     letters = await read_letters(js, topology, "index")
     assert {item.letter.article_id for item in letters} == {"dlq-0", "dlq-1", "dlq-2"}
     assert all(item.letter.kind == "exhausted" and item.letter.attempts == 2 for item in letters)
@@ -65,7 +84,6 @@ async def test_letters_of_a_buggy_stage_are_replayed_once_after_the_fix(
         await wait_until(indexed, 30, "the replayed articles in the index")
         await search.close()
     assert await read_letters(js, topology) == []
-    await client.close()
 
 
 class RaisingWorker(AlwaysFailing):
@@ -76,35 +94,25 @@ class RaisingWorker(AlwaysFailing):
 
 
 async def test_a_message_whose_worker_raises_for_the_whole_batch_is_retried_then_dead_lettered(
-    servers: Servers, namespace: str, isolated: None
+    servers: Servers, namespace: str, stream: Stream
 ) -> None:
-    topology = Topology(namespace)
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    await ensure_stream(js, topology)
+    topology, js = stream.topology, stream.js
     settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=3, retry_backoff_s=[0.1])
     async with running(create_stage_app(settings, "index", RaisingWorker())):
         await js.publish(topology.inbox("index"), _article(1))
 
-        async def one_letter() -> bool:
-            return len(await read_letters(js, topology)) == 1
-
-        await wait_until(one_letter, 30, "the dead letter of the failing batch")
+        await _wait_for_letters(stream, 1)
     [item] = await read_letters(js, topology, "index")
     assert (item.letter.kind, item.letter.attempts, item.letter.article_id) == ("exhausted", 3, "dlq-1")
     assert "the batch call itself failed" in item.letter.error
-    await client.close()
 
 
 async def test_a_message_that_was_never_settled_is_dead_lettered_without_running_it_again(
-    servers: Servers, namespace: str, isolated: None
+    servers: Servers, namespace: str, stream: Stream
 ) -> None:
     """The process died holding it, max_deliver times (a poison that kills its worker): the next delivery
     goes to the dead letters as ``unsettled`` and the worker never sees it."""
-    topology = Topology(namespace)
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    await ensure_stream(js, topology)
+    topology, js = stream.topology, stream.js
     settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=2, ack_wait_s=0.5)
     await js.publish(topology.inbox("index"), _article(7))
     dying = await js.pull_subscribe(
@@ -118,15 +126,10 @@ async def test_a_message_that_was_never_settled_is_dead_lettered_without_running
     assert held.metadata.num_delivered == settings.max_deliver
     await dying.unsubscribe()
     async with running(create_stage_app(settings, "index", AlwaysFailing())):
-
-        async def one_letter() -> bool:
-            return len(await read_letters(js, topology)) == 1
-
-        await wait_until(one_letter, 30, "the dead letter of the unsettled message")
+        await _wait_for_letters(stream, 1)
     [item] = await read_letters(js, topology, "index")
     assert (item.letter.reason, item.letter.kind) == ("unsettled", "exhausted")
     assert item.letter.attempts == settings.max_deliver + 1 and item.letter.article_id == "dlq-7"
-    await client.close()
 
 
 class SlowWorker(PerItemWorker):
@@ -143,12 +146,9 @@ class SlowWorker(PerItemWorker):
 
 
 async def test_a_message_worked_on_longer_than_ack_wait_is_not_redelivered_to_another_replica(
-    servers: Servers, namespace: str, isolated: None
+    servers: Servers, namespace: str, stream: Stream
 ) -> None:
-    topology = Topology(namespace)
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    await ensure_stream(js, topology)
+    topology, js = stream.topology, stream.js
     settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, ack_wait_s=1.0)
     worker = SlowWorker(seconds=4 * settings.ack_wait_s)
     async with running(create_stage_app(settings, "index", worker)):
@@ -171,14 +171,10 @@ async def test_a_message_worked_on_longer_than_ack_wait_is_not_redelivered_to_an
 
         await wait_until(settled, 30, "the slow message acked")
     assert worker.calls == 1
-    await client.close()
 
 
-async def test_purge_removes_only_the_named_stages_letters(servers: Servers, namespace: str, isolated: None) -> None:
-    topology = Topology(namespace)
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    await ensure_stream(js, topology)
+async def test_purge_removes_only_the_named_stages_letters(servers: Servers, namespace: str, stream: Stream) -> None:
+    topology, js = stream.topology, stream.js
     for stage in ("ingest", "enrich", "enrich"):
         letter = DeadLettered(
             stage=stage,
@@ -193,4 +189,3 @@ async def test_purge_removes_only_the_named_stages_letters(servers: Servers, nam
     assert await purge(js, topology, "enrich") == 2
     remaining = await read_letters(js, topology)
     assert [item.letter.stage for item in remaining] == ["ingest"]
-    await client.close()
