@@ -29,25 +29,34 @@ app.add_typer(kb_app, name="kb")
 register_new_service_command(app)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Files: .txt .md .html or .jsonl (one article per line)")]
+SourceOption = Annotated[
+    str | None,
+    typer.Option("--source", help="The outlet the files come from (a JSONL record's own 'source' wins)"),
+]
+
+
+def _hints(source: str | None) -> dict[str, str]:
+    return {"source": source} if source else {}
 
 
 @app.command()
 def process(
     paths: PathsArgument,
     stage: Annotated[StageName, typer.Option(help="Run the stage code up to this stage")] = "all",
+    source: SourceOption = None,
 ) -> None:
     """Run the stage code in-process, with no servers; print one JSON document per article (JSON Lines)."""
     pipeline = InProcessPipeline(stage)
-    for document in pipeline.run(item for path in paths for item in read_path(path)):
+    for document in pipeline.run(item for path in paths for item in read_path(path, _hints(source))):
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
 
 
 @app.command()
-def ingest(paths: PathsArgument) -> None:
+def ingest(paths: PathsArgument, source: SourceOption = None) -> None:
     """Publish files into the running pipeline."""
     from cli.publish import publish_files
 
-    problems = asyncio.run(publish_files(paths, ServiceSettings(), console))
+    problems = asyncio.run(publish_files(paths, ServiceSettings(), console, _hints(source)))
     for problem in problems:
         console.print(f"[red]skipped[/red] {problem.path}{f':{problem.line}' if problem.line else ''}: {problem.error}")
     if problems:

@@ -35,7 +35,9 @@ async def publish_submissions(js: nats.js.JetStreamContext, subject: str, submis
         await js.publish(subject, data, headers={"Nats-Msg-Id": submission.submission_id})
 
 
-async def publish_files(paths: list[Path], settings: ServiceSettings, console: Console) -> list[FileProblem]:
+async def publish_files(
+    paths: list[Path], settings: ServiceSettings, console: Console, hints: dict[str, str] | None = None
+) -> list[FileProblem]:
     problems: list[FileProblem] = []
     client = await connect(settings, console)
     try:
@@ -46,7 +48,7 @@ async def publish_files(paths: list[Path], settings: ServiceSettings, console: C
             task = progress.add_task("publishing", total=len(paths))
             for path in paths:
                 submissions: list[DocumentSubmitted] = []
-                for item in read_path(path):
+                for item in read_path(path, hints):
                     (problems if isinstance(item, FileProblem) else submissions).append(item)  # type: ignore[arg-type]
                 try:
                     await publish_submissions(js, topology.entry_subject, submissions)

@@ -37,8 +37,12 @@ def _submission_id(*parts: str) -> str:
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=12).hexdigest()
 
 
-def read_path(path: Path) -> Iterator[DocumentSubmitted | FileProblem]:
-    """Every submission one file holds: one for a page or text file, one per line of a JSONL file."""
+def read_path(path: Path, hints: dict[str, str] | None = None) -> Iterator[DocumentSubmitted | FileProblem]:
+    """Every submission one file holds: one for a page or text file, one per line of a JSONL file.
+
+    ``hints`` (e.g. the outlet the files come from) apply to each; a JSONL record's own fields win.
+    """
+    hints = hints or {}
     name = str(path)
     if not path.exists():
         yield FileProblem(name, "no such file")
@@ -64,17 +68,18 @@ def read_path(path: Path) -> Iterator[DocumentSubmitted | FileProblem]:
         yield FileProblem(name, f"cannot read: {error.strerror}")
         return
     if suffix == ".jsonl":
-        yield from _jsonl_records(name, text)
+        yield from _jsonl_records(name, text, hints)
         return
     yield DocumentSubmitted(
         submission_id=_submission_id(name, text),
         kind=KIND_BY_SUFFIX[suffix],
         content=text,
         filename=path.name,
+        hints=dict(hints),
     )
 
 
-def _jsonl_records(name: str, text: str) -> Iterator[DocumentSubmitted | FileProblem]:
+def _jsonl_records(name: str, text: str, hints: dict[str, str]) -> Iterator[DocumentSubmitted | FileProblem]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -89,6 +94,6 @@ def _jsonl_records(name: str, text: str) -> Iterator[DocumentSubmitted | FilePro
         yield DocumentSubmitted(
             submission_id=_submission_id(name, str(number), line),
             kind="record",
-            hints=record,
+            hints={**hints, **record},
             filename=f"{Path(name).name}:{number}",
         )

@@ -1,5 +1,9 @@
+import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from cli.main import app
 from services.ingest.files import FileProblem, read_path
 from shared.messages import DocumentSubmitted
 
@@ -22,3 +26,16 @@ def test_unreadable_inputs_give_clear_problems(tmp_path: Path) -> None:
     errors = [p.error for p in problems if isinstance(p, FileProblem)]
     assert errors[0].startswith("not UTF-8") and "unsupported file type .docx" in errors[1]
     assert errors[2] == "no such file" and errors[3] == "not a regular file"
+
+
+def test_the_source_option_names_the_outlet_unless_a_record_names_its_own(tmp_path: Path) -> None:
+    text = tmp_path / "harbour.txt"
+    text.write_text("Harbour ferry returns\nThe ferry across the harbour runs again from Monday, the council said.\n")
+    wire = tmp_path / "wire.jsonl"
+    wire.write_text('{"title": "A", "body": "Body a.", "source": "Wire Desk"}\n{"title": "B", "body": "Body b."}\n')
+    result = CliRunner().invoke(
+        app, ["process", "--stage", "ingest", "--source", "Harbour Gazette", str(text), str(wire)]
+    )
+    assert result.exit_code == 0, result.output
+    sources = [json.loads(line)["source"]["name"] for line in result.stdout.splitlines()]
+    assert sources == ["Harbour Gazette", "Wire Desk", "Harbour Gazette"]
