@@ -3,8 +3,9 @@
 A candidate's score adds up:
 
 * popularity: the KB prior times how strongly the alias points to it;
-* type compatibility with what the recogniser called the mention (soft: a
-  capital stands for its government in politics, so LOC -> ORG is allowed at a cost);
+* type compatibility with what the recogniser called the mention (soft:
+  LOC -> ORG is allowed at a cost; a government is named by its capital, so
+  "Washington said" fits the government fully, but "in Washington" is the city);
 * context cues: words of the article that go with the candidate's kind
   ("tariffs", "officials" for a government; "museum", "hotel" for a city)
   and with its description ("technology company" for Apple Inc.);
@@ -13,12 +14,16 @@ A candidate's score adds up:
 
 Coherence needs the others' entities, so linking runs twice: a first pass
 without it gives each mention a provisional entity, the second adds it.
+Both passes are linear in the article's distinct names: coherence reads
+counts of the provisional entities (``ArticleEntities``), and the context
+cues of an entity are computed once per article.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.entity_link.kb.entity import KBEntity
@@ -34,6 +39,11 @@ _TYPE_FIT: dict[str | None, dict[str, float]] = {
     "MISC": {"PRODUCT": 1.0, "EVENT": 1.0, "MISC": 1.0, "ORG": 0.3},
     None: {"ORG": 0.6, "PER": 0.6, "LOC": 0.6, "PRODUCT": 0.6, "EVENT": 0.6, "MISC": 0.6},
 }
+
+
+# A government is named by its capital or country ("Washington said", "Beijing condemned"), which the
+# recogniser, like CoNLL-2003's annotators, calls a place.
+_NAMED_BY_PLACE = frozenset({"government"})
 
 
 def _words(text: str) -> frozenset[str]:
@@ -119,38 +129,113 @@ def _saturate(hits: int, half: float) -> float:
     return hits / (hits + half) if hits else 0.0
 
 
+class ArticleEntities:
+    """The provisional entities of an article (one per distinct mention reading), counted for coherence.
+
+    Coherence compares a candidate with every other provisional entity; the
+    counts make that a few look-ups instead of a scan, so a long article with
+    thousands of distinct names stays linear.
+    """
+
+    def __init__(self, entities: Iterable[KBEntity]) -> None:
+        self._count: Counter[str] = Counter()  # entity id -> how many readings chose it
+        self._by_id: dict[str, KBEntity] = {}
+        self._countries: Counter[str] = Counter()
+        self._listed_by: Counter[str] = Counter()  # entity id -> how many chosen entities list it as related
+        for entity in entities:
+            self._count[entity.id] += 1
+            self._by_id[entity.id] = entity
+            if entity.country:
+                self._countries[entity.country] += 1
+            self._listed_by.update(entity.related)
+        self._total = sum(self._count.values())
+
+    def coherence(self, entity: KBEntity, excluding: KBEntity | None) -> float:
+        """How well ``entity`` fits the others, in [0, 1]: all of them but ``excluding``, the mention's own.
+
+        A KB relation (a model and its lab, a city and its state) counts fully;
+        sharing a country only a little and only up to a point, as a story about
+        China names many Chinese things, of which the obscure ones gain nothing.
+        """
+        if self._total - (excluding is not None) <= 0:
+            return 0.0
+        # Others related either way round, each counted once.
+        related = self._listed_by[entity.id] + sum(
+            self._count[other]
+            for other in entity.related
+            if other in self._by_id and entity.id not in self._by_id[other].related
+        )
+        same_country = self._countries[entity.country] - self._count[entity.id] if entity.country else 0
+        if excluding is not None:
+            related -= excluding.id in entity.related or entity.id in excluding.related
+            same_country -= bool(entity.country) and excluding.country == entity.country and excluding.id != entity.id
+        return min(1.0, related / 2.0 + min(0.25, 0.08 * same_country))
+
+
+_NO_ENTITIES = ArticleEntities(())
+
+
+class _Context:
+    """An article's words, and how well each entity's kind and description match them (computed once)."""
+
+    def __init__(self, words: frozenset[str], weights: Weights, descriptions: dict[str, frozenset[str]]) -> None:
+        self.words = words
+        self._weights = weights
+        self._descriptions = descriptions
+        self._fit: dict[str, float] = {}
+
+    def fit(self, entity: KBEntity) -> float:
+        fit = self._fit.get(entity.id)
+        if fit is None:
+            cues = KIND_CUES.get(entity.kind)
+            kind_context = _saturate(len(cues & self.words), 3.0) if cues else 0.0
+            description = self._describe(entity)
+            description_context = _saturate(len(description & self.words), 2.0) if description else 0.0
+            fit = self._weights.kind_context * kind_context + self._weights.description_context * description_context
+            self._fit[entity.id] = fit
+        return fit
+
+    def _describe(self, entity: KBEntity) -> frozenset[str]:
+        words = self._descriptions.get(entity.id)
+        if words is None:
+            words = _words(entity.description) - _STOP if entity.description else frozenset()
+            self._descriptions[entity.id] = words
+        return words
+
+
 class Disambiguator:
     def __init__(self, weights: Weights | None = None) -> None:
         self.weights = weights or Weights()
         self._description_words: dict[str, frozenset[str]] = {}
 
-    def choose(self, mentions: Sequence[Mention], context: frozenset[str]) -> list[Choice]:
+    def choose(self, mentions: Sequence[Mention], words: frozenset[str]) -> list[Choice]:
         """The entity of every mention (``None``: not in the KB), coherent with the others.
 
         Mentions that read alike (same text, recogniser type and place cue) get
         the same choice, computed once: a name repeated through an article
         costs one decision.
         """
-        first: dict[tuple[str, str | None, bool], Choice] = {}
+        context = _Context(words, self.weights, self._description_words)
+        readings: dict[tuple[str, str | None, bool], Mention] = {}
         for mention in mentions:
-            if _signature(mention) not in first:
-                first[_signature(mention)] = self._best(mention, context, ())
+            readings.setdefault(_signature(mention), mention)
+        first = {signature: self._best(m, context, _NO_ENTITIES, None) for signature, m in readings.items()}
+        chosen = ArticleEntities(c.entity for c in first.values() if c.entity is not None)
         final: dict[tuple[str, str | None, bool], Choice] = {}
         for signature, choice in first.items():
-            mention = next(m for m in mentions if _signature(m) == signature)
+            mention = readings[signature]
             if len(mention.candidates) < 2 and choice.entity is not None:
                 final[signature] = choice  # one candidate, already accepted: the others cannot change it
                 continue
-            others = [c.entity for s, c in first.items() if s != signature and c.entity is not None]
-            final[signature] = self._best(mention, context, others)
+            final[signature] = self._best(mention, context, chosen, choice.entity)
         return [final[_signature(m)] for m in mentions]
 
-    def _best(self, mention: Mention, context: frozenset[str], others: Sequence[KBEntity]) -> Choice:
-        candidates = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context)]
+    def _best(self, mention: Mention, context: _Context, others: ArticleEntities, own: KBEntity | None) -> Choice:
+        candidates = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
         if not candidates:
             return Choice(None, 0.0, 0.0)
         scored = sorted(
-            ((self.score(mention, c, context, others), c) for c in candidates),
+            ((self.score(mention, c, context, others, own), c) for c in candidates),
             key=lambda pair: -pair[0],
         )
         best_score, best = scored[0]
@@ -162,46 +247,31 @@ class Disambiguator:
         return Choice(best.entity, best_score, round(max(0.01, min(1.0, confidence)), 3))
 
     def score(
-        self, mention: Mention, candidate: Candidate, context: frozenset[str], others: Sequence[KBEntity]
+        self, mention: Mention, candidate: Candidate, context: _Context, others: ArticleEntities, own: KBEntity | None
     ) -> float:
+        """A candidate's score; ``others`` are the article's provisional entities, ``own`` the mention's among them."""
         entity, w = candidate.entity, self.weights
-        fit = _TYPE_FIT.get(mention.ner_type, _TYPE_FIT[None]).get(entity.type, 0.0)
-        cues = KIND_CUES.get(entity.kind)
-        kind_context = _saturate(len(cues & context), 3.0) if cues else 0.0
-        description = self._describe(entity)
-        description_context = _saturate(len(description & context), 2.0) if description else 0.0
+        fit = _type_fit(mention, entity)
         exact = 1.0 if mention.text == entity.name else 0.0
         place = 1.0 if mention.locative and entity.type == "LOC" else 0.0
         return (
             w.locative * place
             + w.popularity * entity.prior * candidate.weight
             + w.type_fit * fit
-            + w.kind_context * kind_context
-            + w.description_context * description_context
-            + w.coherence * coherence(entity, others)
+            + context.fit(entity)
+            + w.coherence * others.coherence(entity, own)
             + w.exact_label * exact
         )
 
-    def _describe(self, entity: KBEntity) -> frozenset[str]:
-        words = self._description_words.get(entity.id)
-        if words is None:
-            words = _words(entity.description) - _STOP if entity.description else frozenset()
-            self._description_words[entity.id] = words
-        return words
 
-
-def coherence(entity: KBEntity, others: Sequence[KBEntity]) -> float:
-    """How well an entity fits the article's other entities, in [0, 1].
-
-    A KB relation (a model and its lab, a city and its state) counts fully;
-    sharing a country only a little and only up to a point, as a story about
-    China names many Chinese things, of which the obscure ones gain nothing.
-    """
-    if not others:
-        return 0.0
-    related = sum(1 for o in others if o.id in entity.related or entity.id in o.related)
-    same_country = sum(1 for o in others if entity.country and o.country == entity.country and o.id != entity.id)
-    return min(1.0, related / 2.0 + min(0.25, 0.08 * same_country))
+def _type_fit(mention: Mention, entity: KBEntity) -> float:
+    """How well what the recogniser called the mention suits the candidate's type, in [0, 1]."""
+    if entity.kind in _NAMED_BY_PLACE:
+        if mention.locative:
+            return 0.0  # "in Washington" is the city, not the government
+        if mention.ner_type == "LOC":
+            return 1.0  # "Washington said": the government's name is a place name
+    return _TYPE_FIT.get(mention.ner_type, _TYPE_FIT[None]).get(entity.type, 0.0)
 
 
 _ACRONYM_MAX = 5

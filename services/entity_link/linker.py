@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from services.entity_link.disambiguation import Choice, Disambiguator, Weights
@@ -26,6 +27,8 @@ LEAD_CHARS = 400
 # raw / (raw + SALIENCE_HALF): an entity named in the title, the lead and a few times after is ~0.7.
 SALIENCE_HALF = 3.0
 _NER_TO_TYPE: dict[str, EntityType] = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
+# The same entities come back article after article; their handles are worth remembering.
+_handle = lru_cache(maxsize=1 << 15)(handle_for)
 
 
 def load_knowledge_base(kb_path: Path = DEFAULT_KB, overlay_path: Path | None = DEFAULT_OVERLAY) -> KnowledgeBase:
@@ -119,7 +122,7 @@ class Linker:
                 id=g.id,
                 name=g.name,
                 type=g.type,
-                handle=handle_for(g.name),
+                handle=_handle(g.name),
                 mentions=g.mentions,
                 salience=round(g.weight / (g.weight + SALIENCE_HALF), 3),
                 confidence=round(g.confidence, 3),
@@ -136,21 +139,30 @@ def _resolve_short_forms(
     """A name the KB does not know that is the start or end of a longer name in the article is that entity.
 
     "Altman" after "Sam Altman", "Lanternfield" after "Lanternfield Capital":
-    news introduces a name in full and shortens it afterwards.
+    news introduces a name in full and shortens it afterwards. Of several
+    longer names, the longest (the first of those) is the source; a KB-only
+    mention (no recogniser type) may be the source of any short form.
     """
-    words = [m.text.split() for m in mentions]
+    words = [tuple(m.text.split()) for m in mentions]
+    # (leading or trailing words, recogniser type of the longer name) -> the index of the longest such name.
+    longest: dict[tuple[tuple[str, ...], str | None], int] = {}
+    for index, name in enumerate(words):
+        if linked[index] is None:
+            continue
+        for size in range(1, len(name)):
+            for affix in {name[:size], name[-size:]}:
+                held = longest.get((affix, mentions[index].ner_type))
+                if held is None or len(words[held]) < len(name):
+                    longest[(affix, mentions[index].ner_type)] = index
     for index, mention in enumerate(mentions):
         if choices[index].entity is not None or linked[index] is None:
             continue
-        short = words[index]
         fuller = [
             j
-            for j, other in enumerate(words)
-            if len(other) > len(short)
-            and linked[j] is not None
-            and (other[: len(short)] == short or other[-len(short) :] == short)
-            and mentions[j].ner_type in (mention.ner_type, None)
+            for j in (longest.get((words[index], mention.ner_type)), longest.get((words[index], None)))
+            if j is not None
         ]
-        source = linked[max(fuller, key=lambda j: len(words[j]))] if fuller else None
-        if source is not None:
-            linked[index] = LinkedMention(mention, source.entity_id, source.name, source.type, source.confidence)
+        if fuller:
+            source = linked[min(fuller, key=lambda j: (-len(words[j]), j))]
+            if source is not None:
+                linked[index] = LinkedMention(mention, source.entity_id, source.name, source.type, source.confidence)

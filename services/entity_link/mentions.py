@@ -14,13 +14,16 @@ taught it). Where both found something at one place:
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from services.entity_link.kb.index import Candidate, KnowledgeBase
-from services.entity_link.kb.matcher import key_variants
 from services.entity_link.ner.features import TokenDoc, kb_match_values, sentence_ids
 from services.entity_link.ner.tagger import NamedSpan, Tagger
 from services.entity_link.text import normalise_alias, tokenize
@@ -35,15 +38,44 @@ _NEWLINE = re.compile("\n")
 # Words after which a name is a place: "in Washington", "visiting Rome".
 # fmt: off
 _LOCATIVE = frozenset({
-    "in", "at", "from", "to", "near", "outside", "around", "across", "throughout", "inside", "into", "visit",
+    "in", "at", "from", "near", "outside", "around", "across", "throughout", "inside", "into", "visit",
     "visiting", "visited"
 })
+# "to" makes a place only after a word of movement: "flying to Washington", not "a signal to Washington",
+# where the name stands for the government.
+_MOVEMENT = frozenset({
+    "fly", "flies", "flew", "flying", "flown", "flight", "flights", "travel", "travels", "travelled", "traveled",
+    "travelling", "traveling", "trip", "trips", "journey", "move", "moves", "moved", "moving", "relocate",
+    "relocated", "return", "returns", "returned", "returning", "go", "goes", "went", "going", "gone", "come",
+    "comes", "came", "coming", "drive", "drove", "driving", "sail", "sailed", "head", "headed", "heading",
+    "route", "routes", "road", "way", "back", "visitors", "tourists", "migrated", "fled", "deported", "transferred",
+    "brought", "bring", "bringing", "marched", "sailing", "arriving", "commute", "commuted", "trek", "rail",
+})
+# Function words that open sentences and clauses: capitalised only for that, they are no name on their own
+# ("As with its earlier releases", "Until now"). Words that are also names ("May", "Will", "Per") are left out.
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "there", "here", "it", "its", "he", "she", "we", "they",
+    "you", "his", "her", "our", "their", "my", "your", "as", "at", "in", "on", "of", "for", "from", "to", "by",
+    "with", "without", "within", "into", "onto", "upon", "about", "above", "below", "after", "before", "during",
+    "since", "until", "till", "while", "whilst", "when", "whenever", "where", "wherever", "why", "how", "what",
+    "which", "who", "whom", "whose", "if", "unless", "although", "though", "because", "but", "and", "or", "nor",
+    "so", "yet", "then", "than", "also", "however", "meanwhile", "moreover", "furthermore", "nevertheless",
+    "still", "even", "just", "only", "not", "no", "some", "many", "most", "more", "much", "all", "each", "every",
+    "both", "either", "neither", "such", "other", "another", "any", "several", "few", "despite", "like", "unlike",
+    "among", "between", "through", "throughout", "across", "against", "over", "under", "around", "beyond",
+    "instead", "once", "now", "thus", "hence", "therefore", "otherwise", "indeed", "perhaps", "already", "again",
+    "never", "always", "often",
+})
 # fmt: on
-# A dateline opens a story: "WASHINGTON —", "HANGZHOU, China -".
+# A dateline opens a story: "WASHINGTON —", "HANGZHOU, China -", or in wire copy after the byline,
+# "WASHINGTON 1996-08-30": an all-caps place then a dash, comma, bracket, or a date.
 _DATELINE_END = re.compile(r"\s*(?:[—–-]|,|\()")
+_DATELINE_DATE = re.compile(r" \d{4}-\d\d-\d\d\b")
 # A mention the KB alone found (the recogniser saw no name there) is kept only if the alias is telling:
 # several words, a mixed-case or digit-bearing word ("DeepSeek", "H100"), or a popular, unambiguous entity.
 _LONE_ALIAS_MIN_PRIOR = 0.5
+# News names the same few thousand things over and over: a name's key is worth remembering.
+_alias_key = lru_cache(maxsize=1 << 16)(normalise_alias)
 
 
 @dataclass
@@ -56,11 +88,19 @@ class Mention:
     in_title: bool
     sentence_start: bool
     locative: bool = False  # after "in", "at", ... or a dateline: a place is likelier than what it stands for
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: Sequence[Candidate] = ()
 
     @property
     def key(self) -> str:
-        return normalise_alias(self.text)
+        return _alias_key(self.text)
+
+    @property
+    def opens_sentence_as_a_word(self) -> bool:
+        """A function word capitalised only because it opens a sentence ("As with ...", "Until now ...").
+
+        Only in title case: "IT" and "US" are names whatever their place.
+        """
+        return self.sentence_start and self.text.istitle() and self.text.lower() in _FUNCTION_WORDS
 
 
 @dataclass
@@ -71,6 +111,24 @@ class _Text:
     words: list[str]
     alias_hits: list[tuple[int, int, str]]  # (start, end, alias key)
 
+    @cached_property
+    def bounds(self) -> np.ndarray:
+        """The token spans as an array (tokens x 2)."""
+        flat = np.fromiter(itertools.chain.from_iterable(self.spans), dtype=np.int64, count=2 * len(self.spans))
+        return flat.reshape(-1, 2)
+
+    def token_extents(self, extents: list[tuple[int, int]]) -> tuple[list[int], list[bool]]:
+        """For character extents: the token each starts (-1 if none), and whether it ends with a token too."""
+        if not extents or not self.spans:
+            return [-1] * len(extents), [False] * len(extents)
+        found = np.array(extents, dtype=np.int64)
+        last = len(self.spans) - 1
+        first = np.searchsorted(self.bounds[:, 0], found[:, 0])
+        starts = self.bounds[np.minimum(first, last), 0] == found[:, 0]
+        ending = np.minimum(np.searchsorted(self.bounds[:, 1], found[:, 1]), last)
+        ends = self.bounds[ending, 1] == found[:, 1]
+        return np.where(starts, first, -1).tolist(), (starts & ends).tolist()
+
     def line_breaks(self) -> np.ndarray:
         """Per token: whether it opens the text or a line break comes between it and the token before."""
         breaks = np.zeros(len(self.spans), dtype=bool)
@@ -79,11 +137,37 @@ class _Text:
         breaks[0] = True
         newlines = np.array([m.start() for m in _NEWLINE.finditer(self.text)], dtype=np.int64)
         if len(newlines):
-            starts = np.array([s for s, _ in self.spans])
-            ends = np.array([e for _, e in self.spans])
-            before = np.searchsorted(newlines, starts)
-            breaks[1:] |= before[1:] > np.searchsorted(newlines, ends[:-1])
+            before = np.searchsorted(newlines, self.bounds[:, 0])
+            breaks[1:] |= before[1:] > np.searchsorted(newlines, self.bounds[:-1, 1])
         return breaks
+
+
+class _TakenRanges:
+    """Character ranges already given to a mention, checked by binary search rather than a scan of them all.
+
+    An article can hold tens of thousands of mentions. The recogniser's names
+    come first (stretched to a longer alias they may overlap one another, so
+    they are merged); aliases are then added in order of their start and never
+    overlap anything taken, so the last one added is the one that ends furthest.
+    """
+
+    def __init__(self, names: list[tuple[int, int]]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(names):
+            if self._ends and start < self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+        self._alias_end = 0
+
+    def overlaps(self, start: int, end: int) -> bool:
+        last_before = bisect_left(self._starts, end) - 1
+        return start < self._alias_end or (last_before >= 0 and self._ends[last_before] > start)
+
+    def add_alias(self, start: int, end: int) -> None:
+        self._alias_end = end
 
 
 class MentionFinder:
@@ -100,14 +184,14 @@ class MentionFinder:
             sentence[len(parts[0].spans) :] += 1
         kb_match = np.concatenate(
             [
-                kb_match_values(part.spans, [(s, e, self.kb.type_bits(k)) for s, e, k in part.alias_hits])
+                kb_match_values(part.bounds, [(s, e, self.kb.type_bits(k)) for s, e, k in part.alias_hits])
                 for part in parts
             ]
         )
         doc = TokenDoc(words, sentence, kb_match)
         named = self.tagger.spans(doc)
         # Words the article also writes in lower case are ordinary words when capitalised at a sentence start.
-        lower_case = frozenset(word for word in words if word.islower())
+        lower_case = frozenset(filter(str.islower, words))
         opens = np.ones(len(words), dtype=bool)
         opens[1:] = sentence[1:] != sentence[:-1]
         mentions: list[Mention] = []
@@ -134,34 +218,32 @@ class MentionFinder:
         lower_case: frozenset[str],
     ) -> list[Mention]:
         text, spans = part.text, part.spans
-        token_at_start = {start: index for index, (start, _) in enumerate(spans)}
-        token_ends = {end for _, end in spans}
-        by_extent: dict[tuple[int, int], list[str]] = {}
         ends_by_start: dict[int, list[int]] = {}
-        for start, end, key in part.alias_hits:
-            by_extent.setdefault((start, end), []).append(key)
+        for start, end, _key in part.alias_hits:
             ends_by_start.setdefault(start, []).append(end)
         mentions: list[Mention] = []
-        taken: list[tuple[int, int]] = []
         for span in named:
-            start, end = spans[span.start - offset][0], spans[span.end - offset - 1][1]
+            first_token = span.start - offset
+            start, end = spans[first_token][0], spans[span.end - offset - 1][1]
             # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
             end = max([end, *(e for e in ends_by_start.get(start, ()) if e > end)])
-            first_token = token_at_start.get(start, span.start - offset)
-            mentions.append(
-                self._mention(text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token])
+            mention = self._mention(
+                text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token]
             )
-            taken.append((start, end))
-        for (start, end), _keys in sorted(by_extent.items(), key=lambda item: (item[0][0], item[0][0] - item[0][1])):
-            if any(start < e and s < end for s, e in taken):
+            if not mention.opens_sentence_as_a_word:
+                mentions.append(mention)
+        taken = _TakenRanges([(m.start, m.end) for m in mentions])
+        # Aliases in order of their start, the longest first: one alias per place, never inside a name.
+        extents = sorted({(s, e) for s, e, _ in part.alias_hits}, key=lambda extent: (extent[0], -extent[1]))
+        for (start, end), first_token, whole_words in zip(extents, *part.token_extents(extents), strict=True):
+            if taken.overlaps(start, end):
                 continue
-            if start not in token_at_start or not (end in token_ends or _NAME_COMPOUND.match(text, end)):
+            if not (whole_words or (first_token >= 0 and _NAME_COMPOUND.match(text, end))):
                 continue  # an alias inside a word, unless it is the name in "Alibaba-backed"
-            first_token = token_at_start.get(start, 0)
             mention = self._mention(text, start, end, None, 0.0, part.in_title, sentence_starts[first_token])
             if self._telling(mention, lower_case):
                 mentions.append(mention)
-                taken.append((start, end))
+                taken.add_alias(start, end)
         return sorted(mentions, key=lambda m: m.start)
 
     def _mention(
@@ -172,19 +254,11 @@ class MentionFinder:
             # "Hangzhou-based": the name is Hangzhou, and what kind of name is for the KB to say.
             end, ner_type = compound.start(), None
         mention = Mention(start, end, text[start:end], ner_type, score, in_title, first)
-        previous = text[max(0, start - 12) : start].split()
-        mention.locative = bool(previous and previous[-1].lower() in _LOCATIVE) or (
-            start == 0 and not in_title and mention.text.isupper() and bool(_DATELINE_END.match(text, end))
+        mention.locative = _after_a_place_word(text, start) or (
+            not in_title and mention.text.isupper() and _opens_dateline(text, start, end)
         )
-        mention.candidates = self.candidates(mention.key)
+        mention.candidates = self.kb.lookup_key(mention.key)
         return mention
-
-    def candidates(self, key: str) -> list[Candidate]:
-        found: dict[str, Candidate] = {}
-        for variant in key_variants(key):
-            for candidate in self.kb.candidates(variant):
-                found.setdefault(candidate.entity.id, candidate)
-        return list(found.values())
 
     @staticmethod
     def _telling(mention: Mention, lower_case: frozenset[str]) -> bool:
@@ -192,9 +266,10 @@ class MentionFinder:
 
         At a sentence start a capital says nothing, so a one-word alias there
         counts only if the article never uses the word in lower case ("Meta
-        said ..." in a story without "meta"; not "Nice to see ...").
+        said ..." in a story without "meta"; not "Nice to see ...") and it is
+        no function word ("As with ...").
         """
-        if not mention.candidates:
+        if not mention.candidates or mention.opens_sentence_as_a_word:
             return False
         words = mention.text.split()
         if len(words) >= 2 and not mention.sentence_start:
@@ -206,3 +281,18 @@ class MentionFinder:
         if best < _LONE_ALIAS_MIN_PRIOR or not mention.text[:1].isupper():
             return False
         return not mention.sentence_start or not any(w.lower() in lower_case for w in words)
+
+
+def _opens_dateline(text: str, start: int, end: int) -> bool:
+    """Whether an all-caps name at ``start`` is a dateline: it opens the text, or a wire date follows it."""
+    return bool((start == 0 and _DATELINE_END.match(text, end)) or _DATELINE_DATE.match(text, end))
+
+
+def _after_a_place_word(text: str, start: int) -> bool:
+    """Whether the words before ``start`` make the name a place: "in Washington", "flying to Washington"."""
+    previous = text[max(0, start - 30) : start].lower().split()
+    if not previous:
+        return False
+    if previous[-1] == "to":
+        return len(previous) > 1 and previous[-2] in _MOVEMENT
+    return previous[-1] in _LOCATIVE

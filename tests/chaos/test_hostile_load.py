@@ -27,11 +27,6 @@ SENTENCE = "Apple Inc. said Tim Cook met Xi Jinping in Beijing before flying to 
 BUDGET_S = ServiceSettings().ack_wait_s / 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (report, issue 7): entity linking is quadratic in the number of mentions "
-    "(services/entity_link/mentions.py _reconcile, linker.py _resolve_short_forms); this article takes minutes",
-)
 def test_a_longest_article_dense_with_names_is_enriched_and_linked_within_a_quarter_of_the_ack_wait() -> None:
     body = SENTENCE * (MAX_BODY_CHARS // len(SENTENCE))
     article = ArticleIngested(article_id="longest", title="Talks in Beijing", body=body, source=Source(name="test"))

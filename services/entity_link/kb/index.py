@@ -28,6 +28,7 @@ SURNAME_WEIGHT = 0.4
 SURNAME_MIN_PRIOR = 0.4
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 BLOCK_ALL = "*"
+_LOOKUP_CACHE_LIMIT = 100_000
 
 # Bits of ``token_types``: which kinds of name a word is part of (features for the recogniser).
 TYPE_BITS = {"ORG": 1, "PER": 2, "LOC": 4, "PRODUCT": 8, "EVENT": 8, "MISC": 8}
@@ -65,6 +66,8 @@ class KnowledgeBase:
         self._matcher: AliasMatcher | None = None
         self._group_keys: list[str] = []
         self._token_types: dict[str, int] | None = None
+        self._lookups: dict[str, tuple[Candidate, ...]] = {}
+        self._type_bits: dict[str, int] = {}
         for entity in entities:
             self.add(entity)
 
@@ -100,6 +103,7 @@ class KnowledgeBase:
                 self.add_alias(entity.id, words[-1], SURNAME_WEIGHT)
         for alias in names[1:]:
             self.add_alias(entity.id, alias, ALIAS_WEIGHT)
+        self._invalidate()  # the held entity's prior may have changed, and with it the candidates' order
         return entity
 
     def add_alias(self, entity_id: str, alias: str, weight: float = ALIAS_WEIGHT) -> None:
@@ -159,6 +163,8 @@ class KnowledgeBase:
     def _invalidate(self) -> None:
         self._matcher = None
         self._token_types = None
+        self._lookups.clear()
+        self._type_bits.clear()
 
     # -- look-ups --------------------------------------------------------------
     def resolve(self, entity_id: str) -> str:
@@ -182,9 +188,27 @@ class KnowledgeBase:
 
     def lookup(self, name: str) -> list[Candidate]:
         """Candidates for a name as written, strongest first."""
-        key = normalise_alias(name)
-        found = {c.entity.id: c for variant in key_variants(key) for c in self.candidates(variant)}
-        return sorted(found.values(), key=lambda c: -c.weight * c.entity.prior)
+        return list(self.lookup_key(normalise_alias(name)))
+
+    def lookup_key(self, key: str) -> tuple[Candidate, ...]:
+        """Candidates for a normalised name under all its spellings (``key_variants``), strongest first.
+
+        Remembered: news repeats the same few thousand names, and an article
+        its own names many times over.
+        """
+        found = self._lookups.get(key)
+        if found is None:
+            best: dict[str, Candidate] = {}
+            for variant in key_variants(key):
+                for candidate in self.candidates(variant):
+                    held = best.get(candidate.entity.id)
+                    if held is None or candidate.weight > held.weight:
+                        best[candidate.entity.id] = candidate
+            found = tuple(sorted(best.values(), key=lambda c: -c.weight * c.entity.prior))
+            if len(self._lookups) >= _LOOKUP_CACHE_LIMIT:
+                self._lookups.clear()
+            self._lookups[key] = found
+        return found
 
     def names_of(self, entity_id: str) -> list[str]:
         """Every alias key that leads to an entity (a scan: for tools, not for the hot path)."""
@@ -204,12 +228,15 @@ class KnowledgeBase:
         return [(match, self._group_keys[match.group]) for match in matcher.find(text)]
 
     def type_bits(self, key: str) -> int:
-        """The ``TYPE_BITS`` of every entity an alias key may name."""
-        bits = 0
-        for entity_id, _ in self.aliases.get(key, ()):
-            entity = self.entities.get(entity_id)
-            if entity is not None:
-                bits |= TYPE_BITS[entity.type]
+        """The ``TYPE_BITS`` of every entity an alias key may name (remembered: asked for every alias found)."""
+        bits = self._type_bits.get(key)
+        if bits is None:
+            bits = 0
+            for entity_id, _ in self.aliases.get(key, ()):
+                entity = self.entities.get(entity_id)
+                if entity is not None:
+                    bits |= TYPE_BITS[entity.type]
+            self._type_bits[key] = bits
         return bits
 
     @property

@@ -14,6 +14,7 @@ cached; templates over neighbours and conjunctions are then array arithmetic.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,25 +100,32 @@ def candidate_mask(words: Sequence[str], name_like: np.ndarray, joiner: np.ndarr
     return np.array(mask, dtype=bool)
 
 
-def kb_match_values(token_spans: Sequence[tuple[int, int]], matches: Sequence[tuple[int, int, int]]) -> np.ndarray:
+def kb_match_values(
+    token_spans: Sequence[tuple[int, int]] | np.ndarray, matches: Sequence[tuple[int, int, int]]
+) -> np.ndarray:
     """Per token: the KB types of the longest alias match covering it, times 2, plus 1 at the match's first token.
 
-    ``matches`` are (start, end, type bits) in characters; a match that covers
-    no whole token (an alias inside "Alibaba-backed") gives nothing here.
+    ``token_spans`` are the tokens' (start, end) in characters; ``matches``
+    are (start, end, type bits) in characters. Of two equally long matches
+    over a token the first counts. A match that covers no whole token (an
+    alias inside "Alibaba-backed") gives nothing here.
     """
     values = np.zeros(len(token_spans), dtype=np.int64)
-    if not matches or not token_spans:
+    if not len(matches) or not len(token_spans):
         return values
-    starts = np.array([s for s, _ in token_spans])
-    ends = np.array([e for _, e in token_spans])
-    covered = np.zeros(len(token_spans), dtype=np.int64)
-    for start, end, bits in matches:
-        first = int(np.searchsorted(starts, start, side="left"))
-        last = int(np.searchsorted(ends, end, side="right"))
-        for token in range(first, last):
-            if end - start > covered[token]:
-                covered[token] = end - start
-                values[token] = bits * 2 + (token == first)
+    tokens = np.asarray(token_spans, dtype=np.int64).reshape(-1, 2)
+    found = np.asarray(matches, dtype=np.int64).reshape(-1, 3)
+    first = np.searchsorted(tokens[:, 0], found[:, 0], side="left")
+    covered = np.maximum(np.searchsorted(tokens[:, 1], found[:, 1], side="right") - first, 0)
+    # Every (token, match) pair, then per token the match that is longest, and first among the longest.
+    match_of = np.repeat(np.arange(len(found)), covered)
+    token_of = first[match_of] + np.arange(len(match_of)) - np.repeat(np.cumsum(covered) - covered, covered)
+    rank = (found[match_of, 1] - found[match_of, 0]) * len(found) + (len(found) - 1 - match_of)
+    best = np.full(len(tokens), -1, dtype=np.int64)
+    np.maximum.at(best, token_of, rank)
+    hit = np.flatnonzero(best >= 0)
+    winner = len(found) - 1 - best[hit] % len(found)
+    values[hit] = found[winner, 2] * 2 + (hit == first[winner])
     return values
 
 
@@ -184,56 +192,54 @@ class Featurizer:
         if len(self._ids) > _CACHE_LIMIT:
             self._reset()
         get = self._ids.get
-        ids = [get(word, -1) for word in words]
-        for position, index in enumerate(ids):
-            if index < 0:
-                known = get(words[position])  # added earlier in this same text
-                ids[position] = self._add(words[position]) if known is None else known
-        return self._table[np.array(ids, dtype=np.int64)]
+        ids = np.fromiter(map(get, words, itertools.repeat(-1)), dtype=np.int64, count=len(words))
+        for position in np.flatnonzero(ids < 0).tolist():
+            known = get(words[position])  # added earlier in this same text
+            ids[position] = self._add(words[position]) if known is None else known
+        return self._table[ids]
 
     def candidates(self, doc: TokenDoc, table: np.ndarray) -> np.ndarray:
         flags = table[:, _FLAGS]
         return candidate_mask(doc.words, (flags & _IS_NAME) > 0, (flags & _IS_JOINER) > 0)
 
-    def _row(self, template: int, values: np.ndarray) -> np.ndarray:
-        mixed = (values.astype(np.uint64) + np.uint64(template) * _PAIR) * _MIX
-        return (mixed >> self._shift).astype(np.int64)
-
     def features(self, doc: TokenDoc, table: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Feature rows, shape (len(positions), n_features), for the tokens at ``positions``.
 
-        ``table`` is ``word_table(doc.words)``.
+        ``table`` is ``word_table(doc.words)``. Each template's values are
+        gathered as whole columns and all of them hashed in one array operation.
         """
         count = len(doc.words)
-
-        def at(offset: int, column: int) -> np.ndarray:
+        here = table[positions]
+        # The vocabulary rows of each neighbour, or the boundary marker past the sentence's edge.
+        near = {0: here}
+        for offset in (-2, -1, 1, 2):
             where = positions + offset
-            inside = (where >= 0) & (where < count)
             clipped = np.clip(where, 0, max(count - 1, 0))
-            inside &= doc.sentence[clipped] == doc.sentence[positions]
-            return np.where(inside, table[clipped, column], np.uint64(_BOUNDARY))
+            inside = (where >= 0) & (where < count) & (doc.sentence[clipped] == doc.sentence[positions])
+            near[offset] = np.where(inside[:, None], table[clipped], np.uint64(_BOUNDARY))
 
         def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return a * _PAIR + b
 
-        lower = {o: at(o, _LOWER) for o in (-2, -1, 0, 1, 2)}
-        shapes = {o: at(o, _SHAPE) for o in (-1, 0, 1)}
-        kb = {o: at(o, _KB) for o in (-1, 0, 1)}
+        lower = {o: rows[:, _LOWER] for o, rows in near.items()}
+        shapes = {o: near[o][:, _SHAPE] for o in (-1, 0, 1)}
+        kb = {o: near[o][:, _KB] for o in (-1, 0, 1)}
         opens = np.ones(count, dtype=bool)
         opens[1:] = doc.sentence[1:] != doc.sentence[:-1]
-        first = opens[positions]
+        first = opens[positions].astype(np.uint64)
         seen_lower, seen_name = _document_flags(table, opens, positions)
-        all_caps = ((table[positions, _FLAGS] & _IS_UPPER) > 0).astype(np.uint64)
+        all_caps = ((here[:, _FLAGS] & _IS_UPPER) > 0).astype(np.uint64)
+        kb_match = doc.kb_match[positions].astype(np.uint64)
         columns = [
             np.zeros(len(positions), dtype=np.uint64),  # bias
             lower[0],
-            table[positions, _FORM],
+            here[:, _FORM],
             shapes[0],
-            table[positions, _P3],
-            table[positions, _P4],
-            table[positions, _S2],
-            table[positions, _S3],
-            table[positions, _S4],
+            here[:, _P3],
+            here[:, _P4],
+            here[:, _S2],
+            here[:, _S3],
+            here[:, _S4],
             lower[-1],
             lower[1],
             lower[-2],
@@ -242,14 +248,17 @@ class Featurizer:
             pair(shapes[0], shapes[1]),
             pair(lower[-1], lower[0]),
             pair(lower[0], lower[1]),
-            pair(first.astype(np.uint64), shapes[0]),
+            pair(first, shapes[0]),
             kb[0],
             pair(pair(kb[-1], kb[0]), kb[1]),
-            pair(seen_lower * 2 + seen_name, first.astype(np.uint64) * 2 + all_caps),
-            doc.kb_match[positions].astype(np.uint64),
-            pair(doc.kb_match[positions].astype(np.uint64), shapes[0]),
+            pair(seen_lower * 2 + seen_name, first * 2 + all_caps),
+            kb_match,
+            pair(kb_match, shapes[0]),
         ]
-        return np.stack([self._row(template, values) for template, values in enumerate(columns)], axis=1)
+        # Template number k is mixed into its values so equal values of two templates hash apart.
+        templates = np.arange(len(columns), dtype=np.uint64) * _PAIR
+        mixed = (np.stack(columns, axis=1) + templates) * _MIX
+        return (mixed >> self._shift).astype(np.int64)
 
 
 def _document_flags(table: np.ndarray, opens: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -257,10 +266,14 @@ def _document_flags(table: np.ndarray, opens: np.ndarray, positions: np.ndarray)
 
     What a capital means is ambiguous at the start of a sentence and in an
     all-caps headline; the same word elsewhere in the document settles it.
+    (Python sets: for a few hundred words they beat ``np.isin``'s sorting.)
     """
     lower_ids = table[:, _LOWER_ID]
     flags = table[:, _FLAGS]
-    lowered = lower_ids[(flags & _IS_LOWER) > 0]
-    named = lower_ids[((flags & _IS_TITLED) > 0) & ~opens]
-    wanted = lower_ids[positions]
-    return np.isin(wanted, lowered).astype(np.uint64), np.isin(wanted, named).astype(np.uint64)
+    lowered = set(lower_ids[(flags & _IS_LOWER) > 0].tolist())
+    named = set(lower_ids[((flags & _IS_TITLED) > 0) & ~opens].tolist())
+    wanted = lower_ids[positions].tolist()
+    return (
+        np.fromiter((word in lowered for word in wanted), dtype=np.uint64, count=len(wanted)),
+        np.fromiter((word in named for word in wanted), dtype=np.uint64, count=len(wanted)),
+    )

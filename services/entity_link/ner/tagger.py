@@ -58,22 +58,33 @@ class Decoded:
         return cls(empty, np.zeros((0, 0), dtype=np.int64), np.zeros((0, N_TAGS), dtype=np.float32), empty, [])
 
 
-def viterbi(emissions: np.ndarray, transitions: np.ndarray, opening: np.ndarray) -> np.ndarray:
-    """Best tag sequence for one segment: emissions (L, T), transitions (T, T) incl. BIO rules."""
-    length = len(emissions)
-    score = emissions[0] + opening
-    if length == 1:  # most segments are one word
-        return np.array([int(score.argmax())], dtype=np.int64)
-    back = np.zeros((length, N_TAGS), dtype=np.int64)
-    for step in range(1, length):
-        total = score[:, None] + transitions
-        back[step] = total.argmax(axis=0)
-        score = total.max(axis=0) + emissions[step]
-    tags = np.zeros(length, dtype=np.int64)
-    tags[-1] = int(score.argmax())
-    for step in range(length - 1, 0, -1):
-        tags[step - 1] = back[step, tags[step]]
-    return tags
+def viterbi(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray, opening: np.ndarray) -> np.ndarray:
+    """Best tag sequence of every segment at once.
+
+    ``emissions`` (positions, T) hold the segments one after another, of the
+    given ``lengths``; ``transitions`` (T, T) and ``opening`` (T,) include the
+    BIO rules. The segments advance together, a step per position, each
+    stopping at its own length: a document's forty segments cost as many numpy
+    operations as its longest one has words, not forty Viterbi runs.
+    """
+    if not len(lengths):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    longest = int(lengths.max())
+    score = emissions[starts] + opening
+    back = np.zeros((len(lengths), longest, N_TAGS), dtype=np.int64)
+    for step in range(1, longest):
+        going = np.flatnonzero(lengths > step)
+        total = score[going, :, None] + transitions
+        back[going, step] = total.argmax(axis=1)
+        score[going] = total.max(axis=1) + emissions[starts[going] + step]
+    tags = np.zeros((len(lengths), longest), dtype=np.int64)
+    segments = np.arange(len(lengths))
+    tags[segments, lengths - 1] = score.argmax(axis=1)
+    for step in range(longest - 1, 0, -1):
+        going = np.flatnonzero(lengths > step)
+        tags[going, step - 1] = back[going, step, tags[going, step]]
+    return tags[np.arange(longest) < lengths[:, None]]
 
 
 class Tagger:
@@ -100,16 +111,15 @@ class Tagger:
         runs = segments(self.featurizer.candidates(doc, table), doc.sentence)
         if not runs:
             return Decoded.nothing()
-        positions = np.concatenate([np.arange(a, b) for a, b in runs])
+        bounds = np.array(runs, dtype=np.int64)
+        lengths = bounds[:, 1] - bounds[:, 0]
+        # The runs' tokens in order: each run's start, then one step at a time to its end.
+        positions = np.repeat(bounds[:, 0] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        positions += np.arange(len(positions))
         rows = self.featurizer.features(doc, table, positions)
         emissions = self.weights[rows].sum(axis=1)
         transitions, opening = self.constrained()
-        tags = np.zeros(len(positions), dtype=np.int64)
-        offset = 0
-        for a, b in runs:
-            tags[offset : offset + b - a] = viterbi(emissions[offset : offset + b - a], transitions, opening)
-            offset += b - a
-        return Decoded(positions, rows, emissions, tags, runs)
+        return Decoded(positions, rows, emissions, viterbi(emissions, lengths, transitions, opening), runs)
 
     def spans(self, doc: TokenDoc) -> list[NamedSpan]:
         decoded = self.decode(doc)

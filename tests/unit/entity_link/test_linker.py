@@ -56,6 +56,36 @@ def test_washington_is_the_city_in_a_travel_story(linker: Linker) -> None:
     assert entity_at(entities, TRAVEL, "Washington").id == "Q61"
 
 
+def test_washington_is_the_government_when_a_message_is_sent_to_it(linker: Linker) -> None:
+    body = (
+        "The new model is partly a message to Washington, that the export curbs and sanctions have not stopped "
+        "the labs. Officials said the rules would be reviewed."
+    )
+    assert entity_at(linker.link_text("Chip curbs", body), body, "Washington").id == "Q48525"
+
+
+def test_washington_is_the_city_when_travelling_to_it_or_in_a_dateline(linker: Linker) -> None:
+    trip = "We were flying to Washington for the festival, and the hotels near the museums were full of tourists."
+    assert entity_at(linker.link_text("A spring break", trip), trip, "Washington").id == "Q61"
+    policy = (
+        "WASHINGTON — The administration tightened export controls on chips on Tuesday, officials said. "
+        "Washington has pressed allies to adopt the rules and sanctions."
+    )
+    entities = linker.link_text("Rules tightened", policy)
+    assert entity_at(entities, policy, "WASHINGTON").id == "Q61"  # where the story was filed
+    assert entity_at(entities, policy, "Washington has").id == "Q48525"
+
+
+def test_words_that_open_a_sentence_are_not_names(linker: Linker) -> None:
+    body = (
+        "As with its earlier phones, Lumora shipped the device without a charger. Until now the company sold only "
+        "in Europe. Most buyers ordered online."
+    )
+    starts = {start for entity in linker.link_text("Lumora ships a folding phone", body) for start, _ in entity.spans}
+    assert starts.isdisjoint({body.index("As"), body.index("Until"), body.index("Most")})
+    assert body.index("Lumora") in starts
+
+
 def test_meta_the_company_but_not_the_word(linker: Linker) -> None:
     company = (
         "Meta said on Wednesday it would bring its smart glasses to more countries next year. The company, which "

@@ -1,3 +1,4 @@
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,32 @@ def test_viterbi_never_opens_a_segment_with_an_inside_tag() -> None:
     emissions[:, TAGS.index("I-ORG")] = 5.0  # the emissions alone would say I-ORG, I-ORG
     tagger = Tagger.empty(Featurizer(8, {}))
     transitions, opening = tagger.constrained()
-    tags = [TAGS[t] for t in viterbi(emissions, transitions, opening)]
+    tags = [TAGS[t] for t in viterbi(emissions, np.array([2]), transitions, opening)]
     assert tags == ["B-ORG", "I-ORG"]
+
+
+def _best_path_by_brute_force(emissions: np.ndarray, transitions: np.ndarray, opening: np.ndarray) -> list[int]:
+    paths = itertools.product(range(len(TAGS)), repeat=len(emissions))
+
+    def total(path: tuple[int, ...]) -> float:
+        steps = sum(float(transitions[a, b]) for a, b in itertools.pairwise(path))
+        return float(opening[path[0]]) + steps + sum(float(emissions[i, t]) for i, t in enumerate(path))
+
+    return list(max(paths, key=total))
+
+
+def test_viterbi_decodes_segments_of_different_lengths_together_as_if_one_by_one() -> None:
+    rng = np.random.default_rng(7)
+    lengths = np.array([3, 1, 2, 1, 3])
+    emissions = rng.normal(size=(int(lengths.sum()), len(TAGS))).astype(np.float32)
+    tagger = Tagger.empty(Featurizer(8, {}))
+    tagger.transitions = rng.normal(size=tagger.transitions.shape).astype(np.float32)
+    tagger.opening = rng.normal(size=tagger.opening.shape).astype(np.float32)
+    transitions, opening = tagger.constrained()
+    expected: list[int] = []
+    for start, length in zip(np.cumsum([0, *lengths[:-1]]), lengths, strict=True):
+        expected += _best_path_by_brute_force(emissions[start : start + length], transitions, opening)
+    assert viterbi(emissions, lengths, transitions, opening).tolist() == expected
 
 
 def _example(words: list[str], spans: list[tuple[int, int, str]]) -> Example:
