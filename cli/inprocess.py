@@ -1,37 +1,55 @@
 """The pipeline's stage code run in one process, with no servers: what
-``newsflow process`` prints and the in-process baseline the benchmarks use."""
+``newsflow process`` prints and the in-process baseline the benchmarks use.
+
+The stages are the topology's (``shared/topology.py``), up to the last one that
+produces an article (the index writes to OpenSearch, so it is not run here): a
+service inserted by one line of topology is run too, found by the convention
+that ``services/<stage>/app.py`` has ``create_worker(settings=None)``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from services.enrich.app import create_worker as enrich_worker
-from services.enrich.settings import EnrichSettings
-from services.entity_link.app import create_worker as link_worker
-from services.entity_link.settings import EntityLinkSettings
-from services.ingest.app import create_worker as ingest_worker
 from services.ingest.files import FileProblem
-from services.ingest.settings import IngestSettings
 from shared.errors import PermanentError
 from shared.messages import ArticleFields, DocumentSubmitted
 from shared.stage import PerItemWorker
+from shared.topology import Topology
 
-StageName = Literal["ingest", "enrich", "link", "all"]
-_DEPTH: dict[str, int] = {"ingest": 1, "enrich": 2, "link": 3, "all": 3}
+# Names the command line has always accepted for a stage.
+STAGE_ALIASES = {"link": "entity_link"}
+
+
+def default_worker(stage: str) -> PerItemWorker:
+    worker: PerItemWorker = importlib.import_module(f"services.{stage}.app").create_worker()
+    return worker
+
+
+def runnable_stages(topology: Topology) -> list[str]:
+    """The stages ``process`` can run: every one that hands an article on."""
+    return [spec.name for spec in topology.pipeline if spec.produces is not None]
 
 
 class InProcessPipeline:
-    def __init__(self, up_to: StageName = "all") -> None:
-        depth = _DEPTH[up_to]
-        self.ingest = ingest_worker(IngestSettings())
-        self.later: list[PerItemWorker] = [
-            worker for worker in (enrich_worker(EnrichSettings()), link_worker(EntityLinkSettings()))[: depth - 1]
-        ]
+    def __init__(
+        self,
+        up_to: str = "all",
+        topology: Topology | None = None,
+        worker_for: Callable[[str], PerItemWorker] = default_worker,
+    ) -> None:
+        stages = runnable_stages(topology or Topology())
+        last = stages[-1] if up_to == "all" else STAGE_ALIASES.get(up_to, up_to)
+        if last not in stages:
+            raise ValueError(f"no stage {up_to!r} to run; choose from {', '.join([*stages, *STAGE_ALIASES, 'all'])}")
+        self.workers = [worker_for(stage) for stage in stages[: stages.index(last) + 1]]
 
     def articles(self, submission: DocumentSubmitted) -> list[ArticleFields]:
-        articles = self.ingest.process(submission)
-        for worker in self.later:
+        first, *later = self.workers
+        articles = first.process(submission)
+        for worker in later:
             articles = [out for article in articles for out in worker.process(article)]
         return articles
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.dlq import dlq_app
-from cli.inprocess import InProcessPipeline, StageName
+from cli.inprocess import InProcessPipeline
 from cli.new_service import register_new_service_command
 from cli.search_commands import register_search_commands
 from cli.status import collect_status
@@ -42,11 +42,16 @@ def _hints(source: str | None) -> dict[str, str]:
 @app.command()
 def process(
     paths: PathsArgument,
-    stage: Annotated[StageName, typer.Option(help="Run the stage code up to this stage")] = "all",
+    stage: Annotated[
+        str, typer.Option(help="Run the stage code up to this stage: ingest, enrich, link, a stage you added, or all")
+    ] = "all",
     source: SourceOption = None,
 ) -> None:
     """Run the stage code in-process, with no servers; print one JSON document per article (JSON Lines)."""
-    pipeline = InProcessPipeline(stage)
+    try:
+        pipeline = InProcessPipeline(stage)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--stage") from error
     for document in pipeline.run(item for path in paths for item in read_path(path, _hints(source))):
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
 

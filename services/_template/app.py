@@ -44,7 +44,8 @@ class ReadabilityWorker(PerItemWorker):
         return [article]
 
 
-def create_worker(settings: ReadabilitySettings) -> ReadabilityWorker:
+def create_worker(settings: ReadabilitySettings | None = None) -> ReadabilityWorker:
+    settings = settings or ReadabilitySettings()
     return ReadabilityWorker(settings)
 
 

@@ -32,7 +32,8 @@ class EnrichWorker(PerItemWorker):
         return [enriched]
 
 
-def create_worker(settings: EnrichSettings) -> EnrichWorker:
+def create_worker(settings: EnrichSettings | None = None) -> EnrichWorker:
+    settings = settings or EnrichSettings()
     resources = Resources(
         taxonomy_path=settings.taxonomy_path,
         topic_model_path=settings.topic_model_path,

@@ -22,7 +22,8 @@ class EntityLinkWorker(PerItemWorker):
         return [linked]
 
 
-def create_worker(settings: EntityLinkSettings) -> EntityLinkWorker:
+def create_worker(settings: EntityLinkSettings | None = None) -> EntityLinkWorker:
+    settings = settings or EntityLinkSettings()
     return EntityLinkWorker(Linker.from_files(settings.kb_path, settings.ner_model_path, settings.overlay_path))
 
 

@@ -213,7 +213,8 @@ def _is_feed(page: FetchResult) -> bool:
     return any(marker in kind for marker in _FEED_TYPES) and "html" not in kind
 
 
-def create_worker(settings: IngestSettings) -> IngestWorker:
+def create_worker(settings: IngestSettings | None = None) -> IngestWorker:
+    settings = settings or IngestSettings()
     return IngestWorker(settings)
 
 
