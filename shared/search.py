@@ -166,22 +166,25 @@ def parse_cluster_sizes(response: Mapping[str, Any]) -> dict[str, int]:
 
 
 def entity_names_body(entity_ids: Sequence[str]) -> dict[str, Any]:
-    """The most used display name of each entity id (facets and trending report ids)."""
+    """The name each entity id goes by in the newest article that mentions it (facets and trending report ids).
+
+    ``entities`` is kept in ``_source`` but not indexed (deploy/opensearch/index-template.json), so the
+    name comes from that article's ``_source``: one hit per id, reduced to its entities' ids and names.
+    """
     unique = sorted(set(entity_ids))
     return {
         "size": 0,
+        "query": {"terms": {"entity_ids": unique}},
         "aggs": {
-            "entities": {
-                "nested": {"path": "entities"},
+            "ids": {
+                "terms": {"field": "entity_ids", "include": unique, "size": max(1, len(unique))},
                 "aggs": {
-                    "wanted": {
-                        "filter": {"terms": {"entities.id": unique}},
-                        "aggs": {
-                            "ids": {
-                                "terms": {"field": "entities.id", "size": max(1, len(unique))},
-                                "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}}},
-                            }
-                        },
+                    "newest": {
+                        "top_hits": {
+                            "size": 1,
+                            "sort": [{"dated_at": {"order": "desc"}}],
+                            "_source": {"includes": ["entities.id", "entities.name"]},
+                        }
                     }
                 },
             }
@@ -190,8 +193,14 @@ def entity_names_body(entity_ids: Sequence[str]) -> dict[str, Any]:
 
 
 def parse_entity_names(response: Mapping[str, Any]) -> dict[str, str]:
-    buckets = response["aggregations"]["entities"]["wanted"]["ids"]["buckets"]
-    return {bucket["key"]: bucket["name"]["buckets"][0]["key"] for bucket in buckets if bucket["name"]["buckets"]}
+    names = {}
+    for bucket in response["aggregations"]["ids"]["buckets"]:
+        for hit in bucket["newest"]["hits"]["hits"]:
+            named = (e["name"] for e in hit["_source"].get("entities", []) if e.get("id") == bucket["key"])
+            name = next(named, None)
+            if name:
+                names[bucket["key"]] = name
+    return names
 
 
 def related_body(article_id: str, cluster_id: str, size: int = 10) -> dict[str, Any]:

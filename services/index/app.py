@@ -4,20 +4,23 @@ message from its own item result."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from faststream import FastStream
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import TransportError
+from opensearchpy.exceptions import OpenSearchException, TransportError
 from pydantic_core import to_json
 
 from services.index.clusters import (
     Member,
     RecentMembers,
     assign_clusters,
-    candidate_query,
+    candidates_by_article,
+    candidates_query,
     clusters_from_hits,
     existing_clusters_query,
     members_from_hits,
@@ -34,6 +37,10 @@ STAGE = "index"
 log = get_logger("newsflow.index")
 # Statuses of an OpenSearch that is overloaded or not ready (e.g. shards still recovering after a restart).
 UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class IndexMissing(DependencyUnavailable):
+    """The alias (and the index behind it) is gone: the messages wait while the worker recreates it."""
 
 
 class IndexWorker:
@@ -55,7 +62,7 @@ class IndexWorker:
             try:
                 await ensure_index(self.client, self.alias)
                 self.index_ready = True
-            except (OpenSearchConnectionError, TransportError) as error:
+            except OpenSearchException as error:
                 log.warning("opensearch_unavailable", alias=self.alias, error=repr(error))
         return self.index_ready
 
@@ -66,15 +73,11 @@ class IndexWorker:
     async def process_batch(self, items: Sequence[ArticleLinked]) -> list[Outcome]:
         if not await self._ensure_index():
             return [DependencyUnavailable("OpenSearch is not reachable") for _ in items]
-        try:
-            existing, candidates = await self._indexed_neighbours(items)
-            cluster_ids = assign_clusters(items, candidates, existing, self.recent, self.settings.cluster_similarity)
-            response = await self._bulk(items, cluster_ids)
-        except (OpenSearchConnectionError, TransportError, TransientError) as error:
-            self.recent.discard(article.article_id for article in items)
-            failure = _request_failure(error)
-            return [failure for _ in items]
-        outcomes = [item_outcome(item["index"]) for item in response["items"]]
+        outcomes = await self._index(items)
+        if any(isinstance(outcome, IndexMissing) for outcome in outcomes):
+            # Deleted, or OpenSearch restarted without its data: the retry applies the template and creates it again.
+            log.warning("opensearch_index_missing", alias=self.alias)
+            self.index_ready = False
         # What was not written must not attract the next near-duplicates into its cluster.
         self.recent.discard(
             article.article_id
@@ -83,45 +86,101 @@ class IndexWorker:
         )
         return outcomes
 
+    async def _index(self, items: Sequence[ArticleLinked]) -> list[Outcome]:
+        try:
+            existing, candidates = await self._indexed_neighbours(items)
+            cluster_ids = assign_clusters(items, candidates, existing, self.recent, self.settings.cluster_similarity)
+            return await self._bulk(items, cluster_ids)
+        except (OpenSearchException, TransientError) as error:
+            failure = request_failure(error)
+            return [failure for _ in items]
+
     async def _indexed_neighbours(
         self, items: Sequence[ArticleLinked]
     ) -> tuple[dict[str, str], dict[str, list[Member]]]:
-        """One ``_msearch``: the clusters of the batch's already-indexed articles, and each signed
-        article's candidate near-duplicates."""
+        """One ``_msearch``: the clusters of the batch's already-indexed articles, and the indexed
+        documents sharing a band with its signed articles."""
         assert self.client is not None
         signed = [article for article in items if article.signature and article.signature.lsh_bands]
-        searches: list[dict[str, Any]] = [existing_clusters_query([article.article_id for article in items])]
-        searches += [candidate_query(article) for article in signed]
+        searches = [existing_clusters_query([article.article_id for article in items])]
+        if signed:
+            searches.append(candidates_query(signed))
         header = {"index": self.alias}
         body = _ndjson(line for search in searches for line in (header, search))
-        responses = (await self.client.msearch(body=body))["responses"]
-        failed = [response for response in responses if "error" in response]
-        if failed:
-            status = max(int(response.get("status", 500)) for response in failed)
-            unavailable = status in UNAVAILABLE_STATUSES
-            raise (DependencyUnavailable if unavailable else TransientError)(
-                f"candidate search failed ({status}): {failed[0]['error']}"
-            )
-        existing = clusters_from_hits(responses[0])
-        candidates = {
-            article.article_id: members_from_hits(response)
-            for article, response in zip(signed, responses[1:], strict=True)
-        }
+        responses = checked_searches(await self.client.msearch(body=body), len(searches))
+        try:
+            existing = clusters_from_hits(responses[0])
+            candidates = candidates_by_article(signed, members_from_hits(responses[1])) if signed else {}
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise TransientError(f"unexpected _msearch hits from OpenSearch: {error!r}") from error
         return existing, candidates
 
-    async def _bulk(self, items: Sequence[ArticleLinked], cluster_ids: Sequence[str]) -> dict[str, Any]:
+    async def _bulk(self, items: Sequence[ArticleLinked], cluster_ids: Sequence[str]) -> list[Outcome]:
+        """The batch in ``bulk_requests`` concurrent ``_bulk`` requests, one outcome per article.
+
+        Each request builds its own body, so the next body is built while OpenSearch indexes the first."""
+        size = math.ceil(len(items) / self.settings.bulk_requests)
+        parts = [(items[at : at + size], cluster_ids[at : at + size]) for at in range(0, len(items), size)]
+        results = await asyncio.gather(*(self._bulk_part(articles, ids) for articles, ids in parts))
+        return [outcome for result in results for outcome in result]
+
+    async def _bulk_part(self, articles: Sequence[ArticleLinked], cluster_ids: Sequence[str]) -> list[Outcome]:
         assert self.client is not None
-        lines: list[dict[str, Any]] = []
-        for article, cluster_id in zip(items, cluster_ids, strict=True):
-            action = {
-                "_index": self.alias,
-                "_id": article.article_id,
-                "version": document_version(article),
-                "version_type": "external",
-            }
-            lines += [{"index": action}, to_document(article, cluster_id)]
-        response: dict[str, Any] = await self.client.bulk(body=_ndjson(lines))
-        return response
+        body = bulk_body(self.alias, articles, cluster_ids)
+        try:
+            # require_alias: with the alias gone, OpenSearch must refuse, not auto-create a bare index of that name.
+            answer = await self.client.bulk(body=body, require_alias=True)
+        except OpenSearchException as error:
+            return [request_failure(error)] * len(articles)
+        return bulk_outcomes(answer, len(articles))
+
+
+def checked_searches(answer: Any, expected: int) -> list[dict[str, Any]]:
+    """The responses of an ``_msearch`` of ``expected`` searches, or the TransientError that stops the batch."""
+    responses = answer.get("responses") if isinstance(answer, dict) else None
+    if not isinstance(responses, list) or len(responses) != expected:
+        raise TransientError(f"unexpected _msearch answer from OpenSearch: {str(answer)[:300]}")
+    for response in responses:
+        if not isinstance(response, dict):
+            raise TransientError(f"unexpected _msearch response from OpenSearch: {str(response)[:300]}")
+        if "error" in response:
+            status = response.get("status")
+            detail = f"candidate search failed ({status}): {str(response['error'])[:300]}"
+            if _is_index_missing(response["error"]):
+                raise IndexMissing(detail)
+            raise (DependencyUnavailable if status in UNAVAILABLE_STATUSES else TransientError)(detail)
+    return responses
+
+
+def request_failure(error: Exception) -> TransientError:
+    """A whole request failed: an OpenSearch that is down, starting or overloaded, or an index that is
+    gone, holds the batch; anything else (a malformed answer too) is an ordinary transient failure."""
+    if isinstance(error, TransientError):
+        return error
+    if isinstance(error, TransportError) and _is_index_missing(error.info):
+        return IndexMissing(f"OpenSearch has no such index: {error}")
+    if isinstance(error, OpenSearchConnectionError) or (
+        isinstance(error, TransportError) and error.status_code in UNAVAILABLE_STATUSES
+    ):
+        return DependencyUnavailable(f"OpenSearch is unavailable: {error}")
+    return TransientError(f"OpenSearch request failed: {error!r}")
+
+
+def _is_index_missing(error: Any) -> bool:
+    """Whether an OpenSearch error body says the index or alias does not exist."""
+    if isinstance(error, dict):
+        if error.get("type") == "index_not_found_exception":
+            return True
+        return _is_index_missing(error.get("error"))
+    return False
+
+
+def bulk_body(alias: str, articles: Sequence[ArticleLinked], cluster_ids: Sequence[str]) -> bytes:
+    lines: list[dict[str, Any]] = []
+    for article, cluster_id in zip(articles, cluster_ids, strict=True):
+        action = {"_index": alias, "_id": article.article_id, "version": document_version(article)}
+        lines += [{"index": {**action, "version_type": "external"}}, to_document(article, cluster_id)]
+    return _ndjson(lines)
 
 
 def _ndjson(lines: Iterable[dict[str, Any]]) -> bytes:
@@ -129,29 +188,33 @@ def _ndjson(lines: Iterable[dict[str, Any]]) -> bytes:
     return b"".join(to_json(line) + b"\n" for line in lines)
 
 
-def item_outcome(result: dict[str, Any]) -> Outcome:
-    status = int(result.get("status", 500))
+def bulk_outcomes(answer: Any, count: int) -> list[Outcome]:
+    """One outcome per document of a ``_bulk`` request, in order, from its answer.
+
+    An answer of another shape (no ``items``, too few or too many of them, an item without a
+    status) says nothing about the documents: those are retried, never dead-lettered."""
+    items = answer.get("items") if isinstance(answer, dict) else None
+    if not isinstance(items, list) or len(items) != count:
+        failure = TransientError(f"unexpected _bulk answer from OpenSearch: {str(answer)[:300]}")
+        return [failure] * count
+    return [item_outcome(next(iter(item.values()), None) if isinstance(item, dict) else None) for item in items]
+
+
+def item_outcome(result: Any) -> Outcome:
+    status = result.get("status") if isinstance(result, dict) else None
+    if not isinstance(status, int):
+        return TransientError(f"unexpected _bulk item from OpenSearch: {str(result)[:300]}")
     if status < 300 or status == 409:  # 409: this version (or a newer one) is already indexed
         return []
     reason = result.get("error", {})
     detail = f"{reason.get('type')}: {reason.get('reason')}" if isinstance(reason, dict) else str(reason)
+    if _is_index_missing(reason):  # deleted, or OpenSearch restarted without its data: not the document's fault
+        return IndexMissing(f"OpenSearch {status}: {detail}")
     if status in UNAVAILABLE_STATUSES:  # overloaded, or shards not ready: the server's state, not the document's
         return DependencyUnavailable(f"OpenSearch {status}: {detail}")
     if status >= 500:
         return TransientError(f"OpenSearch {status}: {detail}")
     return PermanentError("mapping_rejected" if status == 400 else f"http_{status}", detail)
-
-
-def _request_failure(error: Exception) -> TransientError:
-    """A whole request failed: an OpenSearch that is down, starting or overloaded holds the batch;
-    anything else is an ordinary transient failure of these messages."""
-    if isinstance(error, DependencyUnavailable):
-        return error
-    if isinstance(error, OpenSearchConnectionError) or (
-        isinstance(error, TransportError) and error.status_code in UNAVAILABLE_STATUSES
-    ):
-        return DependencyUnavailable(f"OpenSearch is unavailable: {error}")
-    return TransientError(f"OpenSearch request failed: {error}")
 
 
 def create_worker(settings: IndexSettings) -> IndexWorker:

@@ -8,14 +8,18 @@ from shared.settings import OpenSearchSettings, ServiceSettings
 class IndexSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_INDEX_", extra="ignore")
 
-    # One _bulk per pulled batch: larger batches amortise the request.
+    # A pulled batch costs one _msearch and ``bulk_requests`` _bulk requests: larger batches amortise them.
     batch_size: int = Field(default=256, ge=1, le=1000)
+    # Concurrent _bulk requests per batch: OpenSearch indexes each on its own write thread, so even a
+    # one-shard index uses every core (bench/index_speed.py).
+    bulk_requests: int = Field(default=2, ge=1, le=16)
     opensearch: OpenSearchSettings = Field(default_factory=OpenSearchSettings)
     # Story clusters (services/index/clusters.py): the estimated Jaccard at which an article joins a cluster.
     cluster_similarity: float = Field(default=NEAR_DUPLICATE_JACCARD, gt=0, le=1)
     # How long this worker remembers the signatures it wrote: longer than the index's refresh
-    # interval (1 s) plus a bulk request, so a near-duplicate is never missed in between.
-    recent_window_s: float = Field(default=3.0, gt=0)
-    # ~11 KB per remembered article (its 64 band keys and MinHash): at most ~45 MB, reached only when
-    # the stage writes over 1,300 articles/s.
-    recent_capacity: int = Field(default=4096, ge=1)
+    # interval (5 s, deploy/opensearch/index-template.json) plus a bulk request, so a near-duplicate
+    # is never missed in between.
+    recent_window_s: float = Field(default=8.0, gt=0)
+    # ~7 KB per remembered article (its 64 band keys and MinHash): at most ~115 MB, reached only when
+    # the stage writes over 2,000 articles/s.
+    recent_capacity: int = Field(default=16_384, ge=1)

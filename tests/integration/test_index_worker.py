@@ -1,17 +1,24 @@
 """The index stage's worker against the real OpenSearch: versions, per-item settlement,
-enrichment fields picked up by the dynamic templates, and story clusters."""
+enrichment fields picked up by the dynamic templates, story clusters, an index that disappears,
+and answers of an unexpected shape (spoiled by a proxy in front of the real server)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
+from services.index.app import IndexMissing, bulk_body, bulk_outcomes
 from services.index.documents import document_version
-from shared.errors import PermanentError, TransientError
+from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.messages import ArticleLinked
-from shared.opensearch import async_client
+from shared.opensearch import TEMPLATE_FILE, async_client
 from shared.settings import OpenSearchSettings
 from tests.unit.index.factories import index_worker, linked, signature
 
@@ -189,6 +196,132 @@ async def test_a_rejected_article_attracts_no_near_duplicate(
         assert isinstance((await worker.process_batch([rejected]))[0], PermanentError)
         await worker.process_batch([linked("next", story_signature=signature(5, differing=10, variant=1))])
     assert (await _documents(opensearch_settings))["next"]["cluster_id"] == "next"
+
+
+async def test_a_deleted_index_holds_the_batch_and_comes_back_with_the_template(
+    opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    """As after an OpenSearch restart without its data: the index, its alias and the template are gone."""
+    alias = opensearch_settings.alias
+    async with index_worker(opensearch_settings) as worker:
+        assert await worker.process_batch([linked("before")]) == [[]]
+        client = async_client(opensearch_settings)
+        try:
+            await client.indices.delete(index=f"{alias}-v*")
+            await client.indices.delete_index_template(name=f"{alias}-template")
+            held = await worker.process_batch([linked("during-1"), linked("during-2")])
+            # Held (not dead-lettered, no attempt spent): the runtime retries the batch with back-off.
+            assert len(held) == 2 and all(isinstance(outcome, DependencyUnavailable) for outcome in held)
+            assert await worker.process_batch([linked("during-1"), linked("during-2")]) == [[], []]
+            mapping = await client.indices.get_mapping(index=alias)
+        finally:
+            await client.close()
+    # Recreated from the template behind the alias, not auto-created with dynamic mappings.
+    (index, details), *others = mapping.items()
+    assert not others and index == f"{alias}-v1"
+    template = json.loads(TEMPLATE_FILE.read_text())["template"]["mappings"]["properties"]
+    assert details["mappings"]["properties"]["entities"] == template["entities"]
+    assert set(await _documents(opensearch_settings)) == {"during-1", "during-2"}
+
+
+async def test_opensearchs_answer_to_a_write_into_a_missing_alias_holds_the_messages(
+    opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    """The race the search cannot see: the index disappears between the batch's _msearch and its _bulk."""
+    article = linked("late")
+    client = async_client(opensearch_settings)
+    try:
+        answer = await client.bulk(
+            body=bulk_body(opensearch_settings.alias, [article], [article.article_id]), require_alias=True
+        )
+        exists = await client.indices.exists(index=opensearch_settings.alias)
+    finally:
+        await client.close()
+    (outcome,) = bulk_outcomes(answer, 1)
+    assert isinstance(outcome, IndexMissing) and isinstance(outcome, DependencyUnavailable)
+    assert not exists  # require_alias: no bare index named like the alias was auto-created
+
+
+class TamperingProxy:
+    """An HTTP proxy to the real OpenSearch that spoils the answers to one kind of request."""
+
+    def __init__(self, upstream: str, path_suffix: str, spoil: Callable[[bytes], tuple[bytes, str]]) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.path_suffix = path_suffix
+        self.spoil = spoil
+        self.session: aiohttp.ClientSession | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        assert self.session is not None
+        async with self.session.request(
+            request.method,
+            f"{self.upstream}{request.rel_url}",
+            data=await request.read(),
+            headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
+        ) as upstream:
+            body = await upstream.read()
+            content_type = upstream.headers.get("Content-Type", "application/json").split(";")[0]
+        if request.path.endswith(self.path_suffix):
+            body, content_type = self.spoil(body)
+        return web.Response(body=body, content_type=content_type)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.session = aiohttp.ClientSession()
+        try:
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            await self.session.close()
+            await runner.cleanup()
+
+
+def _edited(edit: Callable[[dict[str, Any]], None]) -> Callable[[bytes], tuple[bytes, str]]:
+    def spoil(body: bytes) -> tuple[bytes, str]:
+        answer = json.loads(body)
+        edit(answer)
+        return json.dumps(answer).encode(), "application/json"
+
+    return spoil
+
+
+SPOILED_ANSWERS: dict[str, tuple[str, Callable[[bytes], tuple[bytes, str]]]] = {
+    "bulk without items": ("/_bulk", _edited(lambda answer: answer.pop("items"))),
+    "bulk items without a status": (
+        "/_bulk",
+        _edited(lambda answer: [i["index"].pop("status") for i in answer["items"]]),
+    ),
+    "bulk answer in plain text": ("/_bulk", lambda _: (b"upstream hiccup", "text/plain")),
+    "bulk answer not JSON": ("/_bulk", lambda _: (b"{not json", "application/json")),
+    "msearch without responses": ("/_msearch", _edited(lambda answer: answer.pop("responses"))),
+    "msearch hits without hits": ("/_msearch", _edited(lambda answer: [r.pop("hits") for r in answer["responses"]])),
+    "msearch answer not JSON": ("/_msearch", lambda _: (b"<html>", "application/json")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPOILED_ANSWERS))
+async def test_an_answer_of_an_unexpected_shape_is_a_transient_error_never_an_escaping_exception(
+    case: str, opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    path_suffix, spoil = SPOILED_ANSWERS[case]
+    batch = [linked("one", story_signature=signature(21)), linked("two")]
+    async with index_worker(opensearch_settings) as direct:
+        assert await direct.process_batch([linked("seed")]) == [[]]
+        async with TamperingProxy(opensearch_settings.url, path_suffix, spoil).running() as proxy_url:
+            proxied = opensearch_settings.model_copy(update={"url": proxy_url})
+            async with index_worker(proxied) as worker:
+                outcomes = await worker.process_batch(batch)
+        assert len(outcomes) == 2
+        assert all(isinstance(outcome, TransientError) for outcome in outcomes), outcomes
+        assert not any(isinstance(outcome, DependencyUnavailable) for outcome in outcomes)
+        # The retry, with OpenSearch answering properly, settles them (a write that did land is a 409 duplicate).
+        assert await direct.process_batch(batch) == [[], []]
 
 
 def _with(article: ArticleLinked, enrichments: dict[str, Any]) -> ArticleLinked:

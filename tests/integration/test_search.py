@@ -16,7 +16,7 @@ import pytest
 
 from shared.messages import ArticleLinked, Entity
 from shared.opensearch import async_client, sync_client
-from shared.search import Searcher, SearchRequest
+from shared.search import Searcher, SearchRequest, parse_entity_names
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
 from tests.unit.index.factories import entity, index_worker, linked, signature
@@ -370,12 +370,10 @@ def test_every_query_in_the_querying_doc_runs_and_answers(indexed: Indexed) -> N
     assert set(ids("exact-phrase")) == {"rover-weekly", "rover-orbit"}
     facets = run("facets")
     assert facets["hits"]["total"]["value"] == 3 and facets["aggregations"]["stories"]["value"] == 1
-    names = run("entity-names")["aggregations"]["entities"]["wanted"]["ids"]["buckets"]
-    assert {b["key"]: b["name"]["buckets"][0]["key"] for b in names} == {
-        ACME.id: "Acme Chips",
-        PORT.id: "Port Calder",
-    }
-    assert ids("nested-entity") == ["acme-model"]
+    assert parse_entity_names(run("entity-names")) == {ACME.id: "Acme Chips", PORT.id: "Port Calder"}
+    details = run("entity-details")["hits"]["hits"]
+    assert [hit["_id"] for hit in details] == ["acme-benchmark", "acme-model", "acme-export", "acme-earnings"]
+    assert all({"handle", "salience"} == set(e) for hit in details for e in hit["_source"]["entities"])
     assert ids("more-on") == ["acme-benchmark", "acme-model", "acme-export", "acme-earnings"]
     assert ids("more-in") == ["acme-benchmark", "acme-model", "acme-export"]
     sizes = run("cluster-sizes")["aggregations"]["sizes"]["buckets"]
@@ -392,7 +390,7 @@ def test_every_query_in_the_querying_doc_runs_and_answers(indexed: Indexed) -> N
         "exact-phrase",
         "facets",
         "entity-names",
-        "nested-entity",
+        "entity-details",
         "more-on",
         "more-in",
         "cluster-sizes",

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.enrich.signature import NUM_PERM, band_keys
 from services.index.clusters import (
+    CANDIDATES_PER_ARTICLE,
+    MAX_CANDIDATES_PER_BATCH,
     Member,
     RecentMembers,
     assign_clusters,
+    band_rows,
     best_match,
-    candidate_query,
+    candidates_by_article,
+    candidates_query,
     clusters_from_hits,
     members_from_hits,
     pack_minhash,
     unpack_minhash,
 )
+from services.index.settings import IndexSettings
+from shared.opensearch import TEMPLATE_FILE
 from tests.unit.index.factories import linked, signature
 
 THRESHOLD = 0.3
@@ -71,10 +84,21 @@ def test_an_indexed_candidate_gives_its_cluster_and_the_article_keeps_a_cluster_
     assert assign_clusters(batch, indexed, {"again": "kept"}, recent, THRESHOLD) == ["story-of-old", "kept"]
 
 
+def test_an_article_written_moments_ago_keeps_its_cluster_before_the_index_shows_it() -> None:
+    recent = RecentMembers(window_s=5, capacity=100, clock=FakeClock())
+    first = [linked("seed", story_signature=signature(12)), linked("joined", story_signature=signature(12, 20, 1))]
+    assert assign_clusters(first, {}, {}, recent, THRESHOLD) == ["seed", "seed"]
+    # Re-ingested with a signature now closer to another story: the search cannot see it yet, the memory can.
+    other = [linked("elsewhere", story_signature=signature(13))]
+    assert assign_clusters(other, {}, {}, recent, THRESHOLD) == ["elsewhere"]
+    again = [linked("joined", story_signature=signature(13, 5, 2))]
+    assert assign_clusters(again, {}, {}, recent, THRESHOLD) == ["seed"]
+
+
 def test_an_article_never_matches_itself() -> None:
     recent = RecentMembers(window_s=5, capacity=100, clock=FakeClock())
-    recent.add(member("same", "someone-elses", story=4), signature(4).lsh_bands)
-    assert assign_clusters([linked("same", story_signature=signature(4))], {}, {}, recent, THRESHOLD) == ["same"]
+    itself = {"same": [member("same", "someone-elses", story=4)]}
+    assert assign_clusters([linked("same", story_signature=signature(4))], itself, {}, recent, THRESHOLD) == ["same"]
 
 
 def test_recent_members_expire_after_the_window_and_beyond_capacity() -> None:
@@ -101,13 +125,49 @@ def test_discarded_members_attract_nothing() -> None:
     assert assign_clusters([linked("next", story_signature=signature(6))], {}, {}, recent, THRESHOLD) == ["next"]
 
 
-def test_candidate_query_filters_on_the_bands_newest_first_from_doc_values_only() -> None:
-    article = linked("me", story_signature=signature(9))
-    body = candidate_query(article)
-    assert body["query"]["bool"]["filter"] == [{"terms": {"signature.lsh_bands": signature(9).lsh_bands}}]
-    assert body["query"]["bool"]["must_not"] == [{"ids": {"values": ["me"]}}]
+def test_one_candidates_query_for_the_batch_filters_on_all_its_bands_newest_first_from_doc_values_only() -> None:
+    batch = [linked("one", story_signature=signature(9)), linked("two", story_signature=signature(11))]
+    body = candidates_query(batch)
+    (terms,) = body["query"]["bool"]["filter"]
+    assert set(terms["terms"]["signature.lsh_bands"]) == set(signature(9).lsh_bands) | set(signature(11).lsh_bands)
+    assert body["size"] == 2 * CANDIDATES_PER_ARTICLE
     assert body["sort"] == [{"dated_at": {"order": "desc"}}]
     assert (body["_source"], body["stored_fields"]) == (False, "_none_")
+    assert candidates_query([batch[0]] * 1000)["size"] == MAX_CANDIDATES_PER_BATCH
+
+
+@given(
+    st.lists(st.integers(0, 2**32 - 1), min_size=NUM_PERM, max_size=NUM_PERM),
+    st.sets(st.integers(0, NUM_PERM - 1)),
+)
+def test_band_rows_are_shared_exactly_when_band_keys_are(minhash: list[int], changed: set[int]) -> None:
+    other = [value ^ 1 if position in changed else value for position, value in enumerate(minhash)]
+    keys, other_keys = band_keys(np.asarray(minhash, dtype=np.uint32)), band_keys(np.asarray(other, dtype=np.uint32))
+    shared_keys = [band for band, (a, b) in enumerate(zip(keys, other_keys, strict=True)) if a == b]
+    rows, other_rows = band_rows(minhash), band_rows(other)
+    assert [band for band, (a, b) in enumerate(zip(rows, other_rows, strict=True)) if a == b] == shared_keys
+
+
+def test_the_batch_hits_go_to_the_articles_sharing_a_band_with_them_newest_first() -> None:
+    batch = [
+        linked("story-1", story_signature=signature(1)),
+        linked("story-2", story_signature=signature(2)),
+        linked("unsigned"),
+    ]
+    # Each retelling keeps the last bands of its story (the first `differing` values are changed).
+    newer = member("newer", "c1", story=1, differing=150, variant=1)
+    older = member("older", "c1", story=1, differing=90, variant=2)
+    of_two = member("of-two", "c2", story=2, differing=10, variant=3)
+    elsewhere = member("elsewhere", "c3", story=3)
+    foreign = Member.of("foreign", "c4", signature(1).minhash[:128])  # another scheme: never a candidate
+    found = candidates_by_article(batch, [newer, of_two, elsewhere, foreign, older])
+    assert found == {"story-1": [newer, older], "story-2": [of_two]}
+
+
+def test_each_article_gets_at_most_its_share_of_the_newest_candidates() -> None:
+    retellings = [member(f"r{n}", "c", story=4, differing=100, variant=n) for n in range(CANDIDATES_PER_ARTICLE + 5)]
+    found = candidates_by_article([linked("story-4", story_signature=signature(4))], retellings)
+    assert found["story-4"] == retellings[:CANDIDATES_PER_ARTICLE]
 
 
 def test_members_come_from_doc_values_with_their_packed_minhash() -> None:
@@ -120,3 +180,11 @@ def test_members_come_from_doc_values_with_their_packed_minhash() -> None:
     assert (found.article_id, found.cluster_id, list(found.minhash)) == ("a", "c", minhash)
     assert list(unpack_minhash(pack_minhash([0, 1, 2**32 - 1]))) == [0, 1, 2**32 - 1]
     assert clusters_from_hits({"hits": {"hits": hits}}) == {"a": "c", "unsigned": "u"}
+
+
+def test_the_worker_remembers_its_writes_for_longer_than_the_index_takes_to_show_them() -> None:
+    refresh = json.loads(TEMPLATE_FILE.read_text())["template"]["settings"]["refresh_interval"]
+    assert refresh.endswith("s") and refresh[:-1].isdigit(), refresh
+    settings = IndexSettings()
+    # A bulk request of a batch takes well under a second; two leave room for a slow one.
+    assert settings.recent_window_s >= int(refresh[:-1]) + 2

@@ -15,6 +15,7 @@ from shared.search import (
     choose_original,
     cluster_sizes_body,
     entity_filter,
+    entity_names_body,
     parse_cluster_sizes,
     parse_entity_names,
     parse_response,
@@ -83,13 +84,19 @@ def test_cluster_sizes_are_asked_once_per_cluster() -> None:
     assert parse_cluster_sizes(response) == {"c1": 3, "c2": 1}
 
 
-def test_entity_names_take_the_most_used_name() -> None:
+def test_entity_names_come_from_the_newest_article_naming_each_id() -> None:
+    body = entity_names_body(["Q2", "Q1", "Q2"])
+    assert body["aggs"]["ids"]["terms"]["include"] == ["Q1", "Q2"]
+    assert body["aggs"]["ids"]["aggs"]["newest"]["top_hits"]["sort"] == [{"dated_at": {"order": "desc"}}]
+
+    def bucket(key: str, entities: list[dict[str, str]]) -> dict[str, object]:
+        return {"key": key, "newest": {"hits": {"hits": [{"_source": {"entities": entities}}]}}}
+
     buckets = [
-        {"key": "Q1", "name": {"buckets": [{"key": "Acme", "doc_count": 3}]}},
-        {"key": "Q2", "name": {"buckets": []}},
+        bucket("Q1", [{"id": "Q9", "name": "Other"}, {"id": "Q1", "name": "Acme"}]),
+        bucket("Q2", [{"id": "Q9", "name": "Other"}]),  # the id is not among the article's entities: no name
     ]
-    response = {"aggregations": {"entities": {"wanted": {"ids": {"buckets": buckets}}}}}
-    assert parse_entity_names(response) == {"Q1": "Acme"}
+    assert parse_entity_names({"aggregations": {"ids": {"buckets": buckets}}}) == {"Q1": "Acme"}
 
 
 def test_trending_compares_the_window_with_a_baseline_that_contains_it() -> None:
