@@ -2,7 +2,7 @@
 
 The BBC articles (``../shared/data/bbc-news``) first go through the real stage code in process
 (ingest, enrich, entity link) to become ``ArticleLinked`` messages, untimed. Then, timed, the
-index stage's own work runs as in the service, one batch at a time: decoding each message from
+index stage's own work runs as in the service, ``batches_in_flight`` batches at a time: decoding each message from
 its JSON bytes, and ``IndexWorker.process_batch`` (the story-cluster ``_msearch``, then the
 batch's ``bulk_requests`` concurrent ``_bulk`` requests). Two passes into a fresh index:
 
@@ -98,18 +98,29 @@ async def node_cpu_seconds(client: Any) -> float:
     return sum(node["process"]["cpu"]["total_in_millis"] for node in stats["nodes"].values()) / 1000
 
 
-async def index_pass(worker: IndexWorker, messages: list[bytes], batch_size: int) -> dict[str, Any]:
+async def index_pass(
+    worker: IndexWorker, messages: list[bytes], batch_size: int, batches_in_flight: int
+) -> dict[str, Any]:
+    """The batches worked on ``batches_in_flight`` at a time, as the stage runtime does (shared/stage.py)."""
     latencies = []
     failures = 0
+    slots = asyncio.Semaphore(batches_in_flight)
+
+    async def one_batch(raws: list[bytes]) -> None:
+        nonlocal failures
+        async with slots:
+            batch_started = time.perf_counter()
+            batch = [ArticleLinked.model_validate_json(raw) for raw in raws]
+            outcomes = await worker.process_batch(batch)
+            failures += sum(1 for outcome in outcomes if isinstance(outcome, Exception))
+            latencies.append(time.perf_counter() - batch_started)
+
     node_cpu = await node_cpu_seconds(worker.client)
     started = time.perf_counter()
     cpu = time.process_time()
-    for start in range(0, len(messages), batch_size):
-        batch_started = time.perf_counter()
-        batch = [ArticleLinked.model_validate_json(raw) for raw in messages[start : start + batch_size]]
-        outcomes = await worker.process_batch(batch)
-        failures += sum(1 for outcome in outcomes if isinstance(outcome, Exception))
-        latencies.append(time.perf_counter() - batch_started)
+    await asyncio.gather(
+        *(one_batch(messages[start : start + batch_size]) for start in range(0, len(messages), batch_size))
+    )
     wall = time.perf_counter() - started
     client_cpu = time.process_time() - cpu
     node_cpu = await node_cpu_seconds(worker.client) - node_cpu
@@ -202,11 +213,13 @@ def fresh_settings() -> OpenSearchSettings:
 async def stage_run(articles: list[ArticleLinked], copies: list[ArticleLinked], batch: int) -> dict[str, Any]:
     """Both passes of the index stage into one fresh index."""
     settings = fresh_settings()
-    worker = create_worker(IndexSettings(opensearch=settings, batch_size=batch))
+    stage_settings = IndexSettings(opensearch=settings, batch_size=batch)
+    worker = create_worker(stage_settings)
     await worker.start()
+    in_flight = stage_settings.batches_in_flight
     try:
-        fresh = await index_pass(worker, [article.model_dump_json().encode() for article in articles], batch)
-        retold_pass = await index_pass(worker, [copy.model_dump_json().encode() for copy in copies], batch)
+        fresh = await index_pass(worker, [article.model_dump_json().encode() for article in articles], batch, in_flight)
+        retold_pass = await index_pass(worker, [copy.model_dump_json().encode() for copy in copies], batch, in_flight)
         joined = await clusters_joined(settings, [article for article in articles if article.signature])
     finally:
         assert worker.client is not None
@@ -246,6 +259,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "goal_documents_per_second": GOAL_DOCUMENTS_PER_SECOND,
         "batch_size": args.batch,
         "bulk_requests_per_batch": IndexSettings().bulk_requests,
+        "batches_in_flight": IndexSettings().batches_in_flight,
         "mean_message_bytes": round(mean_bytes),
         "entities_per_article": round(sum(len(a.entities) for a in articles) / len(articles), 1),
         "build_seconds_untimed": round(build_seconds, 1),

@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
     max_deliver: int = Field(default=5, ge=1)
     ack_wait_s: float = Field(default=60.0, gt=0)
     max_ack_pending: int = Field(default=1024, ge=1)
+    # Batches worked on at once: above 1, the next batch is fetched and decoded while the last one
+    # waits on a server (the index stage's _bulk); a stage whose work is all its own CPU gains nothing.
+    batches_in_flight: int = Field(default=1, ge=1, le=8)
     # Delay before the n-th redelivery of a transiently failed message (the last repeats).
     retry_backoff_s: list[float] = Field(default_factory=lambda: [1.0, 5.0, 15.0, 30.0])
     metrics_port: int | None = Field(default=None, description="Prometheus metrics and health; off if unset")

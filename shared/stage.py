@@ -181,21 +181,37 @@ class StageRuntime:
         await self._subscription.unsubscribe()
 
     async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
+        slots = asyncio.Semaphore(self.settings.batches_in_flight)
+        in_flight: set[asyncio.Task[None]] = set()
         while not self._stopping.is_set():
-            try:
-                raws = await subscription.fetch(self.settings.batch_size, timeout=self.settings.batch_timeout_s)
-            except TimeoutError:  # nothing to do (nats.errors.TimeoutError is one too)
+            await slots.acquire()
+            raws = await self._fetch(subscription)
+            if not raws:
+                slots.release()
                 continue
-            except (ConnectionClosedError, NoRespondersError, ServiceUnavailableError) as error:
-                # NATS restarting: the client reconnects by itself; unacked messages come back.
-                self.log.warning("fetch_failed", stage=self.spec.name, error=repr(error))
-                await asyncio.sleep(1)
-                continue
-            try:
-                await self.handle_batch(raws)
-            except Exception as error:  # never let the loop die: unsettled messages are redelivered
-                self.log.exception("batch_failed", stage=self.spec.name, error=repr(error))
-                await asyncio.sleep(1)
+            task = asyncio.create_task(self._handle_guarded(raws))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            task.add_done_callback(lambda _: slots.release())
+        await asyncio.gather(*in_flight)  # drain: the batches in hand finish before the stage stops
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await subscription.fetch(self.settings.batch_size, timeout=self.settings.batch_timeout_s)
+        except TimeoutError:  # nothing to do (nats.errors.TimeoutError is one too)
+            return []
+        except (ConnectionClosedError, NoRespondersError, ServiceUnavailableError) as error:
+            # NATS restarting: the client reconnects by itself; unacked messages come back.
+            self.log.warning("fetch_failed", stage=self.spec.name, error=repr(error))
+            await asyncio.sleep(1)
+            return []
+
+    async def _handle_guarded(self, raws: list[Msg]) -> None:
+        try:
+            await self.handle_batch(raws)
+        except Exception as error:  # never let the loop die: unsettled messages are redelivered
+            self.log.exception("batch_failed", stage=self.spec.name, error=repr(error))
+            await asyncio.sleep(1)
 
     # -- the batch handler ---------------------------------------------------
     async def handle_batch(self, raws: Sequence[Msg]) -> None:

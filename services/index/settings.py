@@ -13,6 +13,10 @@ class IndexSettings(ServiceSettings):
     # Concurrent _bulk requests per batch: OpenSearch indexes each on its own write thread, so even a
     # one-shard index uses every core (bench/index_speed.py).
     bulk_requests: int = Field(default=2, ge=1, le=16)
+    # The next batch is decoded and its clusters looked up while the last one's _bulk is in OpenSearch.
+    # Clusters stay whole: each batch's assignment runs without a pause and sees the batches before it
+    # in the worker's memory of recent writes (services/index/clusters.py).
+    batches_in_flight: int = Field(default=2, ge=1, le=8)
     opensearch: OpenSearchSettings = Field(default_factory=OpenSearchSettings)
     # Story clusters (services/index/clusters.py): the estimated Jaccard at which an article joins a cluster.
     cluster_similarity: float = Field(default=NEAR_DUPLICATE_JACCARD, gt=0, le=1)
