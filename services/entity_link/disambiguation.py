@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import LABEL_WEIGHT, Candidate
-from services.entity_link.mentions import Mention
+from services.entity_link.mentions import ACRONYM_MAX_LETTERS, Mention
 from services.entity_link.text import fold
 
 # Which KB types a recogniser type is compatible with, and at what strength.
@@ -75,6 +75,10 @@ _SPORT = _words(
     "match game season team league cup championship coach players player goal goals won win scored final tournament "
     "club innings wickets runs race"
 )
+_SPACE = _words(
+    "space planet planets rover rovers orbit orbiter lander landing mission missions spacecraft probe launch "
+    "astronauts astronomers telescope surface crater moon solar sun gravity atmosphere samples martian nasa esa"
+)
 _POLITICS = _words(
     "party parliament election minister president vote voters campaign opposition government policy senator mp"
 )
@@ -94,6 +98,7 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "model_family": _AI,
     "product": _COMPANY,
     "chip": _CHIP,
+    "planet": _SPACE,
     "brokerage": _FINANCE,
     "politician": _POLITICS,
     "head_of_state": _POLITICS,
@@ -231,7 +236,9 @@ class Disambiguator:
         return [final[_signature(m)] for m in mentions]
 
     def _best(self, mention: Mention, context: _Context, others: ArticleEntities, own: KBEntity | None) -> Choice:
-        candidates = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
+        candidates = _organisations_first(
+            mention, [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
+        )
         if not candidates:
             return Choice(None, 0.0, 0.0)
         scored = sorted(
@@ -274,7 +281,6 @@ def _type_fit(mention: Mention, entity: KBEntity) -> float:
     return _TYPE_FIT.get(mention.ner_type, _TYPE_FIT[None]).get(entity.type, 0.0)
 
 
-_ACRONYM_MAX = 5
 _POPULAR = 0.6
 
 
@@ -285,8 +291,26 @@ def _unexpanded_acronym(mention: Mention, candidate: Candidate, context: frozens
     article says "University of Silesia" somewhere.
     """
     letters = mention.text.replace(".", "")
-    if not (letters.isupper() and len(letters) <= _ACRONYM_MAX) or candidate.entity.prior >= _POPULAR:
+    if not (letters.isupper() and len(letters) <= ACRONYM_MAX_LETTERS) or candidate.entity.prior >= _POPULAR:
         return False
     if candidate.weight >= LABEL_WEIGHT and candidate.entity.name.replace(".", "") == letters:
         return False  # the acronym is the entity's own name (ASML, BYD)
     return not (_words(candidate.entity.name) - _STOP) <= context
+
+
+def _organisations_first(mention: Mention, candidates: list[Candidate]) -> list[Candidate]:
+    """For an acronym amid lower-case text, the organisations it abbreviates over names it only spells.
+
+    "AMD" in "Nvidia and AMD" is Advanced Micro Devices, not the town of Amd,
+    whose name reads the same only in lower case.
+    """
+    if not mention.acronym:
+        return candidates
+    letters = fold(mention.text).replace(" ", "")
+
+    def spelled(candidate: Candidate) -> bool:
+        return fold(candidate.entity.name).replace(" ", "") == letters
+
+    if not any(c.entity.type == "ORG" and not spelled(c) for c in candidates):
+        return candidates
+    return [c for c in candidates if not spelled(c)]

@@ -27,6 +27,18 @@ LEAD_CHARS = 400
 # raw / (raw + SALIENCE_HALF): an entity named in the title, the lead and a few times after is ~0.7.
 SALIENCE_HALF = 3.0
 _NER_TO_TYPE: dict[str, EntityType] = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
+# Last words that make a name an organisation's, whatever the recogniser thought ("Tramonta Holdings").
+# fmt: off
+_ORGANISATION_WORDS = frozenset({
+    "inc", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "ag", "sa", "se", "nv", "gmbh",
+    "group", "holding", "holdings", "technologies", "technology", "labs", "studios", "studio", "securities",
+    "capital", "partners", "ventures", "bank", "airlines", "airways", "motors", "pharmaceuticals", "systems",
+    "networks", "semiconductor", "electronics", "media", "entertainment", "foundation", "institute", "university",
+    "agency", "association", "council", "ministry", "authority", "commission", "federation", "union",
+})
+# fmt: on
+# First words that make a name a storm's, which the recogniser takes for a person's ("Typhoon Kalinaw").
+_STORM_WORDS = frozenset({"typhoon", "hurricane", "cyclone", "storm"})
 # The same entities come back article after article; their handles are worth remembering.
 _handle = lru_cache(maxsize=1 << 15)(handle_for)
 
@@ -95,7 +107,7 @@ class Linker:
             return LinkedMention(mention, entity.id, entity.name, entity.type, choice.confidence)
         if mention.ner_type is None:
             return None  # only the KB thought this a name, and none of its entities fits
-        kind = _NER_TO_TYPE[mention.ner_type]
+        kind = unknown_name_type(mention)
         # The recogniser's margin (perceptron units) as a rough confidence for a name the KB lacks.
         confidence = round(min(0.95, max(0.05, 0.5 + mention.ner_score / 40)), 3)
         return LinkedMention(mention, local_id(kind, mention.text), mention.text, kind, confidence)
@@ -131,6 +143,24 @@ class Linker:
             for g in groups.values()
         ]
         return sorted(entities, key=lambda e: (-e.salience, e.id))
+
+
+def unknown_name_type(mention: Mention) -> EntityType:
+    """The type of a name the KB lacks: the recogniser's, but an acronym, a company or a storm is no person.
+
+    The recogniser learnt people from 1996 newswire, where a lone unknown
+    capitalised word was mostly a surname; "TSMC" amid lower-case text, or
+    "Lanternfield Holdings", is an organisation ("SHEARER" in a headline is not).
+    """
+    kind = _NER_TO_TYPE[mention.ner_type or "MISC"]
+    if kind != "PER":
+        return kind
+    words = mention.text.lower().split()
+    if mention.acronym or (words and words[-1].rstrip(".") in _ORGANISATION_WORDS):
+        return "ORG"
+    if len(words) > 1 and words[0] in _STORM_WORDS:
+        return "EVENT"
+    return kind
 
 
 def _resolve_short_forms(

@@ -10,6 +10,10 @@ taught it). Where both found something at one place:
   Group Holding" where the recogniser stopped at "Alibaba Group"): the alias wins;
 * a recognised name with no alias of its exact extent ("DeepSeek-Lite 3B"):
   it stays, unknown to the KB, and gets a local id.
+
+A capital that only opens a sentence makes no name of an ordinary word
+("Cool, calm conditions", "Apple growers" in a story about apples), a month
+is never a place, and a recognised name longer than any real one is a runaway.
 """
 
 from __future__ import annotations
@@ -66,11 +70,28 @@ _FUNCTION_WORDS = frozenset({
     "instead", "once", "now", "thus", "hence", "therefore", "otherwise", "indeed", "perhaps", "already", "again",
     "never", "always", "often",
 })
-# fmt: on
 # A dateline opens a story: "WASHINGTON —", "HANGZHOU, China -", or in wire copy after the byline,
 # "WASHINGTON 1996-08-30": an all-caps place then a dash, comma, bracket, or a date.
 _DATELINE_END = re.compile(r"\s*(?:[—–-]|,|\()")
 _DATELINE_DATE = re.compile(r" \d{4}-\d\d-\d\d\b")
+# Months and weekdays are capitalised but name no place or organisation ("the year ending in March").
+_CALENDAR_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+})
+# Nouns after which a capitalised word is a crop, not a company: "Apple growers", "Orange orchards".
+_PRODUCE_NOUNS = frozenset({
+    "grower", "growers", "orchard", "orchards", "farmer", "farmers", "farm", "farms", "tree", "trees", "harvest",
+    "harvests", "blossom", "crop", "crops", "pickers", "picking", "varieties", "plantations", "groves",
+})
+# fmt: on
+# Longer recognised "names" are runaways (CoNLL-2003's longest entity has 10 tokens and 63 characters).
+MAX_MENTION_TOKENS = 10
+MAX_MENTION_CHARS = 80
+# Acronyms are short: "AMD", "NASA", "U.N."; a longer all-caps word is a shouted one.
+ACRONYM_MAX_LETTERS = 5
+# How far either side of a name its neighbouring words are looked for.
+_CASE_WINDOW = 40
 # A mention the KB alone found (the recogniser saw no name there) is kept only if the alias is telling:
 # several words, a mixed-case or digit-bearing word ("DeepSeek", "H100"), or a popular, unambiguous entity.
 _LONE_ALIAS_MIN_PRIOR = 0.5
@@ -88,6 +109,7 @@ class Mention:
     in_title: bool
     sentence_start: bool
     locative: bool = False  # after "in", "at", ... or a dateline: a place is likelier than what it stands for
+    acronym: bool = False  # all capitals amid lower-case text ("AMD", "U.N."), not a shouted headline
     candidates: Sequence[Candidate] = ()
 
     @property
@@ -101,6 +123,26 @@ class Mention:
         Only in title case: "IT" and "US" are names whatever their place.
         """
         return self.sentence_start and self.text.istitle() and self.text.lower() in _FUNCTION_WORDS
+
+
+class _ArticleWords:
+    """What the article's words say about a capitalised word being a name (computed once, when first asked)."""
+
+    def __init__(self, words: list[str], opens: np.ndarray, body_from: int) -> None:
+        self._words = words
+        self._opens = opens
+        self._body_from = body_from
+
+    @cached_property
+    def lower_case(self) -> frozenset[str]:
+        """Every word the article writes in lower case."""
+        return frozenset(filter(str.islower, self._words))
+
+    @cached_property
+    def capitalised_inside(self) -> frozenset[str]:
+        """Every body word where a capital means something: not opening a sentence."""
+        body = self._body_from
+        return frozenset(itertools.compress(self._words[body:], (~self._opens[body:]).tolist()))
 
 
 @dataclass
@@ -190,17 +232,16 @@ class MentionFinder:
         )
         doc = TokenDoc(words, sentence, kb_match)
         named = self.tagger.spans(doc)
-        # Words the article also writes in lower case are ordinary words when capitalised at a sentence start.
-        lower_case = frozenset(filter(str.islower, words))
         opens = np.ones(len(words), dtype=bool)
         opens[1:] = sentence[1:] != sentence[:-1]
+        article_words = _ArticleWords(words, opens, len(parts[0].spans))
         mentions: list[Mention] = []
         offset = 0
         for part in parts:
             count = len(part.spans)
             local = [s for s in named if offset <= s.start < offset + count]
             starts = opens[offset : offset + count].tolist()
-            mentions.extend(self._reconcile(part, local, offset, starts, lower_case))
+            mentions.extend(self._reconcile(part, local, offset, starts, article_words))
             offset += count
         return mentions
 
@@ -215,7 +256,7 @@ class MentionFinder:
         named: list[NamedSpan],
         offset: int,
         sentence_starts: list[bool],
-        lower_case: frozenset[str],
+        words: _ArticleWords,
     ) -> list[Mention]:
         text, spans = part.text, part.spans
         ends_by_start: dict[int, list[int]] = {}
@@ -225,12 +266,14 @@ class MentionFinder:
         for span in named:
             first_token = span.start - offset
             start, end = spans[first_token][0], spans[span.end - offset - 1][1]
+            if span.end - span.start > MAX_MENTION_TOKENS or end - start > MAX_MENTION_CHARS:
+                continue
             # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
             end = max([end, *(e for e in ends_by_start.get(start, ()) if e > end)])
             mention = self._mention(
                 text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token]
             )
-            if not mention.opens_sentence_as_a_word:
+            if not (mention.opens_sentence_as_a_word or self._ordinary_word(mention, text, words)):
                 mentions.append(mention)
         taken = _TakenRanges([(m.start, m.end) for m in mentions])
         # Aliases in order of their start, the longest first: one alias per place, never inside a name.
@@ -241,7 +284,7 @@ class MentionFinder:
             if not (whole_words or (first_token >= 0 and _NAME_COMPOUND.match(text, end))):
                 continue  # an alias inside a word, unless it is the name in "Alibaba-backed"
             mention = self._mention(text, start, end, None, 0.0, part.in_title, sentence_starts[first_token])
-            if self._telling(mention, lower_case):
+            if self._telling(mention, words) and not self._ordinary_word(mention, text, words):
                 mentions.append(mention)
                 taken.add_alias(start, end)
         return sorted(mentions, key=lambda m: m.start)
@@ -254,14 +297,45 @@ class MentionFinder:
             # "Hangzhou-based": the name is Hangzhou, and what kind of name is for the KB to say.
             end, ner_type = compound.start(), None
         mention = Mention(start, end, text[start:end], ner_type, score, in_title, first)
-        mention.locative = _after_a_place_word(text, start) or (
-            not in_title and mention.text.isupper() and _opens_dateline(text, start, end)
-        )
+        if mention.text.isupper():
+            dateline = not in_title and _opens_dateline(text, start, end)
+            mention.acronym = not dateline and _is_acronym(text, start, end)
+            mention.locative = dateline or _after_a_place_word(text, start)
+        else:
+            mention.locative = _after_a_place_word(text, start)
         mention.candidates = self.kb.lookup_key(mention.key)
         return mention
 
+    def _ordinary_word(self, mention: Mention, text: str, words: _ArticleWords) -> bool:
+        """Whether a capitalised word is an ordinary word rather than a name.
+
+        A month or weekday never names a place or a company, only ever a person
+        ("May"). Elsewhere only a capital that says nothing counts: opening a
+        sentence or in the title, and never written capitalised inside one of the
+        body's sentences. There a word is ordinary if the article also writes it
+        in lower case ("Apple ..." in a story about apples) or a crop's noun
+        follows it ("Apple growers"), or if it is a common word ("Cool, calm
+        conditions") that names nothing well known.
+        """
+        name = mention.text
+        if " " in name or not name.istitle():
+            return False
+        lower = name.lower()
+        if lower in _CALENDAR_WORDS:
+            return mention.ner_type != "PER"
+        if not (mention.sentence_start or mention.in_title) or name in words.capitalised_inside:
+            return False
+        if _next_word(text, mention.end) in _PRODUCE_NOUNS and not any(
+            c.entity.type == "LOC" for c in mention.candidates
+        ):
+            return True  # "Apple growers": a place's growers ("Kent growers") are the place's
+        if lower in words.lower_case or f"{lower}s" in words.lower_case or f"{lower}es" in words.lower_case:
+            return True
+        popular = any(c.entity.prior * c.weight >= _LONE_ALIAS_MIN_PRIOR for c in mention.candidates)
+        return not popular and self.tagger.is_common_word(name)
+
     @staticmethod
-    def _telling(mention: Mention, lower_case: frozenset[str]) -> bool:
+    def _telling(mention: Mention, article_words: _ArticleWords) -> bool:
         """Whether a KB alias the recogniser passed over is a name all the same.
 
         At a sentence start a capital says nothing, so a one-word alias there
@@ -280,7 +354,27 @@ class MentionFinder:
         best = max(c.entity.prior * c.weight for c in mention.candidates)
         if best < _LONE_ALIAS_MIN_PRIOR or not mention.text[:1].isupper():
             return False
-        return not mention.sentence_start or not any(w.lower() in lower_case for w in words)
+        return not mention.sentence_start or not any(w.lower() in article_words.lower_case for w in words)
+
+
+def _next_word(text: str, end: int) -> str:
+    """The word after ``end``, in lower case."""
+    following = text[end : end + _CASE_WINDOW].split(maxsplit=1)
+    return following[0].lower() if following else ""
+
+
+def _is_acronym(text: str, start: int, end: int) -> bool:
+    """Whether the all-caps ``text[start:end]`` is a short name ("AMD", "U.N.") amid lower-case words.
+
+    A word next to it has a lower-case letter: "AMD is", "Nvidia and AMD",
+    not the shouted headline "WOODS MAKES PRO DEBUT".
+    """
+    letters = text[start:end].replace(".", "")
+    if not (letters.isalpha() and len(letters) <= ACRONYM_MAX_LETTERS):
+        return False
+    before = [w for w in text[max(0, start - _CASE_WINDOW) : start].split() if any(c.isalpha() for c in w)]
+    after = [w for w in text[end : end + _CASE_WINDOW].split() if any(c.isalpha() for c in w)]
+    return any(not word.isupper() for word in (before[-1:] + after[:1]))
 
 
 def _opens_dateline(text: str, start: int, end: int) -> bool:

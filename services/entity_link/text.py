@@ -93,13 +93,21 @@ _ABBREVIATIONS = (
     "Mr|Mrs|Ms|Dr|Prof|St|Mt|Ft|Jr|Sr|Inc|Corp|Co|Ltd|Bros|Gen|Gov|Sen|Rep|Lt|Col|Capt|Sgt|Rev|No|vs"
     "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 )
+# Scripts written without spaces between words (Chinese, Japanese; Korean's syllables too): each character
+# is a token of its own, so a Latin name run into them ("Nvidia的芯片") ends where its script does.
+_UNSPACED = (
+    "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u318f\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
+)
+_WORD = rf"[^\W{_UNSPACED}]"  # a word character of a spaced script
 _TOKEN = re.compile(
     rf"""
-    (?:[^\W\d_]\.){{2,}}(?![^\W\d_])         # initialisms: U.S., U.N.
+    [{_UNSPACED}]                            # one character of an unspaced script
+    | (?:[^\W\d_{_UNSPACED}]\.){{2,}}(?![^\W\d_])  # initialisms: U.S., U.N.
     | (?<!\w)[A-Z]\.(?=\s*[A-Z])             # a name's initial: "V. Drakes"
     | (?:{_ABBREVIATIONS})\.(?=\s)          # common abbreviations keep their period
     | \d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?        # 1,000,000.5
-    | \w+(?:[-&]\w+|['’](?![sS]\b)\w+|\.\w+)*  # words, hyphenated words, O'Neill, Amazon.com, Qwen3.5
+    | {_WORD}+(?:[-&]{_WORD}+|['’](?![sS]\b){_WORD}+|\.{_WORD}+)*  # words, hyphenated, O'Neill, Amazon.com, Qwen3.5
     | ['’][sS]\b                            # possessive
     | \S
     """,
@@ -130,8 +138,12 @@ def shape(token: str) -> str:
 
 
 def looks_like_name(token: str) -> bool:
-    """Capitalised, or a mixed-case word such as "iPhone" or "xAI"."""
-    return bool(token) and (token[0].isupper() or (token[0].isalpha() and not token.islower()))
+    """Capitalised, or a mixed-case word such as "iPhone" or "xAI".
+
+    A script without case (Chinese, Arabic, ...) never looks like a name: the
+    recogniser learnt names from capitals and knows nothing else about them.
+    """
+    return bool(token) and (token[0].isupper() or (token[0].isalpha() and token.lower() != token))
 
 
 # Tokens that end a sentence, so the next word's capital tells nothing about it being a name.

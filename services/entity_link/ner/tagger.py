@@ -6,6 +6,8 @@ shipped as a small compressed file of the rows that are not zero.
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,12 +89,32 @@ def viterbi(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
     return tags[np.arange(longest) < lengths[:, None]]
 
 
+def word_hashes(words: Iterable[str]) -> np.ndarray:
+    """Sorted CRC-32 hashes of the words' lower-case forms: how the model stores a vocabulary, not the words."""
+    return np.unique(np.fromiter((zlib.crc32(w.lower().encode("utf-8")) for w in words), dtype=np.uint32))
+
+
 class Tagger:
-    def __init__(self, featurizer: Featurizer, weights: np.ndarray, transitions: np.ndarray, opening: np.ndarray):
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        weights: np.ndarray,
+        transitions: np.ndarray,
+        opening: np.ndarray,
+        common_words: np.ndarray | None = None,
+    ):
         self.featurizer = featurizer
         self.weights = weights  # (2**bits, N_TAGS)
         self.transitions = transitions  # (N_TAGS, N_TAGS) learned scores
         self.opening = opening  # (N_TAGS,) learned scores of a segment's first tag
+        # ``word_hashes`` of words the training text writes mostly in lower case ("cool", "reform"): a
+        # capital on one of them at a sentence start says nothing about it being a name.
+        self.common_words = common_words if common_words is not None else np.zeros(0, dtype=np.uint32)
+
+    def is_common_word(self, word: str) -> bool:
+        hashed = zlib.crc32(word.lower().encode("utf-8"))
+        at = int(np.searchsorted(self.common_words, hashed))
+        return at < len(self.common_words) and int(self.common_words[at]) == hashed
 
     @classmethod
     def empty(cls, featurizer: Featurizer) -> Tagger:
@@ -135,6 +157,7 @@ class Tagger:
             weights=self.weights[used].astype(np.float16),
             transitions=self.transitions,
             opening=self.opening,
+            common_words=self.common_words,
         )
 
     @classmethod
@@ -145,6 +168,8 @@ class Tagger:
             tagger.weights[stored["rows"]] = stored["weights"].astype(np.float32)
             tagger.transitions = stored["transitions"].astype(np.float32)
             tagger.opening = stored["opening"].astype(np.float32)
+            if "common_words" in stored:
+                tagger.common_words = stored["common_words"].astype(np.uint32)
         return tagger
 
 

@@ -16,6 +16,7 @@ import argparse
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +27,13 @@ from services.entity_link.kb.index import KnowledgeBase
 from services.entity_link.linker import load_knowledge_base
 from services.entity_link.ner.conll import Document, read_documents
 from services.entity_link.ner.features import Featurizer, TokenDoc, kb_match_values
-from services.entity_link.ner.tagger import TAGS, TYPES, Tagger
+from services.entity_link.ner.tagger import TAGS, TYPES, Tagger, word_hashes
 from services.entity_link.settings import DEFAULT_NER_MODEL
 
 DEFAULT_BITS = 20
+# A word is common (an ordinary word, whatever its capital at a sentence start) if the training text writes it
+# in lower case at least this often, and at least twice as often as capitalised inside a sentence.
+COMMON_MIN_LOWER = 3
 
 
 @dataclass
@@ -67,6 +71,17 @@ def to_example(document: Document, kb: KnowledgeBase) -> Example:
 
 def load_examples(path: Path, kb: KnowledgeBase) -> list[Example]:
     return [to_example(document, kb) for document in read_documents(path)]
+
+
+def common_words(documents: Iterable[Document]) -> np.ndarray:
+    """``word_hashes`` of the words the documents write mostly in lower case ("cool", "reform", not "march")."""
+    lower: Counter[str] = Counter()
+    capitalised: Counter[str] = Counter()  # inside a sentence, where a capital means something
+    for document in documents:
+        for sentence in document.sentences:
+            lower.update(word for word in sentence.words if word.islower())
+            capitalised.update(word.lower() for word in sentence.words[1:] if word.istitle())
+    return word_hashes(word for word, n in lower.items() if n >= COMMON_MIN_LOWER and n >= 2 * capitalised[word])
 
 
 def _update_sequences(
@@ -154,14 +169,27 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--bits", type=int, default=DEFAULT_BITS, help="log2 of the number of hashed feature rows")
     parser.add_argument("--out", type=Path, default=DEFAULT_NER_MODEL)
+    parser.add_argument(
+        "--common-words-only",
+        action="store_true",
+        help="keep the model's weights and only recompute its common words (seconds, not minutes)",
+    )
     args = parser.parse_args()
 
     kb = load_knowledge_base()
+    common = common_words(read_documents(args.data / "conll2003" / "eng.train"))
+    if args.common_words_only:
+        tagger = Tagger.load(args.out, kb.token_types)
+        tagger.common_words = common
+        tagger.save(args.out)
+        print(json.dumps({"model": str(args.out), "common_words": len(common)}))
+        return
     started = time.perf_counter()
     train_examples = load_examples(args.data / "conll2003" / "eng.train", kb)
     dev_examples = load_examples(args.data / "conll2003" / "eng.testa", kb)
     featurizer = Featurizer(args.bits, kb.token_types)
     tagger = train(train_examples, featurizer, args.epochs)
+    tagger.common_words = common
     tagger.save(args.out)
     dev = score(predict_spans(tagger, dev_examples), [e.spans for e in dev_examples])
     print(
