@@ -90,6 +90,13 @@ def _read_text(path: Path) -> str:
         return data.decode("latin-1")
 
 
+def read_bbc_files(folder: Path) -> Iterator[tuple[Path, str, str]]:
+    """Every article of a bbc-news split (``<topic>/<number>.txt``): its path, title (the first line) and body."""
+    for path in sorted(folder.glob("*/*.txt")):
+        title, _, body = _read_text(path).strip().partition("\n")
+        yield path, title.strip(), body.strip()
+
+
 def read_text_folder(folder: Path) -> list[SourceArticle]:
     """Every well-formed ``.txt`` below ``folder``; its parent folder's name is the topic."""
     found = []

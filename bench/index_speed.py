@@ -41,9 +41,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import JsonValue
 from pydantic_core import to_json
 
 from cli.inprocess import InProcessPipeline
+from corpus import read_bbc_files
 from services.enrich.signature import band_keys
 from services.index.app import IndexWorker, create_worker
 from services.index.documents import to_document
@@ -60,16 +62,10 @@ NODE_STATS_REFRESH_S = 1.1
 
 def read_bbc(folder: Path, limit: int) -> list[DocumentSubmitted]:
     submissions = []
-    for number, path in enumerate(sorted(folder.glob("*/*.txt"))):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:  # one file of the corpus is Latin-1 (see its SOURCE.md)
-            text = raw.decode("latin-1")
-        title, _, body = text.strip().partition("\n")
-        hints = {
-            "title": title.strip(),
-            "body": body.strip(),
+    for number, (path, title, body) in enumerate(read_bbc_files(folder)):
+        hints: dict[str, JsonValue] = {
+            "title": title,
+            "body": body,
             "url": f"https://bbc.example/{path.parent.name}/{path.stem}",
         }
         submissions.append(DocumentSubmitted(submission_id=f"bbc-{number}", kind="record", hints=hints))

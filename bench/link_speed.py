@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from corpus import read_bbc_files
 from services.entity_link.app import EntityLinkWorker, create_worker
 from services.entity_link.settings import EntityLinkSettings
 from shared.messages import MAX_BODY_CHARS, ArticleEnriched, ArticleLinked, Source
@@ -43,16 +44,7 @@ _LAST = ["Varga", "Lindqvist", "Okafor", "Tanaka", "Moreau", "Castillo", "Novak"
 
 
 def read_bbc(folder: Path) -> list[tuple[str, str]]:
-    articles = []
-    for path in sorted(folder.glob("*/*.txt")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:  # one file of the corpus is Latin-1 (see its SOURCE.md)
-            text = raw.decode("latin-1")
-        title, _, body = text.strip().partition("\n")
-        articles.append((title.strip(), body.strip()))
-    return articles
+    return [(title, body) for _, title, body in read_bbc_files(folder)]
 
 
 def messages(articles: list[tuple[str, str]]) -> list[ArticleEnriched]:
