@@ -21,9 +21,9 @@ class IndexSettings(ServiceSettings):
     # Story clusters (services/index/clusters.py): the estimated Jaccard at which an article joins a cluster.
     cluster_similarity: float = Field(default=NEAR_DUPLICATE_JACCARD, gt=0, le=1)
     # How long this worker remembers the signatures it wrote: longer than the index's refresh
-    # interval (5 s, deploy/opensearch/index-template.json) plus a bulk request, so a near-duplicate
-    # is never missed in between.
-    recent_window_s: float = Field(default=8.0, gt=0)
-    # ~7 KB per remembered article (its 64 band keys and MinHash): at most ~115 MB, reached only when
-    # the stage writes over 2,000 articles/s.
-    recent_capacity: int = Field(default=16_384, ge=1)
+    # interval (1 s, deploy/opensearch/index-template.json) plus a bulk request or two, so a
+    # near-duplicate is never missed in between.
+    recent_window_s: float = Field(default=3.0, gt=0)
+    # ~7 KB per remembered article (its 64 band keys and MinHash): at most ~30 MB, reached only when
+    # the stage writes over 1,300 articles/s.
+    recent_capacity: int = Field(default=4_096, ge=1)
