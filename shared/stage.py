@@ -52,7 +52,7 @@ from shared.nats import broker_for, ensure_stream
 from shared.settings import ServiceSettings
 from shared.topology import StageSpec, Topology
 
-# The longest wait between retries of a batch whose server is down (well under ack_wait).
+# The longest wait between retries of a batch whose server is down.
 MAX_DEPENDENCY_WAIT_S = 15.0
 # A dead letter must fit in the stream like any message (headers need a little room too).
 MAX_LETTER_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
@@ -248,11 +248,11 @@ class StageRuntime:
             results = await self._run_worker([valid[i][1] for i in waiting])
             for i, result in zip(waiting, results, strict=True):
                 outcomes[i] = result
-            still = [valid[i][0] for i, o in enumerate(outcomes) if isinstance(o, DependencyUnavailable)]
+            still = sum(1 for outcome in outcomes if isinstance(outcome, DependencyUnavailable))
             if not still or self._stopping.is_set():
                 return outcomes  # on shutdown, what is still waiting is nacked and comes back
-            self.log.warning("dependency_unavailable", stage=self.spec.name, waiting=len(still), retry_in_s=delay_s)
-            await asyncio.gather(*(delivery.in_progress() for delivery in still))
+            # Meanwhile _kept_alive keeps the batch's messages in progress, so none is redelivered.
+            self.log.warning("dependency_unavailable", stage=self.spec.name, waiting=still, retry_in_s=delay_s)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay_s)
             delay_s = min(delay_s * 2, MAX_DEPENDENCY_WAIT_S)
