@@ -140,10 +140,9 @@ class KeywordMatcher:
 
     def count(self, tokens: Sequence[str], lowered: Sequence[str]) -> Counter[str]:
         hits: Counter[str] = Counter()
-        folded, exact = self._folded, self._exact
-        for position, (token, word) in enumerate(zip(tokens, lowered, strict=True)):
-            for table, words, key in ((folded, lowered, word), (exact, tokens, token)):
-                for phrase, topics in table.get(key, ()):
+        for table, words in ((self._folded, lowered), (self._exact, tokens)):
+            for position, word in enumerate(words):
+                for phrase, topics in table.get(word, ()):
                     if len(phrase) == 1 or tuple(words[position : position + len(phrase)]) == phrase:
                         hits.update(topics)
         return hits
