@@ -82,10 +82,18 @@ def minhash_of(tokens: Sequence[str]) -> MinHash | None:
     return minhash
 
 
-def band_keys(hashvalues: np.ndarray) -> list[str]:
-    """One key per band: the band's number and a 64-bit digest of its ROWS values."""
-    bands = np.asarray(hashvalues, dtype="<u4").reshape(BANDS, ROWS)
-    return [f"{band:02d}-{hashlib.blake2b(row.tobytes(), digest_size=8).hexdigest()}" for band, row in enumerate(bands)]
+def band_rows(hashvalues: Sequence[int] | np.ndarray) -> list[bytes]:
+    """The signature's BANDS bands, each its ROWS values as little-endian 32-bit bytes: two signatures
+    share a band key exactly when they share that band's row (the index stage compares rows directly)."""
+    raw = np.asarray(hashvalues, dtype="<u4").tobytes()
+    width = len(raw) // BANDS
+    return [raw[start : start + width] for start in range(0, len(raw), width)]
+
+
+def band_keys(hashvalues: Sequence[int] | np.ndarray) -> list[str]:
+    """One key per band: the band's number and a 64-bit digest of its row."""
+    rows = band_rows(hashvalues)
+    return [f"{band:02d}-{hashlib.blake2b(row, digest_size=8).hexdigest()}" for band, row in enumerate(rows)]
 
 
 def signature_of(tokens: Sequence[str]) -> StorySignature | None:

@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.enrich.signature import BANDS, NUM_PERM, ROWS, estimated_similarity
+from services.enrich.signature import BANDS, NUM_PERM, band_rows, estimated_similarity
 from shared.messages import ArticleLinked
 
 # Each article gets this many candidates, the newest first.
@@ -167,17 +167,6 @@ def candidates_query(articles: Sequence[ArticleLinked]) -> dict[str, Any]:
         "sort": [{"dated_at": {"order": "desc"}}],
         "query": {"bool": {"filter": [{"terms": {"signature.lsh_bands": bands}}]}},
     }
-
-
-def band_rows(minhash: Sequence[int]) -> list[bytes]:
-    """A signature's bands as the bytes ``band_keys`` (services/enrich/signature.py) digests: two
-    signatures share a band key exactly when they share a band's row here."""
-    packed = array(MINHASH_TYPECODE, minhash)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    raw = packed.tobytes()
-    width = ROWS * packed.itemsize
-    return [raw[start : start + width] for start in range(0, len(raw), width)]
 
 
 def candidates_by_article(articles: Sequence[ArticleLinked], members: Sequence[Member]) -> dict[str, list[Member]]:

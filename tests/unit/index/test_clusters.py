@@ -8,14 +8,13 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.enrich.signature import NUM_PERM, band_keys
+from services.enrich.signature import NUM_PERM, band_keys, band_rows
 from services.index.clusters import (
     CANDIDATES_PER_ARTICLE,
     MAX_CANDIDATES_PER_BATCH,
     Member,
     RecentMembers,
     assign_clusters,
-    band_rows,
     best_match,
     candidates_by_article,
     candidates_query,
