@@ -146,9 +146,7 @@ def checked_searches(answer: Any, expected: int) -> list[dict[str, Any]]:
         if "error" in response:
             status = response.get("status")
             detail = f"candidate search failed ({status}): {str(response['error'])[:300]}"
-            if _is_index_missing(response["error"]):
-                raise IndexMissing(detail)
-            raise (DependencyUnavailable if status in UNAVAILABLE_STATUSES else TransientError)(detail)
+            raise server_failure(status, response["error"], detail)
     return responses
 
 
@@ -157,13 +155,21 @@ def request_failure(error: Exception) -> TransientError:
     gone, holds the batch; anything else (a malformed answer too) is an ordinary transient failure."""
     if isinstance(error, TransientError):
         return error
-    if isinstance(error, TransportError) and _is_index_missing(error.info):
-        return IndexMissing(f"OpenSearch has no such index: {error}")
-    if isinstance(error, OpenSearchConnectionError) or (
-        isinstance(error, TransportError) and error.status_code in UNAVAILABLE_STATUSES
-    ):
+    if isinstance(error, OpenSearchConnectionError):
         return DependencyUnavailable(f"OpenSearch is unavailable: {error}")
+    if isinstance(error, TransportError):
+        return server_failure(error.status_code, error.info, f"OpenSearch request failed: {error}")
     return TransientError(f"OpenSearch request failed: {error!r}")
+
+
+def server_failure(status: Any, error: Any, detail: str) -> TransientError:
+    """What a failure of OpenSearch's own (not the document's) means for the messages: an index that is
+    gone or a server that is overloaded or not ready holds them; anything else is retried."""
+    if _is_index_missing(error):
+        return IndexMissing(detail)
+    if status in UNAVAILABLE_STATUSES:
+        return DependencyUnavailable(detail)
+    return TransientError(detail)
 
 
 def _is_index_missing(error: Any) -> bool:
@@ -208,12 +214,8 @@ def item_outcome(result: Any) -> Outcome:
         return []
     reason = result.get("error", {})
     detail = f"{reason.get('type')}: {reason.get('reason')}" if isinstance(reason, dict) else str(reason)
-    if _is_index_missing(reason):  # deleted, or OpenSearch restarted without its data: not the document's fault
-        return IndexMissing(f"OpenSearch {status}: {detail}")
-    if status in UNAVAILABLE_STATUSES:  # overloaded, or shards not ready: the server's state, not the document's
-        return DependencyUnavailable(f"OpenSearch {status}: {detail}")
-    if status >= 500:
-        return TransientError(f"OpenSearch {status}: {detail}")
+    if status >= 500 or status in UNAVAILABLE_STATUSES or _is_index_missing(reason):
+        return server_failure(status, reason, f"OpenSearch {status}: {detail}")
     return PermanentError("mapping_rejected" if status == 400 else f"http_{status}", detail)
 
 
