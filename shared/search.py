@@ -326,16 +326,13 @@ def choose_original(members: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     taken to be that outlet's report, even when its own source carries the
     same name (an aggregator page can wear the original's label).
     """
-    credited_by = [(_outlet((member.get("original_source") or {}).get("name")), member) for member in members]
+    credited = {_outlet((member.get("original_source") or {}).get("name")) for member in members}
 
     def attributed(member: Mapping[str, Any]) -> bool:
+        # A member's own credit names another outlet, so its outlet being credited means someone else credits it.
         outlet = _outlet((member.get("source") or {}).get("name"))
         own_credit = _outlet((member.get("original_source") or {}).get("name"))
-        return (
-            bool(outlet)
-            and outlet != own_credit
-            and any(credit == outlet and other is not member for credit, other in credited_by)
-        )
+        return bool(outlet) and outlet != own_credit and outlet in credited
 
     def preference(member: Mapping[str, Any]) -> tuple[bool, bool, datetime, datetime, str]:
         return (
@@ -401,8 +398,7 @@ class Searcher:
         return {**found["_source"], "_id": found["_id"]}
 
     def related(self, article_id: str, size: int = 10) -> list[dict[str, Any]]:
-        article = self._required(article_id)
-        body = related_body(article_id, article.get("cluster_id") or article_id, size)
+        body = related_body(article_id, self._cluster_of(article_id), size)
         return [_hit(hit) for hit in self.client.search(index=self.alias, body=body)["hits"]["hits"]]
 
     def trending(
@@ -424,15 +420,17 @@ class Searcher:
         return trending
 
     def story(self, article_id: str) -> Story:
-        cluster_id = self._required(article_id).get("cluster_id") or article_id
+        cluster_id = self._cluster_of(article_id)
         response = self.client.search(index=self.alias, body=story_members_body(cluster_id))
         return story_of(cluster_id, [_hit(hit) for hit in response["hits"]["hits"]])
 
-    def _required(self, article_id: str) -> dict[str, Any]:
-        article = self.article(article_id)
-        if article is None:
-            raise LookupError(f"no article {article_id!r} in {self.alias!r}")
-        return article
+    def _cluster_of(self, article_id: str) -> str:
+        """The article's story cluster (only that field is fetched, not the article)."""
+        try:
+            found = self.client.get(index=self.alias, id=article_id, _source_includes=["cluster_id"])
+        except NotFoundError as error:
+            raise LookupError(f"no article {article_id!r} in {self.alias!r}") from error
+        return str(found["_source"].get("cluster_id") or article_id)
 
 
 def _ok(response: Mapping[str, Any]) -> Mapping[str, Any]:
