@@ -126,8 +126,12 @@ class Choice:
     confidence: float
 
 
-def _signature(mention: Mention) -> tuple[str, str | None, bool]:
-    return (mention.text, mention.ner_type, mention.locative)
+# Everything a choice reads of a mention: two mentions alike in all of it get the same choice.
+Reading = tuple[str, str | None, bool, bool]
+
+
+def _signature(mention: Mention) -> Reading:
+    return (mention.text, mention.ner_type, mention.locative, mention.acronym)
 
 
 def _saturate(hits: int, half: float) -> float:
@@ -221,12 +225,12 @@ class Disambiguator:
         costs one decision.
         """
         context = _Context(words, self.weights, self._description_words)
-        readings: dict[tuple[str, str | None, bool], Mention] = {}
+        readings: dict[Reading, Mention] = {}
         for mention in mentions:
             readings.setdefault(_signature(mention), mention)
         first = {signature: self._best(m, context, _NO_ENTITIES, None) for signature, m in readings.items()}
         chosen = ArticleEntities(c.entity for c in first.values() if c.entity is not None)
-        final: dict[tuple[str, str | None, bool], Choice] = {}
+        final: dict[Reading, Choice] = {}
         for signature, choice in first.items():
             mention = readings[signature]
             if len(mention.candidates) < 2 and choice.entity is not None:

@@ -17,7 +17,7 @@ from services.entity_link.kb.index import KnowledgeBase
 from services.entity_link.mentions import Mention, MentionFinder
 from services.entity_link.ner.tagger import Tagger
 from services.entity_link.settings import DEFAULT_KB, DEFAULT_NER_MODEL, DEFAULT_OVERLAY
-from services.entity_link.text import fold, handle_for, local_id
+from services.entity_link.text import LEGAL_FORMS, fold, handle_for, local_id
 from shared.messages import ArticleFields, Entity, EntityType
 
 # How much a mention counts toward salience, by where it is.
@@ -29,9 +29,8 @@ SALIENCE_HALF = 3.0
 _NER_TO_TYPE: dict[str, EntityType] = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": "MISC"}
 # Last words that make a name an organisation's, whatever the recogniser thought ("Tramonta Holdings").
 # fmt: off
-_ORGANISATION_WORDS = frozenset({
-    "inc", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "ag", "sa", "se", "nv", "gmbh",
-    "group", "holding", "holdings", "technologies", "technology", "labs", "studios", "studio", "securities",
+_ORGANISATION_WORDS = LEGAL_FORMS | frozenset({
+    "group", "technologies", "technology", "labs", "studios", "studio", "securities",
     "capital", "partners", "ventures", "bank", "airlines", "airways", "motors", "pharmaceuticals", "systems",
     "networks", "semiconductor", "electronics", "media", "entertainment", "foundation", "institute", "university",
     "agency", "association", "council", "ministry", "authority", "commission", "federation", "union",

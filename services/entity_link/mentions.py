@@ -208,7 +208,7 @@ class _TakenRanges:
         last_before = bisect_left(self._starts, end) - 1
         return start < self._alias_end or (last_before >= 0 and self._ends[last_before] > start)
 
-    def add_alias(self, start: int, end: int) -> None:
+    def add_alias(self, end: int) -> None:
         self._alias_end = end
 
 
@@ -286,7 +286,7 @@ class MentionFinder:
             mention = self._mention(text, start, end, None, 0.0, part.in_title, sentence_starts[first_token])
             if self._telling(mention, words) and not self._ordinary_word(mention, text, words):
                 mentions.append(mention)
-                taken.add_alias(start, end)
+                taken.add_alias(end)
         return sorted(mentions, key=lambda m: m.start)
 
     def _mention(

@@ -64,7 +64,7 @@ def slugify(name: str) -> str:
 
 # Legal-form words dropped from handles so "Alibaba Group Holding Ltd." reads @alibabagroup.
 # fmt: off
-_LEGAL_FORMS = frozenset({
+LEGAL_FORMS = frozenset({
     "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "lp", "ag",
     "sa", "se", "nv", "bv", "gmbh", "holding", "holdings"
 })
@@ -74,7 +74,7 @@ _LEGAL_FORMS = frozenset({
 def without_legal_form(name: str) -> str:
     """ "Apple Inc." -> "Apple", "Alibaba Group Holding Ltd." -> "Alibaba Group": how news writes company names."""
     words = name.split(",")[0].split(" (")[0].split()
-    while len(words) > 1 and fold(words[-1]).strip() in _LEGAL_FORMS:
+    while len(words) > 1 and fold(words[-1]).strip() in LEGAL_FORMS:
         words.pop()
     return " ".join(words)
 

@@ -96,7 +96,8 @@ class KnowledgeBase:
         self.add_alias(entity.id, names[0], LABEL_WEIGHT)
         if entity.type == "ORG":
             # The label without "Inc." or "Ltd." is as much the entity's own name as the label.
-            self.add_alias(entity.id, without_legal_form(names[0]), LABEL_WEIGHT)
+            if (bare_label := without_legal_form(names[0])) != names[0]:
+                self.add_alias(entity.id, bare_label, LABEL_WEIGHT)
         elif entity.type == "PER" and entity.prior >= SURNAME_MIN_PRIOR:
             words = [w for w in names[0].split() if w.lower() not in _NAME_SUFFIXES]
             if len(words) >= 2:

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
-from services.entity_link.app import EntityLinkWorker, create_worker
+from services.entity_link.app import EntityLinkWorker
 from services.entity_link.linker import Linker
-from services.entity_link.settings import EntityLinkSettings
 from shared.messages import ArticleEnriched, ArticleLinked, Entity, Source
-
-
-@pytest.fixture(scope="module")
-def worker() -> EntityLinkWorker:
-    return create_worker(EntityLinkSettings())
-
-
-@pytest.fixture(scope="module")
-def linker(worker: EntityLinkWorker) -> Linker:
-    return worker.linker
+from tests.unit.entity_link.lookup import entity_at
 
 
 def by_id(entities: list[Entity]) -> dict[str, Entity]:
     return {e.id: e for e in entities}
-
-
-def entity_at(entities: list[Entity], body: str, text: str) -> Entity:
-    """The entity with a mention starting where ``text`` first occurs in ``body``."""
-    start = body.index(text)
-    for entity in entities:
-        if any(a == start for a, _ in entity.spans):
-            return entity
-    raise AssertionError(f"no entity at {text!r}: {[(e.id, e.spans) for e in entities]}")
 
 
 POLICY = (

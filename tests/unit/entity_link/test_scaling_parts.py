@@ -58,7 +58,7 @@ def test_taken_ranges_answer_as_a_scan_of_all_taken_ranges_would(
         overlaps = any(start < e and s < end for s, e in held)
         assert taken.overlaps(start, end) == overlaps
         if not overlaps:
-            taken.add_alias(start, end)
+            taken.add_alias(end)
             held.append((start, end))
 
 
