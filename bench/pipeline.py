@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,6 +62,7 @@ from corpus import DEFAULT_SEED, describe, generate, read_source
 from services.index.app import create_worker as create_index_worker
 from services.index.settings import IndexSettings
 from shared.ids import article_id
+from shared.localhost import free_port, port_open
 from shared.messages import ArticleFields, DocumentSubmitted
 from shared.nats import ensure_stream
 from shared.opensearch import async_client
@@ -171,18 +171,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise ValueError(f"no VmHWM for process {pid}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 from faststream import FastStream
 
+from shared.localhost import free_port
 from shared.messages import DocumentSubmitted
 from shared.stage import PerItemWorker
 
@@ -130,30 +130,49 @@ class AlwaysFailing(PerItemWorker):
         raise RuntimeError("simulated bug")
 
 
-class TcpForwarder:
-    """A loopback TCP port that forwards to another once ``open()`` is called: a server that comes back."""
+class CuttableProxy:
+    """A TCP proxy on 127.0.0.1 whose ``cut`` refuses new connections and resets open ones.
 
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.server: asyncio.Server | None = None
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+    To a client that is what a stopped server looks like, without the minute a JVM needs to start.
+    It runs in the test's event loop, so the test must await (not block) while clients use it.
+    """
 
-    async def open(self) -> None:
-        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError):
-                while data := await reader.read(65536):
-                    writer.write(data)
-                    await writer.drain()
-            writer.close()
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
-        async def forward(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-            server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-            await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
+    async def restore(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
 
-        self.server = await asyncio.start_server(forward, "127.0.0.1", self.port)
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
 
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
+    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._writers |= {client_writer, server_writer}
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer), return_exceptions=True
+        )
+        self._writers -= {client_writer, server_writer}
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            with contextlib.suppress(OSError, RuntimeError):
+                writer.close()

@@ -18,19 +18,19 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from shared.localhost import port_open  # noqa: E402  (standard library only, like this script)
+
 LOCAL = Path(os.environ.get("NEWSFLOW_LOCAL_DIR", ROOT / ".local"))
 PIDS, LOGS = LOCAL / "pids", LOCAL / "logs"
 VENV_BIN = ROOT / ".venv" / "bin"
 NATS_PORT = int(os.environ.get("NATS_PORT", "4222"))
-NATS_MONITOR_PORT = 8222  # deploy/nats/local.conf
 OPENSEARCH_PORT = int(os.environ.get("OPENSEARCH_PORT", "9200"))
 # The stages come from the one topology (a new service is started with no edit here).
 # Imported lazily: `down` and `status` must work with any python3, even before an install.
@@ -38,7 +38,6 @@ FIRST_METRICS_PORT = 9101
 
 
 def _services() -> list[str]:
-    sys.path.insert(0, str(ROOT))
     from shared.topology import Topology
 
     return Topology().stage_names
@@ -63,12 +62,6 @@ def _running_pid(name: str) -> int | None:
         path.unlink(missing_ok=True)
         return None
     return pid
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait(predicate, what: str, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +90,7 @@ def _spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> Non
 
 
 def start_nats() -> None:
-    if _running_pid("nats") or _port_open(NATS_PORT):
+    if _running_pid("nats") or port_open(NATS_PORT):
         print(f"nats-server: already listening on 127.0.0.1:{NATS_PORT}")
         return
     store = LOCAL / "nats"
@@ -115,7 +108,7 @@ def start_nats() -> None:
             str(store),
         ],
     )
-    _wait(lambda: _port_open(NATS_PORT), "nats-server", 20)
+    _wait(lambda: port_open(NATS_PORT), "nats-server", 20)
     print(f"nats-server: started on 127.0.0.1:{NATS_PORT}")
 
 
@@ -167,7 +160,7 @@ def stop(name: str, timeout_s: float = 30) -> None:
 
 def status() -> dict[str, object]:
     report: dict[str, object] = {name: {"pid": _running_pid(name)} for name in ("nats", *_stage_pid_files())}
-    report["opensearch"] = {"pid": _running_pid_opensearch(), "port_open": _port_open(OPENSEARCH_PORT)}
+    report["opensearch"] = {"pid": _running_pid_opensearch(), "port_open": port_open(OPENSEARCH_PORT)}
     return report
 
 
@@ -209,40 +202,23 @@ def main() -> None:
         print()
 
 
-def _article_count() -> int:
-    url = f"http://127.0.0.1:{OPENSEARCH_PORT}/articles/_count"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return int(json.load(response)["count"])
-    except OSError:
-        return 0
-
-
-def _pipeline_backlog() -> int | None:
-    """Messages still pending or unacked on the pipeline's consumers (NATS monitoring endpoint)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{NATS_MONITOR_PORT}/jsz?consumers=true", timeout=5) as response:
-            report = json.load(response)
-    except OSError:
-        return None
-    consumers = [
-        consumer
-        for account in report.get("account_details", [])
-        for stream in account.get("stream_detail", [])
-        if stream["name"] == "NEWSFLOW"
-        for consumer in stream.get("consumer_detail", [])
-    ]
-    if not consumers:
-        return None
-    return sum(consumer["num_pending"] + consumer["num_ack_pending"] for consumer in consumers)
-
-
 def wait_indexed(timeout_s: float = 180, settle_s: float = 2) -> None:
     """Wait until every stage's backlog is empty and the article count has settled."""
+    # Run with the project's python (make up): `newsflow status` reads the backlog and the count.
+    import asyncio
+
+    from cli.status import collect_status
+    from shared.settings import OpenSearchSettings, ServiceSettings
+
+    services = ServiceSettings(nats_url=f"nats://127.0.0.1:{NATS_PORT}")
+    search = OpenSearchSettings(url=f"http://127.0.0.1:{OPENSEARCH_PORT}")
     deadline = time.monotonic() + timeout_s
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        count, backlog = _article_count(), _pipeline_backlog()
+        report = asyncio.run(collect_status(services, search))
+        count = report["index"]["documents"] or 0
+        backlogs = [stage[key] for stage in report["stages"] for key in ("pending", "ack_pending")]
+        backlog = None if None in backlogs else sum(backlogs)
         if count != last or backlog != 0:
             last, since = count, time.monotonic()
         elif count > 0 and time.monotonic() - since >= settle_s:

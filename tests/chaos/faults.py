@@ -4,22 +4,22 @@ The shared nats-server and OpenSearch serve every other test and helper, so a
 test that takes a server down takes down one it started itself: a nats-server
 on a free port with its own store, or an OpenSearch node on its own ports and
 data directory (deploy/opensearch/opensearch.sh with OPENSEARCH_PORT and
-NEWSFLOW_LOCAL_DIR). A ``CuttableProxy`` in front of a server stands in for an
+NEWSFLOW_LOCAL_DIR). A ``CuttableProxy`` (tests/support.py) in front of a server stands in for an
 outage when starting a JVM would cost more than the test may spend.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+
+from shared.localhost import free_port, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_SERVER = ROOT / ".venv" / "bin" / "nats-server"
@@ -34,18 +34,6 @@ class Outage(Protocol):
     async def cut(self) -> None: ...
 
     async def restore(self) -> None: ...
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait_for(predicate: Callable[[], bool], what: str, timeout_s: float) -> None:
@@ -158,51 +146,3 @@ class OpenSearchNodeOutage:
 
     async def restore(self) -> None:
         await asyncio.to_thread(self.node.start)
-
-
-class CuttableProxy:
-    """A TCP proxy on 127.0.0.1 whose ``cut`` refuses new connections and resets open ones.
-
-    To a client that is what a stopped server looks like, without the minute a JVM needs to start.
-    It runs in the test's event loop, so the test must await (not block) while clients use it.
-    """
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def restore(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        try:
-            server_reader, server_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_writer.transport.abort()
-            return
-        self._writers |= {client_writer, server_writer}
-        await asyncio.gather(
-            self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer), return_exceptions=True
-        )
-        self._writers -= {client_writer, server_writer}
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while chunk := await reader.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-        finally:
-            with contextlib.suppress(OSError, RuntimeError):
-                writer.close()

@@ -17,9 +17,10 @@ import pytest
 
 from shared.settings import OpenSearchSettings
 from tests.chaos import runs
-from tests.chaos.faults import CuttableProxy, NatsServer
+from tests.chaos.faults import NatsServer
 from tests.chaos.runs import Run, chaos_seed, setup_for
 from tests.conftest import Servers
+from tests.support import CuttableProxy
 
 pytestmark = pytest.mark.e2e
 

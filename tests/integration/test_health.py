@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
 from services.enrich.app import create_app
 from services.enrich.settings import EnrichSettings
+from shared.localhost import free_port
 from tests.conftest import Servers
 from tests.support import running
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_health_and_metrics_endpoints(servers: Servers, namespace: str, isolated: None) -> None:
-    port = _free_port()
+    port = free_port()
     settings = EnrichSettings(nats_url=servers.nats_url, namespace=namespace, metrics_port=port)
     async with running(create_app(settings)), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         health = await client.get("/healthz")

@@ -22,11 +22,10 @@ from services.ingest.settings import IngestSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.opensearch import async_client
 from shared.search import SearchRequest, parse_response, search_body
-from shared.settings import OpenSearchSettings, ServiceSettings
-from shared.stage import create_stage_app
+from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.support import AlwaysFailing, TcpForwarder, numbered_records, running, wait_until
+from tests.support import CuttableProxy, numbered_records, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -150,42 +149,19 @@ async def test_mapping_rejection_is_dead_lettered_with_opensearch_reason(
     assert json.loads(letters[0].original)["article_id"] == "mapping-2"
 
 
-async def test_transient_failures_retry_then_dead_letter_when_exhausted(
-    servers: Servers, namespace: str, isolated: None
-) -> None:
-    topology = Topology(namespace)
-    settings = ServiceSettings(nats_url=servers.nats_url, namespace=namespace, max_deliver=3, retry_backoff_s=[0.2])
-    async with running(create_stage_app(settings, "index", AlwaysFailing())):
-        client = await nats.connect(servers.nats_url)
-        await client.jetstream().publish(topology.inbox("index"), _linked(9, {}).model_dump_json().encode())
-        await client.close()
-        letters: list[DeadLettered] = []
-
-        async def dead_lettered() -> bool:
-            letters[:] = await _dead_letters(servers, topology, "index")
-            return bool(letters)
-
-        await wait_until(dead_lettered, 30, "the exhausted message's dead letter")
-    assert letters[0].kind == "exhausted" and letters[0].reason == "RuntimeError"
-    assert letters[0].attempts == 3
-    assert letters[0].article_id == "mapping-9"
-
-
 async def test_an_opensearch_outage_holds_the_backlog_and_it_drains_when_opensearch_returns(
     servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
 ) -> None:
     """The index reaches OpenSearch through a port that answers only after a while: an outage and a return."""
     topology = Topology(namespace)
     opensearch_port = urlsplit(servers.opensearch_url).port or 9200
-    forwarder = TcpForwarder(opensearch_port)
-    through_forwarder = opensearch_settings.model_copy(
-        update={"url": f"http://127.0.0.1:{forwarder.port}", "request_timeout_s": 2}
-    )
+    proxy = CuttableProxy("127.0.0.1", opensearch_port)  # cut until restored: OpenSearch "down"
+    through_proxy = opensearch_settings.model_copy(update={"url": proxy.url, "request_timeout_s": 2})
     # Few attempts and short back-off: an outage that spent attempts would dead-letter at once.
     settings = IndexSettings(
         nats_url=servers.nats_url,
         namespace=namespace,
-        opensearch=through_forwarder,
+        opensearch=through_proxy,
         max_deliver=2,
         retry_backoff_s=[0.1],
     )
@@ -196,7 +172,7 @@ async def test_an_opensearch_outage_holds_the_backlog_and_it_drains_when_opensea
         await client.close()
         await asyncio.sleep(8)  # OpenSearch "down": several retry rounds pass
         assert await _dead_letters(servers, topology, "index") == []
-        await forwarder.open()
+        await proxy.restore()
         await wait_until(lambda: _has_count(opensearch_settings, 5), 60, "the held backlog to be indexed")
-    await forwarder.close()
+    await proxy.cut()
     assert await _dead_letters(servers, topology, "index") == []

@@ -22,11 +22,12 @@ from services.enrich.app import create_app as enrich_app
 from services.enrich.settings import EnrichSettings
 from services.index.app import create_worker as index_worker
 from services.index.settings import IndexSettings
+from shared.localhost import free_port
 from shared.logging import configure_logging, get_logger
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.stage import StageRuntime
 from shared.topology import Topology
-from tests.chaos.faults import NatsServer, free_port
+from tests.chaos.faults import NatsServer
 from tests.support import running
 
 NATS_PASSWORD = f"nats-secret-{uuid.uuid4().hex}"
