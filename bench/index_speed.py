@@ -41,17 +41,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from opensearchpy.helpers import async_scan
 from pydantic import JsonValue
-from pydantic_core import to_json
 
 from cli.inprocess import InProcessPipeline
 from corpus import read_bbc_files
 from services.enrich.signature import band_keys
-from services.index.app import IndexWorker, create_worker
-from services.index.documents import to_document
+from services.index.app import IndexWorker, bulk_body, create_worker
 from services.index.settings import IndexSettings
 from shared.messages import ArticleLinked, DocumentSubmitted, Signature
-from shared.opensearch import async_client, ensure_index
+from shared.opensearch import async_client, ensure_index, template_name
 from shared.settings import OpenSearchSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -139,7 +138,7 @@ async def clusters_joined(settings: OpenSearchSettings, originals: list[ArticleL
     try:
         await client.indices.refresh(index=settings.alias)
         found: dict[str, str] = {}
-        async for hit in _scan(client, settings.alias):
+        async for hit in async_scan(client, index=settings.alias, query={"_source": ["cluster_id"]}, size=5000):
             found[hit["_id"]] = hit["_source"]["cluster_id"]
     finally:
         await client.close()
@@ -162,19 +161,10 @@ async def node_bulk_only(
 
     try:
         await ensure_index(client, settings.alias)
+        # The stage's own request bodies (external versions included), each article its own cluster.
         batches = [
-            [
-                b"".join(
-                    to_json(line) + b"\n"
-                    for article in articles[at : min(at + part, start + batch_size)]
-                    for line in (
-                        {"index": {"_index": settings.alias, "_id": article.article_id}},
-                        to_document(article, article.article_id),
-                    )
-                )
-                for at in range(start, min(start + batch_size, len(articles)), part)
-            ]
-            for start in range(0, len(articles), batch_size)
+            [bulk_body(settings.alias, some, [article.article_id for article in some]) for some in _chunks(batch, part)]
+            for batch in _chunks(articles, batch_size)
         ]
         node_cpu = await node_cpu_seconds(client)
         started = time.perf_counter()
@@ -188,18 +178,13 @@ async def node_bulk_only(
         await client.close()
 
 
+def _chunks(items: list[ArticleLinked], size: int) -> list[list[ArticleLinked]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
 async def _drop(client: Any, settings: OpenSearchSettings) -> None:
     await client.indices.delete(index=f"{settings.alias}-v*")
-    await client.indices.delete_index_template(name=f"{settings.alias}-template")
-
-
-async def _scan(client: Any, index: str) -> Any:
-    response = await client.search(index=index, body={"size": 5000, "_source": ["cluster_id"]}, scroll="1m")
-    while response["hits"]["hits"]:
-        for hit in response["hits"]["hits"]:
-            yield hit
-        response = await client.scroll(scroll_id=response["_scroll_id"], scroll="1m")
-    await client.clear_scroll(scroll_id=response["_scroll_id"])
+    await client.indices.delete_index_template(name=template_name(settings.alias))
 
 
 def fresh_settings() -> OpenSearchSettings:

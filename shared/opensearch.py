@@ -35,6 +35,11 @@ def sync_client(settings: OpenSearchSettings) -> OpenSearch:
     return OpenSearch(**_client_options(settings))
 
 
+def template_name(alias: str) -> str:
+    """The name the alias's index template is stored under."""
+    return f"{alias}-template"
+
+
 def index_template(alias: str) -> dict[str, Any]:
     """The template JSON from deploy/, bound to one alias's versioned indices."""
     template: dict[str, Any] = json.loads(TEMPLATE_FILE.read_text())
@@ -48,7 +53,7 @@ def versioned_index(alias: str, version: int) -> str:
 
 async def ensure_index(client: AsyncOpenSearch, alias: str) -> str:
     """Apply the template and make sure the alias points at a versioned index. Safe to run concurrently."""
-    await client.indices.put_index_template(name=f"{alias}-template", body=index_template(alias))
+    await client.indices.put_index_template(name=template_name(alias), body=index_template(alias))
     if await client.indices.exists_alias(name=alias):
         found = await client.indices.get_alias(name=alias)
         return str(next(iter(found)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -26,7 +25,8 @@ import nats
 import pytest
 from nats.js.errors import NotFoundError
 
-from shared.opensearch import async_client
+from shared.localhost import LOOPBACK, port_open
+from shared.opensearch import async_client, template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 
@@ -41,13 +41,6 @@ class Servers:
     opensearch_url: str
 
 
-def _port_open(url: str) -> bool:
-    parts = urlsplit(url)
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((parts.hostname or "127.0.0.1", parts.port or 80)) == 0
-
-
 def _opensearch_healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_cluster/health?wait_for_status=yellow&timeout=5s", timeout=10):
@@ -59,10 +52,12 @@ def _opensearch_healthy(url: str) -> bool:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     started = False
-    if not (_port_open(NATS_URL) and _opensearch_healthy(OPENSEARCH_URL)):
+    nats_address = urlsplit(NATS_URL)
+    nats_port = nats_address.port or 4222
+    if not (port_open(nats_port, nats_address.hostname or LOOPBACK) and _opensearch_healthy(OPENSEARCH_URL)):
         env = {
             **os.environ,
-            "NATS_PORT": str(urlsplit(NATS_URL).port or 4222),
+            "NATS_PORT": str(nats_port),
             "OPENSEARCH_PORT": str(urlsplit(OPENSEARCH_URL).port or 9200),
         }
         subprocess.run([sys.executable, str(ROOT / "deploy/local/stack.py"), "infra"], check=True, env=env)
@@ -106,5 +101,5 @@ async def isolated(servers: Servers, namespace: str, opensearch_settings: OpenSe
     await client.close()
     search = async_client(opensearch_settings)
     await search.indices.delete(index=f"{opensearch_settings.alias}-v*", ignore_unavailable=True)
-    await search.indices.delete_index_template(name=f"{opensearch_settings.alias}-template", ignore=[404])
+    await search.indices.delete_index_template(name=template_name(opensearch_settings.alias), ignore=[404])
     await search.close()

@@ -30,7 +30,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from shared.opensearch import index_template, versioned_index
+from shared.opensearch import index_template, template_name, versioned_index
 
 # Clocks of the writers and of this command may differ: each catch-up pass reaches back this far.
 CLOCK_SKEW = timedelta(seconds=60)
@@ -74,7 +74,7 @@ def reindex(
 ) -> ReindexReport:
     started = time.perf_counter()
     source = current_index(client, alias)
-    client.indices.put_index_template(name=f"{alias}-template", body=index_template(alias))
+    client.indices.put_index_template(name=template_name(alias), body=index_template(alias))
     target = next_index(client, alias)
     client.indices.create(index=target)
 

@@ -42,7 +42,7 @@ from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
 from shared.messages import MAX_MESSAGE_BYTES, DeadLettered
 from shared.nats import ensure_stream
-from shared.opensearch import async_client
+from shared.opensearch import async_client, template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.chaos.faults import NatsServer
@@ -103,7 +103,7 @@ async def pipeline(servers: Servers, own_nats: NatsServer) -> AsyncIterator[Pipe
         yield Pipeline(topology, client.jetstream(), search, search_settings.alias)
     await client.close()
     await search.indices.delete(index=f"{search_settings.alias}-v*", ignore_unavailable=True)
-    await search.indices.delete_index_template(name=f"{search_settings.alias}-template", ignore=[404])
+    await search.indices.delete_index_template(name=template_name(search_settings.alias), ignore=[404])
     await search.close()
 
 

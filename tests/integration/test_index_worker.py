@@ -18,7 +18,7 @@ from services.index.app import IndexMissing, bulk_body, bulk_outcomes
 from services.index.documents import document_version
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.messages import ArticleLinked
-from shared.opensearch import TEMPLATE_FILE, async_client
+from shared.opensearch import TEMPLATE_FILE, async_client, template_name
 from shared.settings import OpenSearchSettings
 from tests.unit.index.factories import index_worker, linked, signature
 
@@ -208,7 +208,7 @@ async def test_a_deleted_index_holds_the_batch_and_comes_back_with_the_template(
         client = async_client(opensearch_settings)
         try:
             await client.indices.delete(index=f"{alias}-v*")
-            await client.indices.delete_index_template(name=f"{alias}-template")
+            await client.indices.delete_index_template(name=template_name(alias))
             held = await worker.process_batch([linked("during-1"), linked("during-2")])
             # Held (not dead-lettered, no attempt spent): the runtime retries the batch with back-off.
             assert len(held) == 2 and all(isinstance(outcome, DependencyUnavailable) for outcome in held)

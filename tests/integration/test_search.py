@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from shared.messages import ArticleLinked, Entity
-from shared.opensearch import async_client, sync_client
+from shared.opensearch import async_client, sync_client, template_name
 from shared.search import Searcher, SearchRequest, parse_entity_names
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
@@ -244,7 +244,7 @@ async def indexed(servers: Servers) -> AsyncIterator[Indexed]:
         client.close()
         cleanup = async_client(settings)
         await cleanup.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
-        await cleanup.indices.delete_index_template(name=f"{settings.alias}-template", ignore=[404])
+        await cleanup.indices.delete_index_template(name=template_name(settings.alias), ignore=[404])
         await cleanup.close()
 
 
