@@ -36,7 +36,16 @@ from tests.support import ServiceProcess, numbered_records, wait_until
 
 STAGES = tuple(Topology().stage_names)
 # Log events that mean a process met trouble it had to recover from (shared/stage.py).
-TROUBLE_EVENTS = ("batch_failed", "fetch_failed", "retrying", "dead_lettered", "drain_timeout")
+TROUBLE_EVENTS = (
+    "batch_failed",
+    "fetch_failed",
+    "retrying",
+    "dead_lettered",
+    "dead_letter_failed",
+    "worker_failed",
+    "dependency_unavailable",
+    "drain_timeout",
+)
 NATS_ERRORS = (nats.errors.Error, TimeoutError, OSError)
 # Longer than the longest retry back-off (ServiceSettings.retry_backoff_s): a consumer idle and an index
 # unchanged for this long means no message is left anywhere to arrive.

@@ -70,6 +70,7 @@ async def test_letters_of_a_buggy_stage_are_replayed_once_after_the_fix(
     letters = await read_letters(js, topology, "index")
     assert {item.letter.article_id for item in letters} == {"dlq-0", "dlq-1", "dlq-2"}
     assert all(item.letter.kind == "exhausted" and item.letter.attempts == 2 for item in letters)
+    assert all(item.letter.reason == "RuntimeError" for item in letters)  # the exception's name
 
     healthy = IndexSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings)
     async with running(index_app(healthy)):

@@ -9,7 +9,6 @@ letter with a reason) without crashing or stalling the stage. Fetch hostility
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -207,13 +206,11 @@ async def test_entity_bombs_and_external_entities_in_a_feed_neither_expand_nor_r
     secret = f"secret-{uuid.uuid4().hex}"
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(secret)
-    started = asyncio.get_running_loop().time()
     feeds = {name: submission("feed", content, name) for name, content in entity_attacks(secret_file).items()}
     await ingest.submit(*feeds.values())
     after = submission("html", article_html(5, "after feeds"), "after-feeds")
     await ingest.submit(after)
     assert isinstance(await ingest.settled(after, timeout_s=60), ArticleIngested)
-    assert asyncio.get_running_loop().time() - started < 60
     outputs = [article.model_dump_json() for article in await ingest.articles()]
     outputs += [letter.model_dump_json() for letter in await ingest.letters()]
     assert not any(secret in output for output in outputs), "an external entity was read"

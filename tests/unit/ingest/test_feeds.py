@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -101,7 +100,5 @@ def test_entity_declarations_that_could_expand_are_removed_before_parsing() -> N
     cleaned = without_entity_expansion(bomb)
     assert b'<!ENTITY a0 "lol">' in cleaned
     assert b"<!ENTITY a1" not in cleaned and b"attacker" not in cleaned
-    started = time.perf_counter()
     feed = parse_feed(bomb, None)
-    assert time.perf_counter() - started < 0.5
     assert len(feed.title or "") < 100 and len(feed.entries) == 1
