@@ -36,19 +36,10 @@ from typing import Any
 
 from enrich_corpus import RESULTS, SHARED_DATA, DevArticle, read_aggregator_captures, read_sample_corpus
 
-from services.enrich.signature import (
-    BANDS,
-    NEAR_DUPLICATE_JACCARD,
-    NUM_PERM,
-    ROWS,
-    StorySignature,
-    estimated_similarity,
-    shares_band,
-    shingles,
-    signature_of,
-)
+from services.enrich.signature import StorySignature, shingles, signature_of
 from services.enrich.text import Text, split_sentences
 from services.enrich.training.train_topics import LabelledArticle, read_bbc
+from shared.signature import BANDS, NEAR_DUPLICATE_JACCARD, NUM_PERM, ROWS, estimated_similarity, shares_band
 
 # Words an outlet rewording a wire story commonly swaps (written for this benchmark).
 SYNONYMS = {

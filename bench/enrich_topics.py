@@ -35,10 +35,11 @@ import numpy as np
 from enrich_corpus import RESULTS, SHARED_DATA, DevArticle, read_aggregator_captures, read_sample_corpus
 from sklearn.model_selection import StratifiedGroupKFold
 
-from services.enrich.signature import NEAR_DUPLICATE_JACCARD, estimated_similarity, signature_of
+from services.enrich.signature import signature_of
 from services.enrich.text import Text
 from services.enrich.topics import DEFAULT_TOPIC_MODEL, LinearTopicModel, Taxonomy, TopicClassifier
 from services.enrich.training.train_topics import fit_topic_model, read_bbc
+from shared.signature import NEAR_DUPLICATE_JACCARD, estimated_similarity
 
 BBC_TO_TAXONOMY = {
     "business": "business",

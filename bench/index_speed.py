@@ -46,12 +46,13 @@ from pydantic import JsonValue
 
 from cli.inprocess import InProcessPipeline
 from corpus import read_bbc_files
-from services.enrich.signature import band_keys
 from services.index.app import IndexWorker, bulk_body, create_worker
 from services.index.settings import IndexSettings
 from shared.messages import ArticleLinked, DocumentSubmitted, Signature
-from shared.opensearch import async_client, ensure_index, template_name
+from shared.search.client import async_client
+from shared.search.indices import ensure_index, template_name
 from shared.settings import OpenSearchSettings
+from shared.signature import band_keys
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_DOCUMENTS_PER_SECOND = 2_000

@@ -24,8 +24,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from cli.files import FileProblem, read_path
 from services.ingest.app import create_worker
-from services.ingest.files import FileProblem, read_path
 from services.ingest.settings import IngestSettings
 from shared.messages import ArticleFields
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import trafilatura
 
-from services.ingest.html_page import extract_page
+from services.ingest.extract.html_page import extract_page
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from services.ingest.feeds import FeedRefused, parse_feed
+from services.ingest.collect.feeds import FeedRefused, parse_feed
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"

@@ -16,9 +16,9 @@ import argparse
 import json
 from pathlib import Path
 
+from cli.files import read_path
 from cli.inprocess import InProcessPipeline
 from services.entity_link.linker import LinkedMention, Linker
-from services.ingest.files import read_path
 from shared.messages import ArticleFields, DocumentSubmitted
 
 REPO = Path(__file__).resolve().parents[1]

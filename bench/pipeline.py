@@ -65,7 +65,7 @@ from shared.ids import article_id
 from shared.localhost import free_port, port_open
 from shared.messages import ArticleFields, DocumentSubmitted
 from shared.nats import ensure_stream
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 
@@ -152,7 +152,7 @@ def hop_medians(
 
 
 def submission_of(record: dict[str, Any]) -> DocumentSubmitted:
-    """A JSONL record as ``newsflow ingest`` submits it (see services/ingest/files.py)."""
+    """A JSONL record as ``newsflow ingest`` submits it (see cli/files.py)."""
     digest = hashlib.blake2b(json.dumps(record, sort_keys=True).encode(), digest_size=12).hexdigest()
     return DocumentSubmitted(submission_id=digest, kind="record", hints=record, filename=f"bench:{record['url']}")
 

@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from services.ingest.files import FileProblem
+from cli.files import FileProblem
 from shared.errors import PermanentError
 from shared.messages import ArticleFields, DocumentSubmitted
 from shared.stage import PerItemWorker

@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.dlq import dlq_app
+from cli.files import read_path
 from cli.inprocess import InProcessPipeline
+from cli.kb import kb_app
 from cli.new_service import register_new_service_command
 from cli.search_commands import register_search_commands
 from cli.status import collect_status
-from services.entity_link.cli import kb_app
-from services.ingest.files import read_path
 from shared.settings import OpenSearchSettings, ServiceSettings
 
 app = typer.Typer(help="newsflow: news in, clean enriched searchable knowledge out.", no_args_is_help=True)

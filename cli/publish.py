@@ -10,7 +10,7 @@ from nats.errors import NoServersError
 from rich.console import Console
 from rich.progress import Progress
 
-from services.ingest.files import FileProblem, read_path
+from cli.files import FileProblem, read_path
 from shared.messages import MAX_MESSAGE_BYTES, DocumentSubmitted
 from shared.nats import connect_options, ensure_stream
 from shared.settings import ServiceSettings

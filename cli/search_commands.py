@@ -1,5 +1,5 @@
 """The query commands of ``newsflow``: search (with ``--more-on`` and ``--more-in``), related,
-trending, story, and reindex. The queries themselves live in shared/search.py; docs/querying.md
+trending, story, and reindex. The queries themselves live in shared/search/queries.py; docs/querying.md
 shows the OpenSearch DSL each one sends."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shared.search import Searcher, SearchRequest, SearchResult
+from shared.search.queries import Searcher, SearchRequest, SearchResult
 from shared.settings import OpenSearchSettings
 
 console = Console(stderr=True)
@@ -132,7 +132,7 @@ def reindex(
     delete_old: Annotated[bool, typer.Option("--delete-old", help="Delete the previous index afterwards")] = False,
 ) -> None:
     """Rebuild the index with the current template into a new versioned index and swap the alias (no downtime)."""
-    from services.index.reindex import reindex as run_reindex
+    from shared.search.reindex import reindex as run_reindex
 
     settings = OpenSearchSettings()
     with _opensearch(settings) as client:
@@ -179,7 +179,7 @@ def _opensearch(settings: OpenSearchSettings) -> Iterator[Any]:
     from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
     from opensearchpy.exceptions import NotFoundError
 
-    from shared.opensearch import sync_client
+    from shared.search.client import sync_client
 
     client = sync_client(settings)
     try:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from shared.opensearch import async_client, ensure_index
+from shared.search.client import async_client
+from shared.search.indices import ensure_index
 from shared.settings import OpenSearchSettings
 
 SAVED_OBJECTS = Path(__file__).resolve().parents[1] / "deploy" / "dashboards" / "saved-objects.ndjson"

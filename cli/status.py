@@ -9,7 +9,7 @@ from nats.js.errors import NotFoundError
 from opensearchpy.exceptions import OpenSearchException
 
 from shared.nats import connect_options
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings, ServiceSettings
 
 

@@ -26,7 +26,8 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from shared.localhost import LOOPBACK, port_open
-from shared.opensearch import async_client, template_name
+from shared.search.client import async_client
+from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 

@@ -32,7 +32,6 @@ hand-written numpy version measured side by side.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,14 +40,12 @@ from functools import cache
 import numpy as np
 from datasketch import MinHash
 
+from shared.signature import NUM_PERM, band_keys
+
 SHINGLE_WORDS = 3
-NUM_PERM = 192
-BANDS = 64
-ROWS = NUM_PERM // BANDS
 SEED = 1
 # datasketch 2's default: a bijective affine permutation of a pre-mixed 32-bit hash, values stored as uint32.
 SCHEME = "affine32"
-NEAR_DUPLICATE_JACCARD = 0.3
 # Fewer shingles than this (a one-line body) would make chance matches likely: no signature.
 MIN_SHINGLES = 8
 # Bounds the cost of a huge body: 20,000 shingles is ~20 pages of text.
@@ -82,36 +79,8 @@ def minhash_of(tokens: Sequence[str]) -> MinHash | None:
     return minhash
 
 
-def band_rows(hashvalues: Sequence[int] | np.ndarray) -> list[bytes]:
-    """The signature's BANDS bands, each its ROWS values as little-endian 32-bit bytes: two signatures
-    share a band key exactly when they share that band's row (the index stage compares rows directly)."""
-    raw = np.asarray(hashvalues, dtype="<u4").tobytes()
-    width = len(raw) // BANDS
-    return [raw[start : start + width] for start in range(0, len(raw), width)]
-
-
-def band_keys(hashvalues: Sequence[int] | np.ndarray) -> list[str]:
-    """One key per band: the band's number and a 64-bit digest of its row."""
-    rows = band_rows(hashvalues)
-    return [f"{band:02d}-{hashlib.blake2b(row, digest_size=8).hexdigest()}" for band, row in enumerate(rows)]
-
-
 def signature_of(tokens: Sequence[str]) -> StorySignature | None:
     minhash = minhash_of(tokens)
     if minhash is None:
         return None
     return StorySignature(lsh_bands=band_keys(minhash.hashvalues), minhash=minhash.hashvalues.tolist())
-
-
-def estimated_similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard similarity of two documents' shingle sets, from their ``minhash`` lists."""
-    if len(a) != len(b):
-        raise ValueError(f"MinHash lengths differ ({len(a)} and {len(b)}): signatures of different schemes")
-    if not a:
-        return 0.0
-    return float(np.count_nonzero(np.asarray(a, dtype=np.int64) == np.asarray(b, dtype=np.int64)) / len(a))
-
-
-def shares_band(a: Sequence[str], b: Sequence[str]) -> bool:
-    """What the index's terms query does: do two signatures have a band key in common?"""
-    return not set(a).isdisjoint(b)

@@ -30,7 +30,8 @@ from services.index.settings import IndexSettings
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.logging import get_logger
 from shared.messages import ArticleLinked
-from shared.opensearch import async_client, ensure_index
+from shared.search.client import async_client
+from shared.search.indices import ensure_index
 from shared.stage import Outcome, create_stage_app
 
 STAGE = "index"

@@ -20,7 +20,7 @@ How an article gets its ``cluster_id`` when it is indexed:
    remembers for it.
 
 ``cluster_size`` is computed at query time (a terms aggregation on
-``cluster_id``, see shared/search.py), not stored on each member. Storing it
+``cluster_id``, see shared/search/queries.py), not stored on each member. Storing it
 would mean updating every member each time one joins: writes that grow with
 the cluster, racing with the writer's external versioning (an ``_update`` of
 a member bumps its version, so either the update or a later re-ingest of that
@@ -60,8 +60,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.enrich.signature import BANDS, NUM_PERM, band_rows, estimated_similarity
 from shared.messages import ArticleLinked
+from shared.signature import BANDS, NUM_PERM, band_rows, estimated_similarity
 
 # Each article gets this many candidates, the newest first.
 CANDIDATES_PER_ARTICLE = 20

@@ -1,8 +1,8 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.enrich.signature import NEAR_DUPLICATE_JACCARD
 from shared.settings import OpenSearchSettings, ServiceSettings
+from shared.signature import NEAR_DUPLICATE_JACCARD
 
 
 class IndexSettings(ServiceSettings):

@@ -23,14 +23,14 @@ import nats
 from faststream import FastStream
 from nats.aio.client import Client as NatsClient
 
-from services.ingest.articles import article_from_html, article_from_submission, article_from_text
-from services.ingest.charset import decode
-from services.ingest.dedupe import Deduplicator
-from services.ingest.feeds import entry_submission, parse_feed
-from services.ingest.fetch import AddressPolicy, Fetcher, FetchResult
-from services.ingest.poller import Poller, PollPolicy
+from services.ingest.collect.dedupe import Deduplicator
+from services.ingest.collect.feeds import entry_submission, parse_feed
+from services.ingest.collect.fetch import AddressPolicy, Fetcher, FetchResult
+from services.ingest.collect.poller import Poller, PollPolicy
+from services.ingest.collect.state import MemoryStateStore, NatsStateStore, resolve_now
+from services.ingest.extract.articles import article_from_html, article_from_submission, article_from_text
+from services.ingest.extract.charset import decode
 from services.ingest.settings import IngestSettings
-from services.ingest.state import MemoryStateStore, NatsStateStore, resolve_now
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
 from shared.messages import ArticleFields, ArticleIngested, DocumentSubmitted

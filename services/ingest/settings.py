@@ -3,7 +3,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.ingest.fetch import FetchLimits
+from services.ingest.collect.fetch import FetchLimits
 from shared.settings import ServiceSettings
 
 _DEFAULT_LIMITS = FetchLimits()

@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.ingest.articles import article_from_submission
+from services.ingest.extract.articles import article_from_submission
 from shared.messages import DocumentSubmitted, Source
 from shared.topology import Topology
 

@@ -28,7 +28,7 @@ from opensearchpy.helpers import async_scan
 
 from shared.messages import DocumentSubmitted
 from shared.nats import ensure_stream
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.chaos.faults import NatsServer, Outage

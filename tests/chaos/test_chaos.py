@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from tests.chaos import runs
 from tests.chaos.faults import ROOT, NatsServer, OpenSearchNode, OpenSearchNodeOutage

@@ -10,7 +10,7 @@ import pytest
 
 from cli.publish import publish_submissions
 from shared.nats import ensure_stream
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.conftest import Servers

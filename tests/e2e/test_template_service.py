@@ -28,7 +28,7 @@ from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
 from services.ingest.settings import IngestSettings
 from shared.messages import DocumentSubmitted
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.stage import create_stage_app
 from shared.topology import Topology

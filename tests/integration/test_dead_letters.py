@@ -17,7 +17,7 @@ from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.nats import ensure_stream
-from shared.opensearch import async_client
+from shared.search.client import async_client
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.stage import Outcome, PerItemWorker, consumer_config, create_stage_app
 from shared.topology import Topology

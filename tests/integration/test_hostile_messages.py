@@ -42,7 +42,8 @@ from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
 from shared.messages import MAX_MESSAGE_BYTES, DeadLettered
 from shared.nats import ensure_stream
-from shared.opensearch import async_client, template_name
+from shared.search.client import async_client
+from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.chaos.faults import NatsServer

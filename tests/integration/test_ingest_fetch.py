@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services.ingest.fetch import AddressPolicy, Fetcher, FetchLimits, FetchRefused, FetchUnavailable
+from services.ingest.collect.fetch import AddressPolicy, Fetcher, FetchLimits, FetchRefused, FetchUnavailable
 
 pytestmark = pytest.mark.integration
 

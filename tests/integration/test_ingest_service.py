@@ -18,9 +18,9 @@ from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
 from services.ingest.app import create_app, create_worker
-from services.ingest.poller import Leases
+from services.ingest.collect.poller import Leases
+from services.ingest.collect.state import NatsStateStore
 from services.ingest.settings import IngestSettings
-from services.ingest.state import NatsStateStore
 from shared.messages import ArticleIngested, DocumentSubmitted
 from shared.topology import Topology
 from tests.conftest import Servers

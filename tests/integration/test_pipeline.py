@@ -20,8 +20,8 @@ from services.index.settings import IndexSettings
 from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
-from shared.opensearch import async_client
-from shared.search import SearchRequest, parse_response, search_body
+from shared.search.client import async_client
+from shared.search.queries import SearchRequest, parse_response, search_body
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.conftest import Servers

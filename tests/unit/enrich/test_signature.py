@@ -2,16 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.enrich.signature import (
-    BANDS,
-    MAX_SHINGLES,
-    NUM_PERM,
-    estimated_similarity,
-    shares_band,
-    shingles,
-    signature_of,
-)
+from services.enrich.signature import MAX_SHINGLES, shingles, signature_of
 from services.enrich.text import Text
+from shared.signature import BANDS, NUM_PERM, estimated_similarity, shares_band
 
 OTHER_CHIP_STORY = "\n\n".join(
     (

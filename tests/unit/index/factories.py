@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from services.enrich.signature import NUM_PERM, band_keys
 from services.index.app import IndexWorker, create_worker
 from services.index.settings import IndexSettings
 from shared.messages import ArticleLinked, Entity, OriginalSource, Sentiment, Signature, Source, TopicScore
 from shared.settings import OpenSearchSettings
+from shared.signature import NUM_PERM, band_keys
 
 
 def signature(story: int, differing: int = 0, variant: int = 0) -> Signature:

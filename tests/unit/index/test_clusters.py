@@ -8,7 +8,6 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.enrich.signature import NUM_PERM, band_keys, band_rows
 from services.index.clusters import (
     CANDIDATES_PER_ARTICLE,
     MAX_CANDIDATES_PER_BATCH,
@@ -24,7 +23,8 @@ from services.index.clusters import (
     unpack_minhash,
 )
 from services.index.settings import IndexSettings
-from shared.opensearch import TEMPLATE_FILE
+from shared.search.indices import TEMPLATE_FILE
+from shared.signature import NUM_PERM, band_keys, band_rows
 from tests.unit.index.factories import linked, signature
 
 THRESHOLD = 0.3

@@ -1,0 +1,270 @@
+"""An article page's text and metadata: trafilatura for the body, tuned for precision, and a
+fast metadata reader of our own (meta tags, JSON-LD, ``rel=canonical``, ``lang``).
+
+Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
+
+* ``favor_precision`` and no comments beat trafilatura's defaults on heavy pages,
+  where the defaults let teasers and reader comments through;
+* trafilatura's ``fast`` mode (no readability/justext comparison) gives the same
+  text on almost every page at about twice the speed; where it under-delivers it
+  returns a scrap, so a short fast result is re-extracted in full mode;
+* script, style, SVG and other non-text elements are stripped before trafilatura
+  walks the tree: its pruning XPaths cost time per element, and none of those
+  elements ever holds article text;
+* trafilatura's own metadata pass (htmldate and friends) costs more than the
+  body extraction, so title, author, date, site name, canonical URL and language
+  come from the page's declared metadata instead;
+* padding that survives inside the article container (paywall prompts, share
+  bars, "Related" lists, credits) is dropped line by line (``padding_filter``);
+* an extraction that is only a scrap falls back to the prose of the whole page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, fromstring
+from trafilatura.settings import MANUALLY_CLEANED, Document
+
+from services.ingest.extract.charset import text_to_clean_utf8, to_clean_utf8
+from services.ingest.extract.dates import parse_date
+from services.ingest.extract.lines import Kind, classify
+from services.ingest.extract.padding_filter import drop_padding_lines
+
+# Elements that never hold article text and only slow trafilatura's tree walks: trafilatura's
+# own discard list (MANUALLY_CLEANED), less the elements it treats with care before discarding
+# (forms, which wrap whole pages on some sites; figures holding tables; math; asides, whose
+# removal cost must-contain segments on trafilatura-eval; the head), plus templates and meta
+# tags once their metadata is read.
+_NON_TEXT_TAGS = tuple(sorted({*MANUALLY_CLEANED, "template", "meta"} - {"form", "figure", "math", "head", "aside"}))
+# A fast extraction is redone in full mode when it looks like a miss: a scrap of text, or
+# a short text that is a small share of what the page shows.
+FULL_MODE_BELOW_CHARS = 600
+SHORT_ARTICLE_CHARS = 1500
+MIN_SHARE_OF_PAGE = 0.1
+# Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
+MIN_TEXT_CHARS = 200
+_TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "favor_precision": True,
+    "include_comments": False,
+    "include_tables": True,
+    "with_metadata": False,
+}
+_PARSER = HTMLParser(encoding="utf-8", collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle", "report"}
+
+
+@dataclass
+class Page:
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+
+
+def extract_page(html: str | bytes, url: str | None = None, charset: str | None = None) -> Page | None:
+    """The article a page holds, or None when it holds no article text.
+
+    ``charset`` is what the HTTP response declared, if the page was fetched.
+    """
+    document = text_to_clean_utf8(html) if isinstance(html, str) else to_clean_utf8(html, charset)
+    tree = _parse(document)
+    if tree is None:
+        return None
+    page = read_metadata(tree, url)
+    _strip_non_text(tree)
+    page_chars = len(tree.text_content())
+    text = _body_text(tree, url)
+    if len(text) < FULL_MODE_BELOW_CHARS or (
+        len(text) < SHORT_ARTICLE_CHARS and len(text) < MIN_SHARE_OF_PAGE * page_chars
+    ):
+        # trafilatura prunes the tree it is given, so the full-mode pass needs a fresh one.
+        fresh = _parse(document)
+        full_text = _body_text(_strip_non_text(fresh), url, fast=False) if fresh is not None else ""
+        text = full_text if len(full_text) > len(text) else text
+    text = drop_padding_lines(text)
+    if _is_scrap(text):  # nothing, or a few words of navigation
+        text = _fallback_text(document)
+    page.text = text
+    return page if text else None
+
+
+def _parse(document: bytes) -> HtmlElement | None:
+    try:
+        tree = fromstring(document, parser=_PARSER)
+    except (ValueError, etree.ParserError):
+        return None
+    return tree if tree is not None and len(tree) else None
+
+
+def _strip_non_text(tree: HtmlElement) -> HtmlElement:
+    etree.strip_elements(tree, *_NON_TEXT_TAGS, with_tail=False)
+    return tree
+
+
+def _body_text(tree: HtmlElement, url: str | None, fast: bool = True) -> str:
+    document = trafilatura.bare_extraction(tree, url=url, fast=fast, **_TRAFILATURA_OPTIONS)
+    return document.text.strip() if isinstance(document, Document) and document.text else ""
+
+
+def _is_scrap(text: str) -> bool:
+    if len(text) >= MIN_TEXT_CHARS:
+        return False
+    return not any(classify(line).kind is Kind.PROSE for line in text.split("\n") if line.strip())
+
+
+def _fallback_text(document: bytes) -> str:
+    """When trafilatura finds no article: the prose among the page's visible text (trafilatura's baseline)."""
+    tree = _parse(document)
+    if tree is None:
+        return ""
+    _, text, _ = trafilatura.baseline(tree)
+    return "\n".join(line.strip() for line in text.split("\n") if classify(line).kind is Kind.PROSE)
+
+
+# -- metadata -----------------------------------------------------------------
+
+
+def read_metadata(tree: HtmlElement, url: str | None) -> Page:
+    """Title, author, date, site name, canonical URL and language a page declares."""
+    meta = _meta_tags(tree)
+    linked = list(_json_ld_articles(tree))
+    canonical = _first(tree.xpath("//link[@rel='canonical']/@href")) or meta.get("og:url")
+    return Page(
+        text="",
+        title=_title(tree, meta, linked),
+        author=_author(tree, meta, linked),
+        published_at=_published(tree, meta, linked),
+        site_name=_clean(meta.get("og:site_name") or _ld_name(linked, "publisher") or meta.get("application-name")),
+        canonical_url=urljoin(url or "", canonical.strip()) if canonical and canonical.strip() else None,
+        language=_language(tree, meta),
+    )
+
+
+def _meta_tags(tree: HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        key = element.get("property") or element.get("name") or element.get("itemprop") or element.get("http-equiv")
+        content = element.get("content")
+        if key and content and content.strip():
+            found.setdefault(key.strip().lower(), content.strip())
+    return found
+
+
+def _json_ld_articles(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        yield from (item for item in _ld_items(data) if _ld_is_article(item))
+
+
+def _ld_items(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _ld_items(item)
+    elif isinstance(data, dict):
+        yield data
+        if isinstance(data.get("@graph"), list):
+            yield from _ld_items(data["@graph"])
+
+
+def _ld_is_article(item: dict[str, Any]) -> bool:
+    kinds = item.get("@type")
+    names = kinds if isinstance(kinds, list) else [kinds]
+    return any(isinstance(name, str) and name.lower() in _ARTICLE_TYPES for name in names)
+
+
+def _ld_name(items: list[dict[str, Any]], key: str) -> str | None:
+    for item in items:
+        names = _ld_names(item.get(key))
+        if names:
+            return ", ".join(names)
+    return None
+
+
+def _ld_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.strip() and not value.startswith("http") else []
+    if isinstance(value, dict):
+        return _ld_names(value.get("name"))
+    if isinstance(value, list):
+        return [name for item in value for name in _ld_names(item)]
+    return []
+
+
+def _title(tree: HtmlElement, meta: dict[str, str], linked: list[dict[str, Any]]) -> str | None:
+    headline = next((item["headline"] for item in linked if isinstance(item.get("headline"), str)), None)
+    candidates = [meta.get("og:title"), headline, meta.get("twitter:title")]
+    headings = [" ".join(h.itertext()).strip() for h in tree.iter("h1")]
+    if len([h for h in headings if h]) == 1:
+        candidates.append(headings[0] if headings[0] else None)
+    candidates.append(_title_tag(tree))
+    return next((title for candidate in candidates if (title := _clean(candidate))), None)
+
+
+def _title_tag(tree: HtmlElement) -> str | None:
+    """The <title>, without the " | Site name" most sites append."""
+    text = _first(tree.xpath("//head/title/text()"))
+    if not text:
+        return None
+    parts = [part.strip() for part in re.split(r"\s+[|–—·»-]\s+", text) if part.strip()]
+    return max(parts, key=len) if parts else None
+
+
+def _author(tree: HtmlElement, meta: dict[str, str], linked: list[dict[str, Any]]) -> str | None:
+    declared = meta.get("author") or meta.get("article:author") or meta.get("byl") or meta.get("parsely-author")
+    if declared and declared.startswith("http"):
+        declared = None
+    candidate = _ld_name(linked, "author") or declared
+    if not candidate:
+        byline = _first(tree.xpath("//*[@itemprop='author' or @rel='author']"))
+        candidate = " ".join(byline.itertext()) if isinstance(byline, HtmlElement) else None
+    cleaned = _clean(re.sub(r"(?i)^by\s+", "", candidate or ""))
+    return cleaned if cleaned and len(cleaned) <= 120 else None
+
+
+def _published(tree: HtmlElement, meta: dict[str, str], linked: list[dict[str, Any]]) -> datetime | None:
+    ld_dates = [item.get("datePublished") for item in linked]
+    keys = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate", "date")
+    candidates = [
+        *ld_dates,
+        *(meta.get(key) for key in keys),
+        meta.get("dc.date") or meta.get("dcterms.created") or meta.get("parsely-pub-date"),
+        _first(tree.xpath("//time[@datetime]/@datetime")),
+    ]
+    for candidate in candidates:
+        if isinstance(candidate, str) and (parsed := parse_date(candidate)):
+            return parsed
+    return None
+
+
+def _language(tree: HtmlElement, meta: dict[str, str]) -> str | None:
+    declared = tree.get("lang") or meta.get("content-language") or meta.get("og:locale") or meta.get("language")
+    if not declared:
+        return None
+    code = re.split(r"[-_,;\s]", declared.strip().lower(), maxsplit=1)[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _first(values: list[Any]) -> Any:
+    return values[0] if values else None
+
+
+def _clean(text: str | None) -> str | None:
+    if not text:
+        return None
+    collapsed = re.sub(r"\s+", " ", text).strip()
+    return collapsed or None

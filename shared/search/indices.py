@@ -1,0 +1,43 @@
+"""The index template, a versioned index (``<alias>-v1``) and the alias every reader and writer uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from opensearchpy import AsyncOpenSearch
+from opensearchpy.exceptions import RequestError
+
+TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "opensearch" / "index-template.json"
+
+
+def template_name(alias: str) -> str:
+    """The name the alias's index template is stored under."""
+    return f"{alias}-template"
+
+
+def index_template(alias: str) -> dict[str, Any]:
+    """The template JSON from deploy/, bound to one alias's versioned indices."""
+    template: dict[str, Any] = json.loads(TEMPLATE_FILE.read_text())
+    template["index_patterns"] = [f"{alias}-v*"]
+    return template
+
+
+def versioned_index(alias: str, version: int) -> str:
+    return f"{alias}-v{version}"
+
+
+async def ensure_index(client: AsyncOpenSearch, alias: str) -> str:
+    """Apply the template and make sure the alias points at a versioned index. Safe to run concurrently."""
+    await client.indices.put_index_template(name=template_name(alias), body=index_template(alias))
+    if await client.indices.exists_alias(name=alias):
+        found = await client.indices.get_alias(name=alias)
+        return str(next(iter(found)))
+    first = versioned_index(alias, 1)
+    try:
+        await client.indices.create(index=first, body={"aliases": {alias: {"is_write_index": True}}})
+    except RequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise
+    return first
