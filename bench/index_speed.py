@@ -53,6 +53,7 @@ from shared.search.client import async_client
 from shared.search.indices import ensure_index, template_name
 from shared.settings import OpenSearchSettings
 from shared.signature import band_keys
+from shared.stage import StageContext
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_DOCUMENTS_PER_SECOND = 2_000
@@ -197,7 +198,7 @@ async def stage_run(articles: list[ArticleLinked], copies: list[ArticleLinked], 
     settings = fresh_settings()
     stage_settings = IndexSettings(opensearch=settings, batch_size=batch)
     worker = create_worker(stage_settings)
-    await worker.start()
+    await worker.start(StageContext("index", stage_settings, stage_settings.topology))
     in_flight = stage_settings.batches_in_flight
     try:
         fresh = await index_pass(worker, [article.model_dump_json().encode() for article in articles], batch, in_flight)
@@ -213,13 +214,11 @@ async def stage_run(articles: list[ArticleLinked], copies: list[ArticleLinked], 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     submissions = read_bbc(args.data / "bbc-news" / "train", args.limit)
     print(f"building {len(submissions)} linked articles in process (untimed)…", file=sys.stderr)
-    pipeline = InProcessPipeline()
     built = time.perf_counter()
-    articles = [
-        ArticleLinked.model_validate(article.model_dump())
-        for item in submissions
-        for article in pipeline.articles(item)
-    ]
+    async with InProcessPipeline() as pipeline:
+        articles = [
+            ArticleLinked.model_validate(article.model_dump()) for article in await pipeline.articles(submissions)
+        ]
     build_seconds = time.perf_counter() - built
     rng = random.Random(7)
     copies = [retold(article, rng) for article in articles if article.signature]

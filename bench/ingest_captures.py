@@ -25,8 +25,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from cli.files import FileProblem, read_path
-from services.ingest.app import create_worker
-from services.ingest.settings import IngestSettings
+from cli.inprocess import articles_of
 from shared.messages import ArticleFields
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,9 +60,8 @@ def read_checks(article: ArticleFields, gold: dict[str, Any]) -> dict[str, bool]
 
 
 def score_capture(path: Path, gold: dict[str, Any]) -> dict[str, Any]:
-    worker = create_worker(IngestSettings())
     submissions = [item for item in read_path(path) if not isinstance(item, FileProblem)]
-    articles = [article for submission in submissions for article in worker.process(submission)]
+    articles = articles_of(submissions, "ingest")
     if len(articles) != 1:
         return {"error": f"expected one article, got {len(articles)}", "keep": 0.0, "drop": 0.0, "read": 0.0}
     article = articles[0]

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from cli.files import read_path
-from cli.inprocess import InProcessPipeline
+from cli.inprocess import articles_of
 from services.entity_link.linker import LinkedMention, Linker
 from shared.messages import ArticleFields, DocumentSubmitted
 
@@ -36,12 +36,11 @@ _STAGE_TYPES = {
 
 def sample_articles(corpus: Path) -> dict[tuple[str, int | None], ArticleFields]:
     """Every article of the corpus after ingest, by (file, 0-based line or None)."""
-    ingest = InProcessPipeline("ingest")
     articles: dict[tuple[str, int | None], ArticleFields] = {}
     for path in [*sorted(corpus.glob("*.txt")), corpus / "wire.jsonl"]:
         submissions = [item for item in read_path(path) if isinstance(item, DocumentSubmitted)]
         for line, submission in enumerate(submissions):
-            for article in ingest.articles(submission):
+            for article in articles_of([submission], "ingest"):
                 articles[(path.name, line if path.suffix == ".jsonl" else None)] = article
     return articles
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.dlq import dlq_app
-from cli.files import read_path
+from cli.files import KIND_BY_SUFFIX, FileProblem, read_path
 from cli.inprocess import InProcessPipeline
 from cli.kb import kb_app
 from cli.new_service import register_new_service_command
 from cli.search_commands import register_search_commands
 from cli.status import collect_status
+from shared.logging import configure_logging
+from shared.messages import DocumentSubmitted
 from shared.settings import OpenSearchSettings, ServiceSettings
 
 app = typer.Typer(help="newsflow: news in, clean enriched searchable knowledge out.", no_args_is_help=True)
@@ -28,7 +31,11 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(kb_app, name="kb")
 register_new_service_command(app)
 
-PathsArgument = Annotated[list[Path], typer.Argument(help="Files: .txt .md .html or .jsonl (one article per line)")]
+FILE_TYPES = " ".join([*KIND_BY_SUFFIX, ".jsonl"])
+PathsArgument = Annotated[
+    list[Path],
+    typer.Argument(help=f"Files of these types: {FILE_TYPES} (.jsonl: one article per line)", show_default=False),
+]
 SourceOption = Annotated[
     str | None,
     typer.Option("--source", help="The outlet the files come from (a JSONL record's own 'source' wins)"),
@@ -47,13 +54,25 @@ def process(
     ] = "all",
     source: SourceOption = None,
 ) -> None:
-    """Run the stage code in-process, with no servers; print one JSON document per article (JSON Lines)."""
+    """Run the stage code in-process, with no servers; print one JSON document per article (JSON Lines).
+
+    Standard output carries only JSON lines: an article each, or a line with ``error`` (an input that
+    failed) or ``dropped`` (a duplicate, with ``duplicate_of``; a feed entry that needs a fetch). Logs go
+    to standard error.
+    """
+    configure_logging("WARNING")
     try:
         pipeline = InProcessPipeline(stage)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--stage") from error
-    for document in pipeline.run(item for path in paths for item in read_path(path, _hints(source))):
-        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    inputs = (item for path in paths for item in read_path(path, _hints(source)))
+    asyncio.run(_print_lines(pipeline, inputs))
+
+
+async def _print_lines(pipeline: InProcessPipeline, inputs: Iterable[DocumentSubmitted | FileProblem]) -> None:
+    async with pipeline:
+        async for document in pipeline.run(inputs):
+            sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
 
 
 @app.command()

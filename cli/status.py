@@ -76,7 +76,7 @@ async def _indexed_last_minute_by_stage(search: OpenSearchSettings, problems: li
     body = {
         "size": 0,
         "query": {"range": {"indexed_at": {"gte": "now-1m"}}},
-        "aggs": {"by_stage": {"terms": {"field": "provenance.service", "size": 50}}},
+        "aggs": {"by_stage": {"terms": {"field": "provenance.stamps.service", "size": 50}}},
     }
     try:
         response = await client.search(index=search.alias, body=body)

@@ -37,12 +37,27 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
 
 
-class Provenance(Model):
-    """Who wrote what and when; the stamps also give per-stage latency."""
+class Stamp(Model):
+    """One stage's pass over the article: which service, which code version, when (the stamps give
+    per-stage latency)."""
 
     service: str
     version: str
     at: datetime = Field(default_factory=utcnow)
+
+
+class FieldSource(Model):
+    """Who wrote one field: the stage, its code version, and the version of the model or data behind
+    it (a content hash), so an operator can find and re-run what an old model or KB wrote."""
+
+    stage: str
+    version: str
+    model: str | None = None
+
+
+class Provenance(Model):
+    stamps: list[Stamp] = Field(default_factory=list)
+    fields: dict[str, FieldSource] = Field(default_factory=dict)
 
 
 class Source(Model):
@@ -98,7 +113,7 @@ class ArticleFields(Model):
     # Facts read from aggregator padding (e.g. a topic label), kept as fields, not body text.
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
     body_truncated: bool = False
-    provenance: list[Provenance] = Field(default_factory=list)
+    provenance: Provenance = Field(default_factory=Provenance)
     enrichments: dict[str, JsonValue] = Field(default_factory=dict)
 
 

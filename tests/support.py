@@ -18,7 +18,9 @@ from faststream import FastStream
 
 from shared.localhost import free_port
 from shared.messages import DocumentSubmitted
-from shared.stage import PerItemWorker
+from shared.settings import ServiceSettings
+from shared.stage import Outcome, PerItemWorker, StageContext, StageWorker
+from shared.topology import Topology
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -176,3 +178,12 @@ class CuttableProxy:
         finally:
             with contextlib.suppress(OSError, RuntimeError):
                 writer.close()
+
+
+async def offline_outcomes(worker: StageWorker, *items: Any) -> list[Outcome]:
+    """A worker's outcomes as ``newsflow process`` gets them: started with no JetStream connection."""
+    await worker.start(StageContext(stage="offline", settings=ServiceSettings(), topology=Topology()))
+    try:
+        return await worker.process_batch(list(items))
+    finally:
+        await worker.stop()

@@ -17,7 +17,7 @@ from faststream import FastStream
 from services._template.enrichment import readability
 from services._template.settings import ReadabilitySettings
 from shared.messages import ArticleEnriched, ArticleFields
-from shared.stage import PerItemWorker, create_stage_app, stamp
+from shared.stage import PerItemWorker, create_stage_app
 from shared.topology import StageSpec, Topology
 
 STAGE = "readability"
@@ -28,9 +28,10 @@ class ReadabilityWorker(PerItemWorker):
     def __init__(self, settings: ReadabilitySettings) -> None:
         self.languages = frozenset(settings.languages)
         self.sample_chars = settings.sample_chars
+        self.field_sources = {f"enrichments.{STAGE}": None}
 
     def process(self, item: ArticleEnriched) -> list[ArticleFields]:
-        """The article with this stage's stamp and, if it can be scored, ``enrichments[STAGE]``.
+        """The article with, if it can be scored, ``enrichments[STAGE]`` (the runtime stamps provenance).
 
         Raise ``shared.errors.PermanentError`` for input that can never succeed (it is dead-lettered at
         once); any other exception is retried with back-off.
@@ -40,7 +41,6 @@ class ReadabilityWorker(PerItemWorker):
         if scores is not None:
             # One key, named after the stage, so two services never write the same key.
             article.enrichments[STAGE] = scores.as_json()
-        stamp(article, STAGE)
         return [article]
 
 

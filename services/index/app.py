@@ -32,7 +32,7 @@ from shared.logging import get_logger
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
 from shared.search.indices import ensure_index
-from shared.stage import Outcome, create_stage_app
+from shared.stage import Outcome, StageContext, create_stage_app
 
 STAGE = "index"
 log = get_logger("newsflow.index")
@@ -51,8 +51,9 @@ class IndexWorker:
         self.client: AsyncOpenSearch | None = None
         self.index_ready = False
         self.recent = RecentMembers(settings.recent_window_s, settings.recent_capacity)
+        self.field_sources = {"cluster_id": None}
 
-    async def start(self) -> None:
+    async def start(self, context: StageContext) -> None:
         self.client = async_client(self.settings.opensearch)
         await self._ensure_index()
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from services.index.clusters import pack_minhash
-from shared import __version__
-from shared.messages import ArticleLinked, Provenance, utcnow
+from shared.messages import ArticleLinked, utcnow
 
 # The index keeps the first spans of each entity; the message carries them all.
 MAX_SPANS_INDEXED = 5
 
 
 def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:
-    stamped = article.model_copy(
-        update={"provenance": [*article.provenance, Provenance(service="index", version=__version__)]}
-    )
-    document: dict[str, Any] = stamped.model_dump(mode="json", exclude={"event"})
+    document: dict[str, Any] = article.model_dump(mode="json", exclude={"event"})
     for entity in document["entities"]:
         entity["spans"] = entity["spans"][:MAX_SPANS_INDEXED]
     # Flat copies for the commonest filters and facets: cheaper than nested queries, and

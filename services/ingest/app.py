@@ -1,14 +1,11 @@
 """The ingest service: ``create_app(settings)`` builds it, ``python -m services.ingest`` runs it.
 
-Two paths share the same pure core (``articles``):
-
-* ``process(item)``, synchronous and offline: what ``newsflow process`` calls.
-  Documents that carry their content (text, markdown, HTML, records, a feed's
-  text) become articles; exact duplicates are dropped against an in-memory store.
-* ``process_batch(items)``, the service: also fetches URLs and feeds, and drops
-  duplicates against the NATS KV bucket, so dedupe holds across restarts and
-  replicas. ``start()`` opens that bucket and, when a source registry is set,
-  runs the poller.
+``process_batch`` is the one path, for the service and for ``newsflow process``; what
+differs is what ``start`` is given. With the stage's JetStream connection (the service) it
+fetches URLs and feeds, drops duplicates against the NATS KV bucket (so dedupe holds across
+restarts and replicas) and, when a source registry is set, runs the poller. Without one
+(``newsflow process``, offline) nothing is fetched: documents that carry their content become
+articles, duplicates are dropped against memory, and what would need a fetch is reported.
 """
 
 from __future__ import annotations
@@ -19,52 +16,51 @@ import socket
 import uuid
 from collections.abc import Sequence
 
-import nats
 from faststream import FastStream
-from nats.aio.client import Client as NatsClient
 
 from services.ingest.collect.dedupe import Deduplicator
 from services.ingest.collect.feeds import entry_submission, parse_feed
 from services.ingest.collect.fetch import AddressPolicy, Fetcher, FetchResult
 from services.ingest.collect.poller import Poller, PollPolicy
-from services.ingest.collect.state import MemoryStateStore, NatsStateStore, resolve_now
+from services.ingest.collect.state import MemoryStateStore, NatsStateStore
 from services.ingest.extract.articles import article_from_html, article_from_submission, article_from_text
 from services.ingest.extract.charset import decode
 from services.ingest.settings import IngestSettings
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
 from shared.messages import ArticleFields, ArticleIngested, DocumentSubmitted
-from shared.nats import connect_options
-from shared.stage import Outcome, PerItemWorker, create_stage_app, stamp
+from shared.stage import Dropped, Outcome, StageContext, create_stage_app
 
 STAGE = "ingest"
 _FEED_TYPES = ("xml", "rss", "atom", "json")
 _HTML_TYPES = ("html", "xhtml")
+NEEDS_FETCH = "needs_fetch"
 log = get_logger("newsflow.ingest")
 
 
-class IngestWorker(PerItemWorker):
+class IngestWorker:
     def __init__(self, settings: IngestSettings) -> None:
         self.settings = settings
-        self.memory = MemoryStateStore()
-        self.dedupe = Deduplicator(self.memory)
+        self.field_sources: dict[str, str | None] = {
+            name: None for name in ("title", "body", "published_at", "original_source")
+        }
+        self.dedupe = Deduplicator(MemoryStateStore())
         self.fetcher: Fetcher | None = None
         self._fetch_slots = asyncio.Semaphore(settings.fetch_concurrency)
-        self._nats: NatsClient | None = None
         self._poller: Poller | None = None
         self._poll_task: asyncio.Task[None] | None = None
 
-    # -- lifecycle (the service) -------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, context: StageContext) -> None:
         settings = self.settings
+        js = context.jetstream
+        if js is None:  # newsflow process: offline
+            return
         self.fetcher = Fetcher(settings.fetch_limits(), AddressPolicy.from_strings(settings.fetch_allowed_networks))
         if not settings.durable_state:
             if settings.sources_file:
                 log.warning("poller_off", reason="polling needs durable_state (NATS) to publish and keep state")
             return
-        self._nats = await nats.connect(settings.nats_url, **connect_options(settings))
-        js = self._nats.jetstream()
-        topology = settings.topology
+        topology = context.topology
         store = await NatsStateStore.open(js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400)
         self.dedupe = Deduplicator(store)
         if settings.sources_file:
@@ -100,26 +96,18 @@ class IngestWorker(PerItemWorker):
             await self._poller.stop()
         if self.fetcher is not None:
             await self.fetcher.close()
-        if self._nats is not None:
-            await self._nats.drain()
 
-    # -- the offline path --------------------------------------------------------
-    def process(self, item: DocumentSubmitted) -> list[ArticleFields]:
-        articles = articles_in_document(item)
-        return resolve_now(_keep_new(articles, item.submission_id, Deduplicator(self.memory)))
-
-    # -- the service path --------------------------------------------------------
     async def process_batch(self, items: Sequence[DocumentSubmitted]) -> list[Outcome]:
         return list(await asyncio.gather(*(self._outcome(item) for item in items)))
 
     async def _outcome(self, item: DocumentSubmitted) -> Outcome:
         try:
-            articles = await self._articles(item)
-            return await _keep_new(articles, item.submission_id, self.dedupe)
+            found = await self._articles(item)
+            return await _keep_new(found, item.submission_id, self.dedupe)
         except Exception as error:  # settled per message by the runtime
             return error
 
-    async def _articles(self, item: DocumentSubmitted, expand_feeds: bool = True) -> list[ArticleIngested]:
+    async def _articles(self, item: DocumentSubmitted, expand_feeds: bool = True) -> list[ArticleIngested | Dropped]:
         if item.kind == "url":
             page = await self._fetch(_required_url(item))
             if _is_feed(page):
@@ -138,8 +126,11 @@ class IngestWorker(PerItemWorker):
             return await self._feed_articles(page.content, page.url, item)
         return [article_from_submission(item)]
 
-    async def _feed_articles(self, data: bytes, feed_url: str | None, item: DocumentSubmitted) -> list[ArticleIngested]:
-        """Every entry of a submitted feed: its own content when complete, else its fetched page."""
+    async def _feed_articles(
+        self, data: bytes, feed_url: str | None, item: DocumentSubmitted
+    ) -> list[ArticleIngested | Dropped]:
+        """Every entry of a submitted feed: its own content when complete, else its fetched page
+        (offline, an entry that needs its page is reported as dropped)."""
         feed = parse_feed(data, feed_url)
         entries = [
             entry_submission(entry, item.hints, item.submission_id)
@@ -148,10 +139,12 @@ class IngestWorker(PerItemWorker):
         outcomes = await asyncio.gather(
             *(self._articles(entry, expand_feeds=False) for entry in entries), return_exceptions=True
         )
-        articles: list[ArticleIngested] = []
+        articles: list[ArticleIngested | Dropped] = []
         failures: list[Exception] = []
         for entry, outcome in zip(entries, outcomes, strict=True):
-            if isinstance(outcome, Exception):
+            if isinstance(outcome, PermanentError) and outcome.reason == NEEDS_FETCH:
+                articles.append(Dropped(NEEDS_FETCH, {"url": entry.url, "feed": feed_url}))
+            elif isinstance(outcome, Exception):
                 log.warning("feed_entry_failed", feed=feed_url, url=entry.url, error=str(outcome)[:300])
                 failures.append(outcome)
             elif isinstance(outcome, BaseException):
@@ -166,31 +159,24 @@ class IngestWorker(PerItemWorker):
 
     async def _fetch(self, url: str) -> FetchResult:
         if self.fetcher is None:
-            raise RuntimeError("the worker fetches only once started")
+            raise PermanentError(
+                NEEDS_FETCH, f"{url} must be fetched, which the ingest service does, not an offline run"
+            )
         async with self._fetch_slots:
             return await self.fetcher.fetch(url)
 
 
-def articles_in_document(item: DocumentSubmitted) -> list[ArticleIngested]:
-    """The articles a document holds without fetching anything."""
-    if item.kind == "url" or (item.kind == "feed" and item.content is None):
-        raise PermanentError("needs_fetch", f"a {item.kind!r} submission is fetched by the ingest service")
-    if item.kind != "feed":
-        return [article_from_submission(item)]
-    feed = parse_feed((item.content or "").encode("utf-8"), item.url)
-    entries = [entry_submission(entry, item.hints, item.submission_id) for entry in feed.entries]
-    complete = [entry for entry in entries if entry.kind == "html"]
-    if len(complete) < len(entries):
-        log.info("feed_entries_need_fetch", feed=item.url, skipped=len(entries) - len(complete))
-    return [article_from_submission(entry) for entry in complete]
-
-
-async def _keep_new(articles: list[ArticleIngested], owner: str, dedupe: Deduplicator) -> list[ArticleFields]:
-    kept: list[ArticleFields] = []
-    for article in articles:
-        if await dedupe.first_seen(article, owner):
-            stamp(article, STAGE)
+async def _keep_new(found: list[ArticleIngested | Dropped], owner: str, dedupe: Deduplicator) -> Outcome:
+    kept: list[ArticleFields | Dropped] = []
+    for article in found:
+        if isinstance(article, Dropped) or (earlier := await dedupe.earlier_copy(article, owner)) is None:
             kept.append(article)
+        else:
+            kept.append(
+                Dropped(
+                    "duplicate", {"article_id": article.article_id, "title": article.title, "duplicate_of": earlier}
+                )
+            )
     return kept
 
 

@@ -1,4 +1,4 @@
-"""Hostile messages, shared by the contract fuzz (tests/unit/test_contract_fuzz.py) and the
+"""Hostile messages, shared by the contract fuzz (tests/unit/shared/test_contract_fuzz.py) and the
 hostile-input tests against the real server (tests/integration/test_hostile_messages.py).
 
 ``hostile_messages(stage)`` draws bytes that a stage's inbox must refuse: random

@@ -122,7 +122,7 @@ async def test_inserted_stage_adds_a_searchable_facetable_enrichment(
         document = hit["_source"]
         scores = expected[document["title"]]
         assert scores is not None and document["enrichments"][STAGE] == scores.as_json()
-        stamps = [stamp["service"] for stamp in document["provenance"]]
+        stamps = [stamp["service"] for stamp in document["provenance"]["stamps"]]
         assert stamps == ["ingest", "enrich", STAGE, "entity_link", "index"]
 
     # Facetable: a terms aggregation on the keyword the dynamic template made of the level.

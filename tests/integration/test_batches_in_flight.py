@@ -13,7 +13,7 @@ import pytest
 from shared.messages import ArticleLinked, Source
 from shared.nats import ensure_stream
 from shared.settings import ServiceSettings
-from shared.stage import Outcome, create_stage_app
+from shared.stage import Outcome, PerItemWorker, create_stage_app
 from shared.topology import Topology
 from tests.conftest import Servers
 from tests.support import running, wait_until
@@ -21,7 +21,7 @@ from tests.support import running, wait_until
 pytestmark = pytest.mark.integration
 
 
-class WaitingWorker:
+class WaitingWorker(PerItemWorker):
     """Each batch waits on a 'server' until released; records how many batches it held at once."""
 
     def __init__(self) -> None:
@@ -29,12 +29,6 @@ class WaitingWorker:
         self.most_held = 0
         self.done: list[str] = []
         self.release = asyncio.Event()
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def process_batch(self, items: Sequence[Any]) -> list[Outcome]:
         self.holding += 1

@@ -17,11 +17,12 @@ import pytest
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
-from services.ingest.app import create_app, create_worker
+from services.ingest.app import IngestWorker, create_app, create_worker
 from services.ingest.collect.poller import Leases
 from services.ingest.collect.state import NatsStateStore
 from services.ingest.settings import IngestSettings
 from shared.messages import ArticleIngested, DocumentSubmitted
+from shared.stage import Dropped, StageContext
 from shared.topology import Topology
 from tests.conftest import Servers
 from tests.integration.test_ingest_fetch import ARTICLE_PARAGRAPHS, LocalSite
@@ -57,6 +58,19 @@ def site() -> Iterator[LocalSite]:
         yield running
 
 
+@contextlib.asynccontextmanager
+async def started(settings: IngestSettings) -> AsyncIterator[IngestWorker]:
+    """An ingest worker started as the service starts it: with the stage's JetStream connection."""
+    client = await nats.connect(settings.nats_url)
+    worker = create_worker(settings)
+    await worker.start(StageContext("ingest", settings, settings.topology, jetstream=client.jetstream()))
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+        await client.drain()
+
+
 def _settings(nats_url: str, namespace: str, **overrides: object) -> IngestSettings:
     return IngestSettings(
         nats_url=nats_url,
@@ -71,28 +85,20 @@ async def test_dedupe_survives_a_restart_and_lets_redeliveries_through(nats_url:
     original = DocumentSubmitted(submission_id="first", kind="text", content=TEXT)
     copy = DocumentSubmitted(submission_id="second", kind="text", content=TEXT.replace("returns", "is back"))
 
-    worker = create_worker(_settings(nats_url, namespace))
-    await worker.start()
-    [outcome] = await worker.process_batch([original])
-    await worker.stop()
+    async with started(_settings(nats_url, namespace)) as worker:
+        [outcome] = await worker.process_batch([original])
     assert isinstance(outcome, list) and len(outcome) == 1
 
-    restarted = create_worker(_settings(nats_url, namespace))
-    await restarted.start()
-    try:
+    async with started(_settings(nats_url, namespace)) as restarted:
         duplicate, redelivered = await restarted.process_batch([copy, original])
-    finally:
-        await restarted.stop()
-    assert duplicate == []
+    assert isinstance(duplicate, list) and [type(found) for found in duplicate] == [Dropped]
     assert isinstance(redelivered, list) and len(redelivered) == 1
 
 
 async def test_pages_are_fetched_and_failures_are_settled_per_message(
     nats_url: str, namespace: str, site: LocalSite
 ) -> None:
-    worker = create_worker(_settings(nats_url, namespace))
-    await worker.start()
-    try:
+    async with started(_settings(nats_url, namespace)) as worker:
         page, missing = await worker.process_batch(
             [
                 DocumentSubmitted(submission_id="p", kind="url", url=f"{site.base}/redirect?utm_source=x"),
@@ -102,15 +108,15 @@ async def test_pages_are_fetched_and_failures_are_settled_per_message(
         [feed] = await worker.process_batch(
             [DocumentSubmitted(submission_id="f", kind="feed", url=f"{site.base}/feed.xml", hints={"verified": True})]
         )
-    finally:
-        await worker.stop()
     assert isinstance(page, list) and page[0].canonical_url == f"{site.base}/article/1"
     assert page[0].title == "Night train returns 1"
     assert isinstance(missing, Exception) and getattr(missing, "reason", None) == "http_404"
     assert isinstance(feed, list)
     # /article/1 came already through the redirect: the feed brings only the second story
-    assert [article.url for article in feed] == [f"{site.base}/article/2"]
-    assert feed[0].source.verified is True
+    stories = [article for article in feed if isinstance(article, ArticleIngested)]
+    assert [article.url for article in stories] == [f"{site.base}/article/2"]
+    assert [found.reason for found in feed if isinstance(found, Dropped)] == ["duplicate"]
+    assert stories[0].source.verified is True
 
 
 async def test_a_lease_is_held_by_one_replica_at_a_time(nats_url: str, namespace: str) -> None:

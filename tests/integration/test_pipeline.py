@@ -84,7 +84,7 @@ async def test_submitted_articles_become_searchable_with_facets(
     assert sum(count for _, count in result.facets["source"]) == 5
     assert ("Q956", 5) in result.facets["entity"]  # every record mentions Beijing
     first = result.hits[0]
-    assert [stamp["service"] for stamp in first["provenance"]] == ["ingest", "enrich", "entity_link", "index"]
+    assert [stamp["service"] for stamp in first["provenance"]["stamps"]] == ["ingest", "enrich", "entity_link", "index"]
     assert first["language"] == "en" and first["word_count"] > 10
 
 

@@ -25,7 +25,8 @@ from services.index.settings import IndexSettings
 from shared.localhost import free_port
 from shared.logging import configure_logging, get_logger
 from shared.messages import ArticleLinked, DeadLettered, Source
-from shared.stage import StageRuntime
+from shared.stage import StageContext
+from shared.stage.runtime import StageRuntime
 from shared.topology import Topology
 from tests.chaos.faults import NatsServer
 from tests.support import running
@@ -84,8 +85,9 @@ def _linked(number: int) -> Msg:
 async def test_an_unreachable_opensearch_is_logged_without_its_password(
     secret_env: None, logs: pytest.CaptureFixture[str]
 ) -> None:
-    worker = index_worker(IndexSettings(namespace="unit"))
-    await worker.start()
+    settings = IndexSettings(namespace="unit")
+    worker = index_worker(settings)
+    await worker.start(StageContext("index", settings, settings.topology))
     await worker.stop()
     written = logs.readouterr()
     assert "opensearch_unavailable" in written.err
@@ -137,7 +139,7 @@ async def test_failing_opensearch_requests_are_retried_and_dead_lettered_without
     )
     try:
         async with TestNatsBroker(broker):
-            await worker.start()
+            await worker.start(StageContext("index", settings, settings.topology))
             await runtime.handle_batch([_linked(1), _linked(2)])
             await worker.stop()
     finally:

@@ -15,6 +15,8 @@ from shared.ids import normalised_text
 from shared.messages import ArticleFields
 
 _PREFIX = "seen"
+# A claim is the submission that made it and the article it produced.
+_SEPARATOR = b"\x00"
 
 
 def dedupe_keys(article: ArticleFields) -> list[str]:
@@ -31,22 +33,27 @@ class Deduplicator:
     def __init__(self, store: StateStore) -> None:
         self.store = store
 
-    async def first_seen(self, article: ArticleFields, submission_id: str) -> bool:
-        """True when this submission is the first to bring the article (and it is now recorded)."""
-        owner = submission_id.encode()
+    async def earlier_copy(self, article: ArticleFields, submission_id: str) -> str | None:
+        """None when this submission is the first to bring the article (and it is now recorded);
+        else the id of the article that came first ("" when an older record does not say)."""
+        claim = submission_id.encode() + _SEPARATOR + article.article_id.encode()
         keys = dedupe_keys(article)
         for key in keys:
-            if not await self._is_mine_or_free(key, owner):
-                return False
+            if (earlier := await self._claimed_by_another(key, submission_id)) is not None:
+                return earlier
         for key in keys:
             # Another replica may claim the same key between the check and here.
-            if not await self.store.create(key, owner) and not await self._is_mine_or_free(key, owner):
-                return False
-        return True
+            created = await self.store.create(key, claim)
+            if not created and (earlier := await self._claimed_by_another(key, submission_id)) is not None:
+                return earlier
+        return None
 
-    async def _is_mine_or_free(self, key: str, owner: bytes) -> bool:
+    async def _claimed_by_another(self, key: str, submission_id: str) -> str | None:
         found = await self.store.get(key)
-        return found is None or found[0] == owner
+        if found is None:
+            return None
+        owner, _, first_article = found[0].partition(_SEPARATOR)
+        return None if owner == submission_id.encode() else first_article.decode()
 
 
 def _digest(value: str) -> str:

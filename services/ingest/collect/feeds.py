@@ -44,6 +44,11 @@ class FeedRefused(PermanentError):
     """A document that is not a feed, or not one that can be read."""
 
 
+# RSS's <author>: an e-mail address, optionally followed by the name in parentheses.
+_RSS_AUTHOR = re.compile(r"\S+@\S+\s+\((.+)\)")
+_ADDRESS = re.compile(r"\S+@\S+")
+
+
 @dataclass
 class FeedEntry:
     url: str
@@ -100,7 +105,7 @@ def _entry(raw: Any, feed_url: str | None, feed_language: str | None) -> FeedEnt
     return FeedEntry(
         url=url,
         title=_clean(raw.get("title")),
-        author=_clean(raw.get("author")),
+        author=_author(raw),
         published_at=datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None,
         content_html=max(bodies, key=len) or None,
         language=_language((raw.get("content") or [{}])[0].get("language")) or feed_language,
@@ -142,6 +147,17 @@ def _parse_json_feed(data: bytes, feed_url: str | None) -> Feed:
             )
         )
     return Feed(title=_clean(_str(document.get("title"))), entries=entries, language=language)
+
+
+def _author(raw: Any) -> str | None:
+    """The entry's author by name: RSS writes ``jane@example.com (Jane Doe)`` (feedparser's own split
+    of it misreads newer domains), and an address alone is no name to show."""
+    author = _clean(raw.get("author"))
+    if author and (rss := _RSS_AUTHOR.fullmatch(author)):
+        return rss.group(1).strip()
+    if author and _ADDRESS.fullmatch(author):
+        return None
+    return _clean((raw.get("author_detail") or {}).get("name")) or author
 
 
 def _json_feed_author(item: dict[str, Any]) -> str | None:

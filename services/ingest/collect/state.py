@@ -8,14 +8,11 @@ across replicas and restarts).
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from nats.js.client import JetStreamContext
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
-
-T = TypeVar("T")
 
 
 class StateStore(Protocol):
@@ -35,7 +32,7 @@ class StateStore(Protocol):
 
 
 class MemoryStateStore:
-    """The in-process store. Its coroutines never suspend (see ``resolve_now``)."""
+    """The in-process store (``newsflow process`` and unit tests)."""
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[bytes, int]] = {}
@@ -103,18 +100,3 @@ class NatsStateStore:
 
     async def put(self, key: str, value: bytes) -> None:
         await self.kv.put(key, value)
-
-
-def resolve_now(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine that never suspends (one over ``MemoryStateStore``) from synchronous code.
-
-    The in-process path (``process``) is synchronous and may itself run inside an
-    event loop, so it cannot ``asyncio.run``; the memory store never waits, so
-    one ``send`` runs the coroutine to its end.
-    """
-    try:
-        coroutine.send(None)
-    except StopIteration as finished:
-        return finished.value
-    coroutine.close()
-    raise RuntimeError("a coroutine meant to run without I/O suspended; use the async path")

@@ -25,15 +25,15 @@ SAMPLE = Path(__file__).resolve().parents[3] / "corpus" / "sample"
 BATCH = 8
 
 
-def _sample_articles() -> dict[str, ArticleLinked]:
+async def _sample_articles() -> dict[str, ArticleLinked]:
     """Each sample article by its file name (``wire.jsonl:<line>`` for the JSON Lines records)."""
-    pipeline = InProcessPipeline()
     articles: dict[str, ArticleLinked] = {}
-    for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
-        for line, submission in enumerate(read_path(path)):
-            (article,) = pipeline.articles(submission)  # type: ignore[arg-type]
-            name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
-            articles[name] = ArticleLinked.model_validate(article.model_dump())
+    async with InProcessPipeline() as pipeline:
+        for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
+            for line, submission in enumerate(read_path(path)):
+                (article,) = await pipeline.articles([submission])  # type: ignore[list-item]
+                name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
+                articles[name] = ArticleLinked.model_validate(article.model_dump())
     return articles
 
 
@@ -43,7 +43,7 @@ async def test_the_retold_story_is_one_cluster_with_the_original_first(
     expected = json.loads((SAMPLE / "expected.json").read_text())
     (story,) = expected["story_clusters"].values()
     tellings = [story["original"], *story["retellings"]]
-    articles = _sample_articles()
+    articles = await _sample_articles()
     assert all(articles[name].signature for name in tellings), "every telling needs a story signature"
     names = list(articles)
     async with index_worker(opensearch_settings) as worker:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.integration.test_search import CORPUS
 from typer.testing import CliRunner
 
 from cli.main import app
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
+from tests.integration.search.test_queries import CORPUS
 from tests.unit.index.factories import index_worker
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,12 @@ from cli.files import FileProblem, read_path
 from services.ingest.app import create_worker
 from services.ingest.collect.feeds import FULL_CONTENT_CHARS
 from services.ingest.settings import IngestSettings
+from shared.messages import ArticleIngested
+from shared.stage import Dropped
+from tests.support import offline_outcomes
 
 
-def test_a_feed_file_gives_its_complete_entries(tmp_path: Path) -> None:
+async def test_a_feed_file_gives_its_complete_entries(tmp_path: Path) -> None:
     story = "The valley railway will add a second daily train from June. " * (FULL_CONTENT_CHARS // 50)
     feed = tmp_path / "valley.rss"
     feed.write_text(
@@ -21,7 +24,9 @@ def test_a_feed_file_gives_its_complete_entries(tmp_path: Path) -> None:
     )
     [submission] = read_path(feed)
     assert not isinstance(submission, FileProblem) and submission.kind == "feed"
-    [article] = create_worker(IngestSettings(durable_state=False)).process(submission)
+    [[article, teaser]] = await offline_outcomes(create_worker(IngestSettings(durable_state=False)), submission)
+    assert isinstance(article, ArticleIngested) and isinstance(teaser, Dropped)
+    assert teaser.reason == "needs_fetch" and teaser.details["url"] == "https://valley.example/teaser"
     assert article.title == "Second train"
     assert article.url == "https://valley.example/train"
     assert article.body.startswith("The valley railway")

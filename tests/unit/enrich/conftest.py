@@ -81,4 +81,4 @@ def resources() -> Resources:
 
 @pytest.fixture(scope="session")
 def worker(resources: Resources) -> EnrichWorker:
-    return EnrichWorker(build_enrichers(resources))
+    return EnrichWorker(build_enrichers(resources), resources)

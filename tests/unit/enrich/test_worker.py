@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from services.enrich.app import STAGE, EnrichWorker, create_worker
+from services.enrich.app import EnrichWorker, create_worker
 from services.enrich.enrichers import REGISTRY, Resources, build_enrichers
 from services.enrich.settings import EnrichSettings
 from services.enrich.text import Text, tokenize
@@ -15,7 +15,7 @@ from shared.messages import ArticleEnriched, EnrichedFields
 def test_process_fills_every_enriched_field(worker: EnrichWorker, samples) -> None:
     [enriched] = worker.process(samples.article())
     assert isinstance(enriched, ArticleEnriched)
-    assert enriched.provenance[-1].service == STAGE
+    assert {"language", "sentiment", "topics", "keywords"} <= set(worker.field_sources)
     assert (enriched.language, enriched.word_count) == ("en", len(tokenize(samples.chip_body)))
     assert enriched.reading_time_minutes >= 1
     assert enriched.sentiment is not None and -1 <= enriched.sentiment.score <= 1
@@ -50,7 +50,7 @@ def test_a_new_enricher_is_one_class_and_one_list_entry(resources: Resources, sa
         def enrich(self, text: Text) -> dict[str, Any]:
             return {"keywords": [word for word in text.title_surface if word.isupper()]}
 
-    worker = EnrichWorker([*build_enrichers(resources), Shouting(resources)])
+    worker = EnrichWorker([*build_enrichers(resources), Shouting(resources)], resources)
     [enriched] = worker.process(samples.article())
     assert enriched.keywords == ["AI"]
     assert len(REGISTRY) == len(build_enrichers(resources))

@@ -141,4 +141,4 @@ def test_worker_never_reads_metadata_for_entities(worker: EntityLinkWorker) -> N
     names = {e.name for e in linked.entities}
     assert "Nvidia" not in names and "Samsung Electronics" not in names
     assert any(e.type == "LOC" and "Lisbon" in e.name for e in linked.entities)
-    assert linked.provenance[-1].service == "entity_link"
+    assert worker.field_sources["entities"]  # the KB and recogniser version behind every link

@@ -15,6 +15,7 @@ from services.index.settings import IndexSettings
 from shared.messages import ArticleLinked, Entity, OriginalSource, Sentiment, Signature, Source, TopicScore
 from shared.settings import OpenSearchSettings
 from shared.signature import NUM_PERM, band_keys
+from shared.stage import StageContext
 
 
 def signature(story: int, differing: int = 0, variant: int = 0) -> Signature:
@@ -68,8 +69,9 @@ def linked(
 @asynccontextmanager
 async def index_worker(opensearch: OpenSearchSettings, **settings: Any) -> AsyncIterator[IndexWorker]:
     """The index stage's worker, started against a real OpenSearch (no NATS involved)."""
-    worker = create_worker(IndexSettings(opensearch=opensearch, **settings))
-    await worker.start()
+    stage_settings = IndexSettings(opensearch=opensearch, **settings)
+    worker = create_worker(stage_settings)
+    await worker.start(StageContext("index", stage_settings, stage_settings.topology))
     try:
         yield worker
     finally:

@@ -25,7 +25,6 @@ def test_flat_copies_dates_and_cluster() -> None:
     assert len(document["entities"][0]["spans"]) == MAX_SPANS_INDEXED
     assert len(article.entities[0].spans) == 10  # the message keeps them all
     assert document["cluster_id"] == "story-1"
-    assert document["provenance"][-1]["service"] == "index"
     assert "event" not in document
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -47,9 +48,11 @@ from shared.messages import (
     TopicScore,
 )
 from shared.settings import ServiceSettings
-from shared.stage import Outcome, StageRuntime
+from shared.stage import Outcome, PerItemWorker
+from shared.stage.runtime import StageRuntime
 from shared.topology import Topology
 from tests.chaos.hostile import POISON, STAGES, hostile_messages, is_valid, json_values, valid_message
+from tests.support import offline_outcomes
 
 UNIT = Topology("unit")
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -113,17 +116,11 @@ def test_a_float_that_json_cannot_carry_is_refused_when_the_event_is_built(value
 
 
 # -- any batch is settled message by message --------------------------------------------------------
-class RecordingWorker:
+class RecordingWorker(PerItemWorker):
     """Takes every valid message and publishes nothing: what reached it is what it saw."""
 
     def __init__(self) -> None:
         self.seen: list[Any] = []
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def process_batch(self, items: Sequence[Any]) -> list[Outcome]:
         self.seen.extend(items)
@@ -221,10 +218,9 @@ def test_hostile_text_goes_through_every_worker_or_is_refused_with_a_reason(
         content=None if kind == "record" else body,
         hints={"title": title, "body": body} if kind == "record" else {},
     )
-    try:
-        ingested = ingest_worker(IngestSettings(durable_state=False)).process(submission)
-    except PermanentError as refused:
-        assert refused.reason
+    [ingested] = asyncio.run(offline_outcomes(ingest_worker(IngestSettings(durable_state=False)), submission))
+    if isinstance(ingested, Exception):
+        assert isinstance(ingested, PermanentError) and ingested.reason
         return
     for article in ingested:
         enriched = next_event(enrich.process(next_event([article], ArticleIngested)), ArticleEnriched)

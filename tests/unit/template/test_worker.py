@@ -8,7 +8,7 @@ from faststream import FastStream
 from services._template.app import STAGE, STAGE_SPEC, ReadabilityWorker, create_app, create_worker
 from services._template.enrichment import readability
 from services._template.settings import ReadabilitySettings
-from shared.messages import ArticleEnriched, Provenance, Source
+from shared.messages import ArticleEnriched, Provenance, Source, Stamp
 from shared.topology import Topology
 
 
@@ -20,7 +20,7 @@ def _article(body: str, language: str | None = "en") -> ArticleEnriched:
         source=Source(name="Test Outlet"),
         language=language,
         enrichments={"earlier": "kept"},
-        provenance=[Provenance(service="enrich", version="0")],
+        provenance=Provenance(stamps=[Stamp(service="enrich", version="0")]),
     )
 
 
@@ -29,7 +29,7 @@ def worker() -> ReadabilityWorker:
     return create_worker(ReadabilitySettings())
 
 
-def test_process_adds_one_key_and_stamps_provenance(worker: ReadabilityWorker, easy_text: str) -> None:
+def test_process_adds_one_key_and_names_it_as_its_field(worker: ReadabilityWorker, easy_text: str) -> None:
     incoming = _article(easy_text)
     [outgoing] = worker.process(incoming)
     assert isinstance(outgoing, ArticleEnriched)
@@ -37,12 +37,11 @@ def test_process_adds_one_key_and_stamps_provenance(worker: ReadabilityWorker, e
     expected = readability(easy_text)
     assert expected is not None
     assert outgoing.enrichments[STAGE] == expected.as_json()
-    assert [stamp.service for stamp in outgoing.provenance] == ["enrich", STAGE]
+    # The runtime records, from field_sources, that this stage wrote the key.
+    assert worker.field_sources == {f"enrichments.{STAGE}": None}
     # Everything else is carried through untouched, and the incoming message is not modified.
-    assert outgoing.model_dump(exclude={"enrichments", "provenance"}) == incoming.model_dump(
-        exclude={"enrichments", "provenance"}
-    )
-    assert set(incoming.enrichments) == {"earlier"} and len(incoming.provenance) == 1
+    assert outgoing.model_dump(exclude={"enrichments"}) == incoming.model_dump(exclude={"enrichments"})
+    assert set(incoming.enrichments) == {"earlier"}
 
 
 def test_scores_survive_the_wire_with_their_json_types(worker: ReadabilityWorker, hard_text: str) -> None:
@@ -63,7 +62,6 @@ def test_articles_in_other_or_unknown_languages_pass_through_unscored(
 ) -> None:
     [outgoing] = worker.process(_article(easy_text, language))
     assert STAGE not in outgoing.enrichments
-    assert outgoing.provenance[-1].service == STAGE
 
 
 def test_a_body_without_words_passes_through_unscored(worker: ReadabilityWorker) -> None:

@@ -57,6 +57,17 @@ def test_atom() -> None:
     assert (entry.url, entry.title, entry.author) == ("https://hill.example/snow", "Snow closes pass", "Kari Dal")
 
 
+def test_an_rss_author_is_a_name_never_a_bare_address() -> None:
+    items = "".join(
+        f"<item><title>Item {number}</title><link>https://lake.example/{number}</link><author>{author}</author></item>"
+        for number, author in enumerate(["ola@lake.example (Ola Berg)", "desk@lake.example", "Lake desk"])
+    )
+    feed = parse_feed(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>L</title>{items}</channel></rss>'.encode(), None
+    )
+    assert [entry.author for entry in feed.entries] == ["Ola Berg", None, "Lake desk"]
+
+
 def test_json_feed() -> None:
     document = {
         "version": "https://jsonfeed.org/version/1.1",

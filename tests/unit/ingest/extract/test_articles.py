@@ -3,12 +3,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from nats.aio.client import Client as NATS
 
-from services.ingest.app import create_worker
+from services.ingest.app import _raise_for_feed, create_worker
 from services.ingest.extract.articles import article_from_html, article_from_text, truncate_body
 from services.ingest.settings import IngestSettings
 from shared.errors import PermanentError, TransientError
-from shared.messages import MAX_BODY_CHARS, DocumentSubmitted
+from shared.messages import MAX_BODY_CHARS, ArticleIngested, DocumentSubmitted
+from shared.settings import ServiceSettings
+from shared.stage import Dropped, StageContext
+from shared.topology import Topology
+from tests.support import offline_outcomes
 
 LEDE = (
     "The cable car up Mount Harda reopened on Friday after a six-week safety inspection, "
@@ -88,30 +93,28 @@ def test_long_bodies_are_cut_at_a_paragraph_break_and_marked() -> None:
     assert truncate_body("short body") == ("short body", False)
 
 
-def test_the_offline_path_drops_exact_duplicates_but_not_redeliveries() -> None:
-    worker = create_worker(IngestSettings(durable_state=False))
+async def test_the_offline_path_drops_exact_duplicates_but_not_redeliveries() -> None:
     first = DocumentSubmitted(submission_id="a", kind="text", content=CAPTURE)
     same_text_elsewhere = DocumentSubmitted(submission_id="b", kind="text", content=CAPTURE.replace("Travel", "Trips"))
-    assert len(worker.process(first)) == 1
-    assert worker.process(same_text_elsewhere) == []
-    assert len(worker.process(first)) == 1  # the same submission again: a retry, not a duplicate
-    assert worker.process(first)[0].provenance[-1].service == "ingest"
+    [article], [duplicate], [retried] = await offline_outcomes(create_worker(), first, same_text_elsewhere, first)
+    assert isinstance(article, ArticleIngested) and isinstance(duplicate, Dropped)
+    assert duplicate.reason == "duplicate" and duplicate.details["duplicate_of"] == article.article_id
+    assert isinstance(retried, ArticleIngested)  # the same submission again: a retry, not a duplicate
 
 
-def test_the_offline_path_refuses_what_needs_fetching() -> None:
-    worker = create_worker(IngestSettings(durable_state=False))
-    with pytest.raises(PermanentError) as raised:
-        worker.process(DocumentSubmitted(submission_id="u", kind="url", url="https://news.example/a"))
-    assert raised.value.reason == "needs_fetch"
+async def test_the_offline_path_refuses_what_needs_fetching() -> None:
+    url = DocumentSubmitted(submission_id="u", kind="url", url="https://news.example/a")
+    [refused] = await offline_outcomes(create_worker(), url)
+    assert isinstance(refused, PermanentError) and refused.reason == "needs_fetch"
 
 
-def test_the_submissions_url_is_kept_for_text_and_records() -> None:
-    worker = create_worker(IngestSettings())
+async def test_the_submissions_url_is_kept_for_text_and_records() -> None:
     text = DocumentSubmitted(submission_id="t", kind="text", url="https://news.example/a?utm_source=x", content=CAPTURE)
     record = DocumentSubmitted(
         submission_id="r", kind="record", url="https://news.example/b", hints={"title": "T", "body": LEDE}
     )
-    [from_text], [from_record] = worker.process(text), worker.process(record)
+    [from_text], [from_record] = await offline_outcomes(create_worker(), text, record)
+    assert isinstance(from_text, ArticleIngested) and isinstance(from_record, ArticleIngested)
     assert from_text.url == "https://news.example/a?utm_source=x"
     assert from_text.canonical_url == "https://news.example/a"
     assert from_record.url == "https://news.example/b"
@@ -136,25 +139,30 @@ async def test_a_feed_without_entries_is_refused_with_a_reason() -> None:
     assert isinstance(outcome, PermanentError) and outcome.reason == "empty_feed"
 
 
-@pytest.mark.parametrize(
-    ("link", "expected"),
-    [
-        ("http://127.0.0.1:9/story", PermanentError),  # refused by the address policy: retrying cannot help
-        ("https://valley.example/story", TransientError),  # the worker cannot fetch yet: the feed is retried
-    ],
-)
-async def test_a_feed_whose_every_entry_failed_is_refused_or_retried_never_dropped(
-    link: str, expected: type[Exception]
-) -> None:
+async def test_a_feed_whose_every_entry_failed_is_refused_never_dropped() -> None:
     worker = create_worker(IngestSettings(durable_state=False))
-    if expected is PermanentError:
-        await worker.start()  # no server needed without durable state: it only builds the fetcher
-    entry = f"<item><title>Story</title><link>{link}</link></item>"
+    # As the service starts it, with a JetStream handle (never used without durable state: no server needed).
+    await worker.start(StageContext("ingest", ServiceSettings(), Topology(), jetstream=NATS().jetstream()))
+    entry = "<item><title>Story</title><link>http://127.0.0.1:9/story</link></item>"  # refused by the address policy
     try:
         [outcome] = await worker.process_batch(
             [DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=_feed(entry))]
         )
     finally:
         await worker.stop()
-    assert type(outcome) is expected
+    assert isinstance(outcome, PermanentError) and outcome.reason == "no_readable_entry"
     assert "1 entries failed" in str(outcome)
+
+
+def test_one_failed_entry_among_transient_failures_makes_the_feed_retried() -> None:
+    with pytest.raises(TransientError):
+        _raise_for_feed([PermanentError("refused", "x"), TransientError("timeout")], "https://valley.example/rss")
+
+
+async def test_offline_a_feed_entry_that_needs_its_page_is_reported_not_failed() -> None:
+    entry = "<item><title>Story</title><link>https://valley.example/story</link></item>"
+    feed = DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=_feed(entry))
+    [outcome] = await offline_outcomes(create_worker(), feed)
+    assert outcome == [
+        Dropped("needs_fetch", {"url": "https://valley.example/story", "feed": "https://valley.example/rss"})
+    ]

@@ -16,7 +16,8 @@ from services.ingest.settings import IngestSettings
 from shared.errors import PermanentError
 from shared.messages import ArticleIngested, DeadLettered, DocumentSubmitted
 from shared.settings import ServiceSettings
-from shared.stage import PerItemWorker, StageRuntime
+from shared.stage import PerItemWorker
+from shared.stage.runtime import StageRuntime
 from shared.topology import Topology
 
 TOPOLOGY = Topology("unit")
@@ -58,7 +59,8 @@ async def _run(worker: Any, *payloads: bytes) -> tuple[list[ArticleIngested], li
 async def test_valid_messages_go_downstream_with_provenance() -> None:
     published, letters = await _run(create_worker(IngestSettings()), _record(1), _record(2))
     assert [article.title for article in published] == ["Title 1", "Title 2"]
-    assert published[0].provenance[-1].service == "ingest"
+    assert published[0].provenance.stamps[-1].service == "ingest"
+    assert published[0].provenance.fields["body"].stage == "ingest"
     assert letters == []
 
 
