@@ -1,0 +1,79 @@
+"""The sample corpus, run through the real stage code (ingest, enrich, entity link in process) and
+the index stage's worker into an alias of its own, once for the API tests; removed afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cli.files import read_path
+from cli.inprocess import InProcessPipeline
+from services.api.app import create_app
+from services.api.settings import ApiSettings
+from shared.messages import ArticleLinked
+from shared.search.client import async_client
+from shared.search.indices import template_name
+from shared.settings import OpenSearchSettings
+from tests.conftest import Servers
+from tests.unit.index.factories import index_worker
+
+SAMPLE = Path(__file__).resolve().parents[3] / "corpus" / "sample"
+BATCH = 16
+
+
+@dataclass
+class SampleIndex:
+    settings: OpenSearchSettings
+    articles: dict[str, ArticleLinked]  # by file name (``wire.jsonl:<line>`` for JSON Lines records)
+
+    def id_of(self, name: str) -> str:
+        return self.articles[name].article_id
+
+
+def sample_articles() -> dict[str, ArticleLinked]:
+    pipeline = InProcessPipeline()
+    articles: dict[str, ArticleLinked] = {}
+    for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
+        for line, submission in enumerate(read_path(path)):
+            (article,) = pipeline.articles(submission)  # type: ignore[arg-type]
+            name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
+            articles[name] = ArticleLinked.model_validate(article.model_dump())
+    return articles
+
+
+async def index_articles(settings: OpenSearchSettings, articles: list[ArticleLinked]) -> None:
+    """Through the index stage's own worker (its bulk bodies, its story clusters), then a refresh."""
+    async with index_worker(settings) as worker:
+        batches = iter(articles)
+        while chunk := list(islice(batches, BATCH)):
+            assert await worker.process_batch(chunk) == [[] for _ in chunk]
+        assert worker.client is not None
+        await worker.client.indices.refresh(index=settings.alias)
+
+
+async def remove_index(settings: OpenSearchSettings) -> None:
+    search = async_client(settings)
+    await search.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
+    await search.indices.delete_index_template(name=template_name(settings.alias), ignore=[404])
+    await search.close()
+
+
+@pytest.fixture(scope="session")
+async def sample_index(servers: Servers) -> AsyncIterator[SampleIndex]:
+    settings = OpenSearchSettings(url=servers.opensearch_url, alias=f"t{uuid.uuid4().hex[:10]}-articles")
+    articles = sample_articles()
+    await index_articles(settings, list(articles.values()))
+    yield SampleIndex(settings, articles)
+    await remove_index(settings)
+
+
+@pytest.fixture(scope="session")
+def api(sample_index: SampleIndex) -> Iterator[TestClient]:
+    with TestClient(create_app(ApiSettings(opensearch=sample_index.settings))) as client:
+        yield client
