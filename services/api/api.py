@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Security
 from fastapi.responses import StreamingResponse
 from fastapi.security import APIKeyHeader
+from opensearchpy.exceptions import NotFoundError
 
 from services.api import models
 from services.api.access import check_rate, key_accepted
 from services.api.params import MAX_PAGE_SIZE, invalid, page_cursor, search_request
-from shared.search.queries import Cursor, Searcher, SearchRequest, paged, parse_duration
+from shared.search.queries import Cursor, Searcher, SearchRequest, SearchResult, paged, parse_duration
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required when the service has keys set")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": models.Problem}}
@@ -40,14 +41,28 @@ Search = Annotated[Searcher, Depends(searcher)]
 
 @router.get("/articles", response_model=models.SearchPage)
 def list_articles(
+    http: Request,
     search: Search,
     request: Annotated[SearchRequest, Depends(search_request)],
     cursor: Annotated[Cursor | None, Depends(page_cursor)],
     size: PageSize = 10,
 ) -> models.SearchPage:
-    """Full text and filters, with facet counts and highlights; pages follow `next_cursor`."""
+    """Full text and filters, with facet counts and highlights; pages follow `next_cursor` and neither
+    repeat nor skip an article while others are indexed. Ranked by relevance, the first page may miss
+    articles indexed in the last seconds (`NEWSFLOW_API_SNAPSHOT_EVERY_S`)."""
     request.size = size
-    return models.search_page(search.search(paged(request, cursor)))
+    return models.search_page(search_page(http, search, request, cursor))
+
+
+def search_page(http: Request, search: Searcher, request: SearchRequest, cursor: Cursor | None) -> SearchResult:
+    """One page of a search (the reader's search page shows the same)."""
+    snapshot = http.app.state.snapshots.current() if cursor is None and not request.recency_first else None
+    try:
+        return search.search(paged(request, cursor, snapshot=snapshot))
+    except NotFoundError:
+        if cursor is None or cursor.snapshot is None:
+            raise
+        raise invalid("cursor", "expired: start again from the first page") from None
 
 
 @router.get("/articles/{article_id}", response_model=models.Article, responses=NOT_FOUND)

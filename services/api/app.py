@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.api import api, pages
 from services.api.access import RateLimiter
 from services.api.settings import ApiSettings
+from services.api.snapshots import Snapshots
 from shared import __version__
 from shared.metrics import API_REQUESTS, API_SECONDS
 from shared.search.client import sync_client
@@ -37,6 +38,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = sync_client(settings.opensearch, pool_maxsize=OPENSEARCH_CONNECTIONS)
         app.state.searcher = Searcher(client, settings.opensearch.alias)
+        app.state.snapshots = Snapshots(app.state.searcher, settings.snapshot_every_s, settings.cursor_keep_alive)
         try:
             yield
         finally:

@@ -14,14 +14,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, ChainableUndefined
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from starlette.datastructures import QueryParams
 
+from services.api import api
 from services.api.access import check_rate
 from services.api.api import Search
 from services.api.params import page_cursor, search_request
-from shared.search.queries import STORY_FIELD, Cursor, SearchRequest, paged
+from shared.search.queries import STORY_FIELD, Cursor, SearchRequest
 
 PAGE_SIZE = 20
 CHART_HEIGHT = 60
@@ -111,7 +112,7 @@ def search_page(
     size: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
 ) -> HTMLResponse:
     wanted.size = size
-    result = search.search(paged(wanted, cursor))
+    result = api.search_page(request, search, wanted, cursor)
     chosen = {
         name: set(request.query_params.getlist(name)) for name in ("topic", "source", "entity", "sentiment", "language")
     }

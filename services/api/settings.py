@@ -21,6 +21,10 @@ class ApiSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_query_bytes: int = Field(default=4096, ge=256)
     max_body_bytes: int = Field(default=16_384, ge=0)
+    # Relevance-ranked pages read a point in time shared by the searches of this many seconds
+    # (services/api/snapshots.py); a cursor stays valid this long after its page was read.
+    snapshot_every_s: float = Field(default=10.0, gt=0)
+    cursor_keep_alive: str = Field(default="5m", pattern=r"^\d+[smh]$")
     # An export reads this many articles per request to OpenSearch: its memory bound.
     export_page_size: int = Field(default=500, ge=1, le=10_000)
     # What a client is told to wait when OpenSearch is unreachable.

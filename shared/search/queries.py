@@ -77,10 +77,14 @@ class SearchRequest:
     stories: list[str] = field(default_factory=list)
     exclude_stories: list[str] = field(default_factory=list)
     # Cursor pagination: every page sorts by a unique key and starts after the last hit of the one
-    # before; ``indexed_until`` keeps articles indexed after the first page out of the later ones.
+    # before. By date, ``indexed_until`` keeps articles indexed after the first page out of the later
+    # ones. By relevance that is not enough (a new article changes every score), so the pages read one
+    # point in time, ``snapshot``: see ``paged``.
     paged: bool = False
     search_after: list[Any] | None = None
     indexed_until: datetime | None = None
+    snapshot: str | None = None
+    snapshot_keep_alive: str = "5m"
 
     @property
     def recency_first(self) -> bool:
@@ -155,6 +159,8 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
         body["sort"] = RELEVANCE
     if request.search_after:
         body["search_after"] = request.search_after
+    if request.snapshot:
+        body["pit"] = {"id": request.snapshot, "keep_alive": request.snapshot_keep_alive}
     if request.grouped_by_story:
         body["collapse"] = {"field": "cluster_id"}
     return body
@@ -166,9 +172,10 @@ class Cursor:
 
     search_after: list[Any]
     indexed_until: datetime
+    snapshot: str | None = None
 
     def encode(self) -> str:
-        payload = {"after": self.search_after, "until": _iso(self.indexed_until)}
+        payload = {"after": self.search_after, "until": _iso(self.indexed_until), "pit": self.snapshot}
         return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
     @classmethod
@@ -176,19 +183,31 @@ class Cursor:
         """Raises ``ValueError`` for anything that is not a cursor this module wrote."""
         try:
             payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            after, until = payload["after"], datetime.fromisoformat(payload["until"])
+            after, until, snapshot = payload["after"], datetime.fromisoformat(payload["until"]), payload["pit"]
         except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
             raise ValueError("not a cursor returned by a previous page") from error
         if not isinstance(after, list) or not all(isinstance(value, str | int | float) for value in after):
             raise ValueError("not a cursor returned by a previous page")
-        return cls(after, until)
+        if not isinstance(snapshot, str | None):
+            raise ValueError("not a cursor returned by a previous page")
+        return cls(after, until, snapshot)
 
 
-def paged(request: SearchRequest, cursor: Cursor | None, now: datetime | None = None) -> SearchRequest:
-    """The request for one page: the first (no cursor) fixes the moment later pages are bounded by."""
+def paged(
+    request: SearchRequest, cursor: Cursor | None, now: datetime | None = None, snapshot: str | None = None
+) -> SearchRequest:
+    """The request for one page. The first (no cursor) fixes the moment later pages are bounded by and,
+    ranked by relevance, the point in time ``snapshot`` they all read; later pages take both from the cursor."""
     if cursor is None:
-        return replace(request, paged=True, search_after=None, indexed_until=now or datetime.now(UTC))
-    return replace(request, paged=True, search_after=cursor.search_after, indexed_until=cursor.indexed_until)
+        first = replace(request, paged=True, search_after=None, indexed_until=now or datetime.now(UTC))
+        return replace(first, snapshot=None if first.recency_first else snapshot)
+    return replace(
+        request,
+        paged=True,
+        search_after=cursor.search_after,
+        indexed_until=cursor.indexed_until,
+        snapshot=cursor.snapshot,
+    )
 
 
 @dataclass
@@ -538,12 +557,14 @@ class Searcher:
         self.alias = alias
 
     def search(self, request: SearchRequest) -> SearchResult:
-        response = self.client.search(index=self.alias, body=search_body(request))
+        # A point in time names its indices itself.
+        response = self.client.search(index=None if request.snapshot else self.alias, body=search_body(request))
         result = parse_response(response)
         if request.paged and len(result.hits) > request.size:
             del result.hits[request.size :]
             last = response["hits"]["hits"][request.size - 1]
-            result.next_cursor = Cursor(last["sort"], request.indexed_until or datetime.now(UTC))
+            until = request.indexed_until or datetime.now(UTC)
+            result.next_cursor = Cursor(last["sort"], until, response.get("pit_id", request.snapshot))
         cluster_ids = [hit["cluster_id"] for hit in result.hits if hit.get("cluster_id")]
         entity_ids = [key for key, _ in result.facets.get("entity", [])]
         lookups: list[dict[str, Any]] = []
@@ -592,6 +613,13 @@ class Searcher:
                 term.label = names.get(term.key)
         return trending
 
+    def open_snapshot(self, keep_alive: str) -> str:
+        """A point in time of the alias (what relevance-ranked pages read), kept ``keep_alive`` after each use."""
+        return str(self.client.create_pit(index=self.alias, params={"keep_alive": keep_alive})["pit_id"])
+
+    def close_snapshot(self, snapshot: str) -> None:
+        self.client.delete_pit(body={"pit_id": [snapshot]})
+
     def story(self, article_id: str) -> Story:
         story = self.story_by_id(self._cluster_of(article_id))
         if story is None:
@@ -627,7 +655,7 @@ class Searcher:
     def export(self, request: SearchRequest, page_size: int = 500, keep_alive: str = "2m") -> Iterator[dict[str, Any]]:
         """Every matching article, newest first, read page by page from one point in time: articles
         indexed meanwhile are not included and none is repeated or skipped. Memory: one page."""
-        pit_id = self.client.create_pit(index=self.alias, params={"keep_alive": keep_alive})["pit_id"]
+        pit_id = self.open_snapshot(keep_alive)
         try:
             after: list[Any] | None = None
             while True:
@@ -640,7 +668,7 @@ class Searcher:
                     return
                 after = hits[-1]["sort"]
         finally:
-            self.client.delete_pit(body={"pit_id": [pit_id]})
+            self.close_snapshot(pit_id)
 
     def _cluster_of(self, article_id: str) -> str:
         """The article's story cluster (only that field is fetched, not the article)."""

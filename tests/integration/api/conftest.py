@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -75,5 +76,19 @@ async def sample_index(servers: Servers) -> AsyncIterator[SampleIndex]:
 
 @pytest.fixture(scope="session")
 def api(sample_index: SampleIndex) -> Iterator[TestClient]:
-    with TestClient(create_app(ApiSettings(opensearch=sample_index.settings))) as client:
+    with api_client(ApiSettings(opensearch=sample_index.settings, rate_burst=10_000)) as client:
         yield client
+
+
+@contextmanager
+def api_client(settings: ApiSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def own_alias(servers: Servers) -> AsyncIterator[OpenSearchSettings]:
+    """An empty alias of the test's own, for tests that write while they read."""
+    settings = OpenSearchSettings(url=servers.opensearch_url, alias=f"t{uuid.uuid4().hex[:10]}-articles")
+    yield settings
+    await remove_index(settings)
