@@ -49,6 +49,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version=__version__,
         description="Search, stories, entities, topics, trending and export over the newsflow index.",
         lifespan=lifespan,
+        # The interactive docs load scripts from a CDN; /openapi.json is served, and checked in.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
