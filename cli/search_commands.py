@@ -24,7 +24,6 @@ out = Console()
 T = TypeVar("T")
 
 
-
 def register_search_commands(app: typer.Typer) -> None:
     for command in (search, related, trending, story, reindex):
         app.command()(command)

@@ -16,11 +16,14 @@ from typing import Any
 
 from faststream import FastStream
 
+from cli.files import read_path
+from cli.inprocess import InProcessPipeline
 from shared.localhost import free_port
-from shared.messages import DocumentSubmitted
+from shared.messages import ArticleLinked, DocumentSubmitted
 from shared.stage import PerItemWorker
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "corpus" / "sample"
 
 TOPICS = {
     "technology": "engineers shipped a faster chip and a new language model for data centres",
@@ -176,3 +179,16 @@ class CuttableProxy:
         finally:
             with contextlib.suppress(OSError, RuntimeError):
                 writer.close()
+
+
+def sample_articles() -> dict[str, ArticleLinked]:
+    """corpus/sample through the real stage code (ingest, enrich, entity link, in process), by file name
+    (``wire.jsonl:<line>`` for the JSON Lines records)."""
+    pipeline = InProcessPipeline()
+    articles: dict[str, ArticleLinked] = {}
+    for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
+        for line, submission in enumerate(read_path(path)):
+            (article,) = pipeline.articles(submission)  # type: ignore[arg-type]
+            name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
+            articles[name] = ArticleLinked.model_validate(article.model_dump())
+    return articles

@@ -104,7 +104,7 @@ def home(search: Search) -> HTMLResponse:
 
 
 @router.get("/search")
-def search_page(
+def search_results(
     request: Request,
     search: Search,
     wanted: Annotated[SearchRequest, Depends(search_request)],

@@ -8,13 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.files import read_path
-from cli.inprocess import InProcessPipeline
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 from shared.messages import ArticleLinked
@@ -22,9 +19,9 @@ from shared.search.client import async_client
 from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
+from tests.support import sample_articles
 from tests.unit.index.factories import index_worker
 
-SAMPLE = Path(__file__).resolve().parents[3] / "corpus" / "sample"
 BATCH = 16
 
 
@@ -35,17 +32,6 @@ class SampleIndex:
 
     def id_of(self, name: str) -> str:
         return self.articles[name].article_id
-
-
-def sample_articles() -> dict[str, ArticleLinked]:
-    pipeline = InProcessPipeline()
-    articles: dict[str, ArticleLinked] = {}
-    for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
-        for line, submission in enumerate(read_path(path)):
-            (article,) = pipeline.articles(submission)  # type: ignore[arg-type]
-            name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
-            articles[name] = ArticleLinked.model_validate(article.model_dump())
-    return articles
 
 
 async def index_articles(settings: OpenSearchSettings, articles: list[ArticleLinked]) -> None:

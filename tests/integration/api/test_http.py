@@ -14,7 +14,8 @@ from services.api.access import key_hash
 from services.api.settings import ApiSettings
 from shared.localhost import free_port
 from shared.settings import OpenSearchSettings
-from tests.integration.api.conftest import SAMPLE, SampleIndex, api_client, index_articles
+from tests.integration.api.conftest import SampleIndex, api_client, index_articles
+from tests.support import SAMPLE
 from tests.unit.index.factories import linked
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.localhost import free_port
-from tests.integration.api.conftest import SAMPLE, SampleIndex
-from tests.support import ROOT, ServiceProcess
+from tests.integration.api.conftest import SampleIndex
+from tests.support import ROOT, SAMPLE, ServiceProcess
 
 pytestmark = pytest.mark.integration
 
