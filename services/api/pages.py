@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -35,6 +35,13 @@ def highlighted(fragment: str) -> Markup:
     parts = re.split(r"(</?em>)", fragment)
     tags = {"<em>": Markup("<mark>"), "</em>": Markup("</mark>")}
     return Markup("").join(tags.get(part) or escape(part) for part in parts)
+
+
+def web_link(url: str | None) -> str | None:
+    """An article's own link, only if it is a web address: escaping does not stop a ``javascript:`` URL."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
 
 
 def day(value: str | None) -> str:
@@ -82,7 +89,9 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-TEMPLATES.filters.update(highlighted=highlighted, day=day, topic_tag=topic_tag, paragraphs=paragraphs)
+TEMPLATES.filters.update(
+    highlighted=highlighted, day=day, topic_tag=topic_tag, paragraphs=paragraphs, web_link=web_link
+)
 TEMPLATES.globals.update(STORY_FIELD=STORY_FIELD, chart_height=CHART_HEIGHT, toggled=toggled)
 
 

@@ -230,7 +230,7 @@ async def test_pages_show_untrusted_text_as_text(own_alias: OpenSearchSettings) 
         title="<img src=x onerror=alert(1)> Harbour report",
         body="Before.\n\n<script>alert('body')</script>\n\nAfter the <b>tag</b>.",
         source='Outlet "><script>alert(2)</script>',
-    )
+    ).model_copy(update={"url": "javascript:alert(3)"})
     await index_articles(own_alias, [hostile])
     with api_client(ApiSettings(opensearch=own_alias)) as client:
         for path in ("/articles/hostile-1", "/stories/hostile-1", "/search?q=harbour", "/"):
@@ -239,6 +239,7 @@ async def test_pages_show_untrusted_text_as_text(own_alias: OpenSearchSettings) 
         page = client.get("/articles/hostile-1").text
         assert "&lt;script&gt;alert(&#39;body&#39;)&lt;/script&gt;" in page
         assert "After the &lt;b&gt;tag&lt;/b&gt;." in page
+        assert "javascript:" not in page
 
 
 async def test_pages_never_repeat_or_skip_while_articles_are_indexed(

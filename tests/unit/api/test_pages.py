@@ -1,6 +1,6 @@
 from starlette.datastructures import QueryParams
 
-from services.api.pages import TEMPLATES, bars, highlighted, paragraphs, toggled
+from services.api.pages import TEMPLATES, bars, highlighted, paragraphs, toggled, web_link
 
 
 def test_a_highlight_keeps_its_marks_and_escapes_the_text() -> None:
@@ -26,3 +26,10 @@ def test_a_facet_link_adds_or_removes_its_value_and_starts_again_at_page_one() -
     params = QueryParams("q=chips&topic=technology&cursor=abc")
     assert toggled(params, "source", "Tech Ledger") == "/search?q=chips&topic=technology&source=Tech+Ledger"
     assert toggled(params, "topic", "technology") == "/search?q=chips"
+
+
+def test_only_web_addresses_become_links() -> None:
+    assert web_link("https://news.example/a?b=1") == "https://news.example/a?b=1"
+    assert web_link("HTTP://news.example/") == "HTTP://news.example/"
+    for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>", "//evil.example", None, ""):
+        assert web_link(hostile) is None
