@@ -45,6 +45,15 @@ class SearchPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
+class Moment(BaseModel):
+    """A member's place in its story's timeline."""
+
+    id: str
+    title: str
+    outlet: str
+    dated_at: str | None
+
+
 class StoryOut(BaseModel):
     id: str
     size: int
@@ -53,7 +62,7 @@ class StoryOut(BaseModel):
     last_seen: str | None
     original: Article
     members: list[Article] = Field(description="The original first, then the others oldest first")
-    timeline: list[Article] = Field(description="The members in the order they were published")
+    timeline: list[Moment] = Field(description="The members in the order they were published")
 
 
 class EntityOut(BaseModel):
@@ -143,7 +152,10 @@ def story(found: Story) -> StoryOut:
         last_seen=found.last_seen,
         original=members[0],
         members=members,
-        timeline=[article(member) for member in found.timeline],
+        timeline=[
+            Moment(id=m["_id"], title=m["title"], outlet=m["source"]["name"], dated_at=m.get("dated_at"))
+            for m in found.timeline
+        ],
     )
 
 
