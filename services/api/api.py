@@ -16,7 +16,7 @@ from opensearchpy.exceptions import NotFoundError
 from services.api import models
 from services.api.access import check_rate, key_accepted
 from services.api.params import MAX_PAGE_SIZE, invalid, page_cursor, search_request
-from shared.search.queries import Cursor, Searcher, SearchRequest, SearchResult, paged, parse_duration
+from shared.search.queries import STORY_FIELD, Cursor, Searcher, SearchRequest, SearchResult, paged, parse_duration
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required when the service has keys set")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": models.Problem}}
@@ -71,7 +71,7 @@ def get_article(search: Search, article_id: Annotated[str, Path(max_length=200)]
     found = search.article(article_id)
     if found is None:
         raise HTTPException(404, detail=f"no article {article_id!r}")
-    story_id = models.article(found).story_id
+    story_id = found.get(STORY_FIELD) or article_id
     return models.article({**found, "cluster_size": search.story_sizes([story_id]).get(story_id, 1)})
 
 
