@@ -16,6 +16,7 @@ from opensearchpy.exceptions import NotFoundError
 from services.api import models
 from services.api.access import check_rate, key_accepted
 from services.api.params import MAX_PAGE_SIZE, invalid, page_cursor, search_request
+from services.api.snapshots import Snapshots
 from shared.search.queries import STORY_FIELD, Cursor, Searcher, SearchRequest, SearchResult, paged, parse_duration
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required when the service has keys set")
@@ -56,13 +57,23 @@ def list_articles(
 
 def search_page(http: Request, search: Searcher, request: SearchRequest, cursor: Cursor | None) -> SearchResult:
     """One page of a search (the reader's search page shows the same)."""
-    snapshot = http.app.state.snapshots.current() if cursor is None and not request.recency_first else None
+    if cursor is not None:
+        try:
+            return search.search(paged(request, cursor))
+        except NotFoundError:
+            if cursor.snapshot is None:
+                raise
+            raise invalid("cursor", "expired: start again from the first page") from None
+    if request.recency_first:
+        return search.search(paged(request, None))
+    snapshots: Snapshots = http.app.state.snapshots
+    snapshot = snapshots.current()
     try:
-        return search.search(paged(request, cursor, snapshot=snapshot))
+        return search.search(paged(request, None, snapshot=snapshot))
     except NotFoundError:
-        if cursor is None or cursor.snapshot is None:
-            raise
-        raise invalid("cursor", "expired: start again from the first page") from None
+        # The shared point in time is gone (expired unused, or the node restarted): open another, once.
+        snapshots.discard(snapshot)
+        return search.search(paged(request, None, snapshot=snapshots.current()))
 
 
 @router.get("/articles/{article_id}", response_model=models.Article, responses=NOT_FOUND)

@@ -26,3 +26,9 @@ class Snapshots:
                 self.snapshot = self.searcher.open_snapshot(self.keep_alive)
                 self.opened_at = time.monotonic()
             return self.snapshot
+
+    def discard(self, snapshot: str) -> None:
+        """Forget a point in time OpenSearch no longer has (a node restarted, say): the next search opens one."""
+        with self.lock:
+            if self.snapshot == snapshot:
+                self.snapshot = None

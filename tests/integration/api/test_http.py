@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from services.api.access import key_hash
 from services.api.settings import ApiSettings
 from shared.localhost import free_port
+from shared.search.client import sync_client
+from shared.search.queries import Cursor
 from shared.settings import OpenSearchSettings
 from tests.integration.api.conftest import SampleIndex, api_client, index_articles
 from tests.support import SAMPLE
@@ -282,3 +284,21 @@ async def test_pages_never_repeat_or_skip_while_articles_are_indexed(
             assert set(seen) == matching_at_start, f"{params}: articles skipped or added"
             assert len(seen) > params["size"], "the pass must cross pages"
     assert len(present) == len(first) + arrived
+
+
+def test_a_point_in_time_that_is_gone_fails_its_cursor_but_not_new_searches(sample_index: SampleIndex) -> None:
+    params = {"q": "trillion parameters", "size": 2}
+    with api_client(ApiSettings(opensearch=sample_index.settings)) as api:
+        cursor = api.get("/v1/articles", params=params).json()["next_cursor"]
+        snapshot = Cursor.decode(cursor).snapshot
+        assert snapshot is not None
+        client = sync_client(sample_index.settings)
+        try:
+            client.delete_pit(body={"pit_id": [snapshot]})  # this app's own, as a node restart would
+        finally:
+            client.close()
+        response = api.get("/v1/articles", params={**params, "cursor": cursor})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+        fresh = api.get("/v1/articles", params=params)
+        assert fresh.status_code == 200 and Cursor.decode(fresh.json()["next_cursor"]).snapshot != snapshot
