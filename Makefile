@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?= -q
 
-.PHONY: help install up down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
+.PHONY: help install browser up down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1mmake %-12s\033[0m %s\n", $$1, $$2}'
@@ -19,11 +19,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies (idempotent)
 
-up: install ## Start nats-server, OpenSearch and the four services; ingest the sample corpus; show a search
+browser: ## Debian's chromium for the reader pages' browser test (Playwright drives it; it never downloads one)
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
+up: install ## Start nats-server, OpenSearch, the four services and the API; ingest the sample corpus; show a search
 	$(PY) deploy/local/stack.py up
 	$(VENV)/bin/newsflow ingest corpus/sample/*.txt corpus/sample/*.jsonl
 	$(PY) deploy/local/stack.py wait-indexed
 	$(VENV)/bin/newsflow search "artificial intelligence"
+	@echo "reader: http://127.0.0.1:8000/   API: curl 'http://127.0.0.1:8000/v1/articles?q=trillion+parameters&size=3'"
 
 down: ## Stop exactly what `make up` started (by PID)
 	python3 deploy/local/stack.py down
@@ -53,6 +57,7 @@ chaos: install ## The full fault suite: SIGKILLs during 5,000 articles, a 60 s O
 
 contract: install ## Regenerate the checked-in JSON Schemas and AsyncAPI document from the models
 	$(PY) -m shared.contract write
+	$(PY) -m services.api.openapi write
 
 bench: install ## Run the benchmarks (results under bench/results/)
 	$(PY) bench/run_all.py

@@ -5,7 +5,6 @@ shows the OpenSearch DSL each one sends."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -16,15 +15,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from shared.search import queries
 from shared.search.queries import Searcher, SearchRequest, SearchResult
 from shared.settings import OpenSearchSettings
 
 console = Console(stderr=True)
 out = Console()
 T = TypeVar("T")
-
-DURATION = re.compile(r"^(\d+)([mhdw])$")
-DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def register_search_commands(app: typer.Typer) -> None:
@@ -34,10 +31,10 @@ def register_search_commands(app: typer.Typer) -> None:
 
 def parse_duration(text: str) -> timedelta:
     """``30m``, ``24h``, ``7d``, ``2w``."""
-    match = DURATION.match(text.strip())
-    if not match:
-        raise typer.BadParameter(f"{text!r} is not a duration such as 30m, 24h, 7d or 2w")
-    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return queries.parse_duration(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def search(

@@ -17,3 +17,12 @@ HANDLER_SECONDS = Histogram(
 BATCH_SIZE = Histogram(
     "newsflow_batch_size", "Messages per pulled batch", ["stage"], buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
 )
+
+# The read API (services/api), labelled by route template, not by path, so ids add no series.
+API_REQUESTS = Counter("newsflow_api_requests_total", "HTTP requests answered", ["route", "status"])
+API_SECONDS = Histogram(
+    "newsflow_api_request_seconds",
+    "Time to answer one HTTP request",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

@@ -16,13 +16,16 @@ from typing import Any
 
 from faststream import FastStream
 
+from cli.files import read_path
+from cli.inprocess import InProcessPipeline
 from shared.localhost import free_port
-from shared.messages import DocumentSubmitted
+from shared.messages import ArticleLinked, DocumentSubmitted
 from shared.settings import ServiceSettings
 from shared.stage import Outcome, PerItemWorker, StageContext, StageWorker
 from shared.topology import Topology
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "corpus" / "sample"
 
 TOPICS = {
     "technology": "engineers shipped a faster chip and a new language model for data centres",
@@ -187,3 +190,16 @@ async def offline_outcomes(worker: StageWorker, *items: Any) -> list[Outcome]:
         return await worker.process_batch(list(items))
     finally:
         await worker.stop()
+
+
+async def sample_articles() -> dict[str, ArticleLinked]:
+    """corpus/sample through the real stage code (ingest, enrich, entity link, in process), by file name
+    (``wire.jsonl:<line>`` for the JSON Lines records)."""
+    articles: dict[str, ArticleLinked] = {}
+    async with InProcessPipeline() as pipeline:
+        for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
+            for line, submission in enumerate(read_path(path)):
+                (article,) = await pipeline.articles([submission])  # type: ignore[list-item]
+                name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
+                articles[name] = ArticleLinked.model_validate(article.model_dump())
+    return articles

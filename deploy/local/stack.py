@@ -32,6 +32,7 @@ PIDS, LOGS = LOCAL / "pids", LOCAL / "logs"
 VENV_BIN = ROOT / ".venv" / "bin"
 NATS_PORT = int(os.environ.get("NATS_PORT", "4222"))
 OPENSEARCH_PORT = int(os.environ.get("OPENSEARCH_PORT", "9200"))
+API_PORT = int(os.environ.get("API_PORT", "8000"))
 # The stages come from the one topology (a new service is started with no edit here).
 # Imported lazily: `down` and `status` must work with any python3, even before an install.
 FIRST_METRICS_PORT = 9101
@@ -144,6 +145,16 @@ def start_services() -> None:
         print(f"{service}: started (log .local/logs/{service}.log)")
 
 
+def start_api() -> None:
+    """The read API and reader pages (services/api): not a stage, so not in the topology."""
+    if _running_pid("api"):
+        print("api: already running")
+        return
+    env = {"NEWSFLOW_OPENSEARCH_URL": f"http://127.0.0.1:{OPENSEARCH_PORT}", "NEWSFLOW_API_PORT": str(API_PORT)}
+    _spawn("api", [str(VENV_BIN / "python"), "-m", "services.api"], env)
+    print(f"api: started on http://127.0.0.1:{API_PORT}/ (log .local/logs/api.log)")
+
+
 def stop(name: str, timeout_s: float = 30) -> None:
     pid = _running_pid(name)
     if pid is None:
@@ -185,6 +196,7 @@ def main() -> None:
         start_opensearch()
         if command == "up":
             start_services()
+            start_api()
     elif command in ("down", "infra-down"):
         if command == "down":
             for service in _stage_pid_files():

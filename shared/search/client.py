@@ -25,5 +25,6 @@ def async_client(settings: OpenSearchSettings) -> AsyncOpenSearch:
     return AsyncOpenSearch(**_client_options(settings))
 
 
-def sync_client(settings: OpenSearchSettings) -> OpenSearch:
-    return OpenSearch(**_client_options(settings))
+def sync_client(settings: OpenSearchSettings, **options: Any) -> OpenSearch:
+    """``options`` are the client's own (``pool_maxsize`` for a threaded server, say)."""
+    return OpenSearch(**_client_options(settings), **options)

@@ -14,9 +14,12 @@ are true for every member at every moment.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,7 +46,14 @@ TEXT_FIELDS = ["title^3", "summary^2", "takeaways", "body", "keywords.text^2", "
 # What a results list shows; the body and the signature are large and only the index needs them.
 LIST_SOURCE = {"excludes": ["body", "signature", "entities.spans"]}
 RECENCY = [{"dated_at": {"order": "desc"}}, {"article_id": "asc"}]
+# Relevance with a unique tie-breaker, so a page's last hit is a cursor (``search_after``).
+RELEVANCE = [{"_score": {"order": "desc"}}, {"article_id": "asc"}]
 MAX_STORY_MEMBERS = 500
+# What groups the articles of one story. Today a story is a near-duplicate cluster, named by its
+# first article; ``story_filter`` and ``story_members_body`` are the only places that know it.
+STORY_FIELD = "cluster_id"
+DURATION = re.compile(r"^(\d+)([mhdw])$")
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @dataclass
@@ -64,6 +74,17 @@ class SearchRequest:
     size: int = 10
     sort_by_recency: bool = False
     one_per_story: bool = False
+    stories: list[str] = field(default_factory=list)
+    exclude_stories: list[str] = field(default_factory=list)
+    # Cursor pagination: every page sorts by a unique key and starts after the last hit of the one
+    # before. By date, ``indexed_until`` keeps articles indexed after the first page out of the later
+    # ones. By relevance that is not enough (a new article changes every score), so the pages read one
+    # point in time, ``snapshot``: see ``paged``.
+    paged: bool = False
+    search_after: list[Any] | None = None
+    indexed_until: datetime | None = None
+    snapshot: str | None = None
+    snapshot_keep_alive: str = "5m"
 
     @property
     def recency_first(self) -> bool:
@@ -87,7 +108,12 @@ def topic_filter(topic: str) -> dict[str, Any]:
     return {"bool": {"should": [{"term": {"topic_keys": key}}, {"prefix": {"topic_keys": f"{key}/"}}]}}
 
 
-def search_body(request: SearchRequest) -> dict[str, Any]:
+def story_filter(story_ids: Sequence[str]) -> dict[str, Any]:
+    return {"terms": {STORY_FIELD: list(story_ids)}}
+
+
+def search_query(request: SearchRequest) -> dict[str, Any]:
+    """The ``query`` of a search: what matches, whatever the page, sort or facets."""
     must: list[dict[str, Any]] = []
     if request.text:
         must.append({"multi_match": {"query": request.text, "fields": TEXT_FIELDS, "type": "best_fields"}})
@@ -98,12 +124,24 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
         filters.append(entity_filter(request.more_on))
     if request.more_in:
         filters.append(topic_filter(request.more_in))
+    if request.stories:
+        filters.append(story_filter(request.stories))
     if request.since or request.until:
         bounds = {"gte": request.since, "lte": request.until}
         filters.append({"range": {"dated_at": {op: _iso(at) for op, at in bounds.items() if at}}})
+    if request.indexed_until:
+        filters.append({"range": {"indexed_at": {"lte": _iso(request.indexed_until)}}})
+    query: dict[str, Any] = {"bool": {"must": must or [{"match_all": {}}], "filter": filters}}
+    if request.exclude_stories:
+        query["bool"]["must_not"] = [story_filter(request.exclude_stories)]
+    return query
+
+
+def search_body(request: SearchRequest) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "size": request.size,
-        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+        # A paged search asks for one hit more than the page, to know whether another page follows.
+        "size": request.size + 1 if request.paged else request.size,
+        "query": search_query(request),
         "aggs": {**FACETS, "stories": {"cardinality": {"field": "cluster_id"}}},
         "highlight": {
             "fields": {
@@ -117,9 +155,59 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
     }
     if request.recency_first:
         body["sort"] = RECENCY
+    elif request.paged:
+        body["sort"] = RELEVANCE
+    if request.search_after:
+        body["search_after"] = request.search_after
+    if request.snapshot:
+        body["pit"] = {"id": request.snapshot, "keep_alive": request.snapshot_keep_alive}
     if request.grouped_by_story:
         body["collapse"] = {"field": "cluster_id"}
     return body
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: the sort values of the last hit, and the moment of the first page."""
+
+    search_after: list[Any]
+    indexed_until: datetime
+    snapshot: str | None = None
+
+    def encode(self) -> str:
+        payload = {"after": self.search_after, "until": _iso(self.indexed_until), "pit": self.snapshot}
+        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Raises ``ValueError`` for anything that is not a cursor this module wrote."""
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            after, until, snapshot = payload["after"], datetime.fromisoformat(payload["until"]), payload["pit"]
+        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError("not a cursor returned by a previous page") from error
+        if not isinstance(after, list) or not all(isinstance(value, str | int | float) for value in after):
+            raise ValueError("not a cursor returned by a previous page")
+        if not isinstance(snapshot, str | None):
+            raise ValueError("not a cursor returned by a previous page")
+        return cls(after, until, snapshot)
+
+
+def paged(
+    request: SearchRequest, cursor: Cursor | None, now: datetime | None = None, snapshot: str | None = None
+) -> SearchRequest:
+    """The request for one page. The first (no cursor) fixes the moment later pages are bounded by and,
+    ranked by relevance, the point in time ``snapshot`` they all read; later pages take both from the cursor."""
+    if cursor is None:
+        first = replace(request, paged=True, search_after=None, indexed_until=now or datetime.now(UTC))
+        return replace(first, snapshot=None if first.recency_first else snapshot)
+    return replace(
+        request,
+        paged=True,
+        search_after=cursor.search_after,
+        indexed_until=cursor.indexed_until,
+        snapshot=cursor.snapshot,
+    )
 
 
 @dataclass
@@ -130,6 +218,8 @@ class SearchResult:
     # Distinct story clusters among all matches (an approximate count beyond 3,000).
     stories: int = 0
     entity_names: dict[str, str] = field(default_factory=dict)
+    # Paged searches: where the next page starts, None on the last page.
+    next_cursor: Cursor | None = None
 
 
 def _hit(hit: Mapping[str, Any]) -> dict[str, Any]:
@@ -352,6 +442,24 @@ class Story:
     original: dict[str, Any]
     members: list[dict[str, Any]]  # the original first, then the others oldest first
 
+    @property
+    def timeline(self) -> list[dict[str, Any]]:
+        """The members in the order they were published (undated ones last)."""
+        return sorted(self.members, key=lambda member: (_moment(member.get("dated_at")), member.get("article_id", "")))
+
+    @property
+    def outlets(self) -> list[str]:
+        """Each outlet once, the original's first."""
+        return list(dict.fromkeys(member["source"]["name"] for member in self.members))
+
+    @property
+    def first_seen(self) -> str | None:
+        return self.timeline[0].get("dated_at")
+
+    @property
+    def last_seen(self) -> str | None:
+        return self.timeline[-1].get("dated_at")
+
 
 def story_of(cluster_id: str, members: Sequence[dict[str, Any]]) -> Story:
     original = choose_original(members)
@@ -362,6 +470,85 @@ def story_of(cluster_id: str, members: Sequence[dict[str, Any]]) -> Story:
     )
 
 
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``24h``, ``7d``, ``2w``; ``ValueError`` for anything else."""
+    match = DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration such as 30m, 24h, 7d or 2w")
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def entity_body(subject: str, size: int = 20, co_occurring: int = 10) -> dict[str, Any]:
+    """An entity's page: its newest articles, articles mentioning it per day, the entities named beside it.
+
+    ``co_occurring`` asks for one more bucket than shown, because the entity itself is always the first.
+    """
+    return {
+        "size": size,
+        "query": {"bool": {"filter": [entity_filter(subject)]}},
+        "sort": RECENCY,
+        "_source": LIST_SOURCE,
+        "track_total_hits": True,
+        "aggs": {
+            "per_day": {"date_histogram": {"field": "dated_at", "calendar_interval": "day", "min_doc_count": 0}},
+            "co_occurring": {"terms": {"field": "entity_ids", "size": co_occurring + 1}},
+        },
+    }
+
+
+@dataclass
+class EntityPage:
+    entity: dict[str, Any]  # id, name, type, handle as the newest article that mentions it has them
+    total: int
+    articles: list[dict[str, Any]]
+    per_day: list[tuple[str, int]]  # every day from the first mention to the last, zeros included
+    co_occurring: list[tuple[str, int]]  # entity id, articles mentioning both
+    entity_names: dict[str, str] = field(default_factory=dict)
+
+
+def _mentioned(subject: str, entity: Mapping[str, Any]) -> bool:
+    if subject.startswith("@"):
+        return str(entity.get("handle", "")).casefold() == subject[1:].casefold()
+    return entity.get("id") == subject
+
+
+def parse_entity_page(subject: str, response: Mapping[str, Any]) -> EntityPage | None:
+    """None when no article mentions the entity."""
+    result = parse_response(response)
+    if not result.hits:
+        return None
+    entity = next(e for e in result.hits[0].get("entities", []) if _mentioned(subject, e))
+    identity = {key: entity.get(key) for key in ("id", "name", "type", "handle")}
+    return EntityPage(
+        entity=identity,
+        total=result.total,
+        articles=result.hits,
+        per_day=[(day[:10], count) for day, count in result.facets["per_day"]],
+        co_occurring=[(key, count) for key, count in result.facets["co_occurring"] if key != identity["id"]],
+    )
+
+
+def export_body(
+    request: SearchRequest, pit_id: str, keep_alive: str, size: int, after: list[Any] | None
+) -> dict[str, Any]:
+    """One page of an export: every field but the signature, in a point in time, newest first."""
+    body: dict[str, Any] = {
+        "size": size,
+        "query": search_query(request),
+        "sort": RECENCY,
+        "_source": {"excludes": ["signature"]},
+        "pit": {"id": pit_id, "keep_alive": keep_alive},
+        "track_total_hits": False,
+    }
+    if after:
+        body["search_after"] = after
+    return body
+
+
+def newest_body() -> dict[str, Any]:
+    return {"size": 0, "aggs": {"newest": {"max": {"field": "dated_at"}}}}
+
+
 class Searcher:
     """Runs the queries against one alias with a synchronous client (the CLI's)."""
 
@@ -370,7 +557,14 @@ class Searcher:
         self.alias = alias
 
     def search(self, request: SearchRequest) -> SearchResult:
-        result = parse_response(self.client.search(index=self.alias, body=search_body(request)))
+        # A point in time names its indices itself.
+        response = self.client.search(index=None if request.snapshot else self.alias, body=search_body(request))
+        result = parse_response(response)
+        if request.paged and len(result.hits) > request.size:
+            del result.hits[request.size :]
+            last = response["hits"]["hits"][request.size - 1]
+            until = request.indexed_until or datetime.now(UTC)
+            result.next_cursor = Cursor(last["sort"], until, response.get("pit_id", request.snapshot))
         cluster_ids = [hit["cluster_id"] for hit in result.hits if hit.get("cluster_id")]
         entity_ids = [key for key, _ in result.facets.get("entity", [])]
         lookups: list[dict[str, Any]] = []
@@ -419,10 +613,62 @@ class Searcher:
                 term.label = names.get(term.key)
         return trending
 
+    def open_snapshot(self, keep_alive: str) -> str:
+        """A point in time of the alias (what relevance-ranked pages read), kept ``keep_alive`` after each use."""
+        return str(self.client.create_pit(index=self.alias, params={"keep_alive": keep_alive})["pit_id"])
+
+    def close_snapshot(self, snapshot: str) -> None:
+        self.client.delete_pit(body={"pit_id": [snapshot]})
+
     def story(self, article_id: str) -> Story:
-        cluster_id = self._cluster_of(article_id)
-        response = self.client.search(index=self.alias, body=story_members_body(cluster_id))
-        return story_of(cluster_id, [_hit(hit) for hit in response["hits"]["hits"]])
+        story = self.story_by_id(self._cluster_of(article_id))
+        if story is None:
+            raise LookupError(f"no story for article {article_id!r} in {self.alias!r}")
+        return story
+
+    def story_by_id(self, story_id: str) -> Story | None:
+        """The story named ``story_id`` (the one function that knows how a story is found); None if none."""
+        response = self.client.search(index=self.alias, body=story_members_body(story_id))
+        members = [_hit(hit) for hit in response["hits"]["hits"]]
+        return story_of(story_id, members) if members else None
+
+    def story_sizes(self, story_ids: Sequence[str]) -> dict[str, int]:
+        """How many articles each story has (a story missing from the index has none)."""
+        if not story_ids:
+            return {}
+        return parse_cluster_sizes(self.client.search(index=self.alias, body=cluster_sizes_body(story_ids)))
+
+    def entity(self, subject: str, size: int = 20, co_occurring: int = 10) -> EntityPage | None:
+        """An entity (``@handle`` or id) with its articles, daily counts and co-occurring entities."""
+        response = self.client.search(index=self.alias, body=entity_body(subject, size, co_occurring))
+        page = parse_entity_page(subject, response)
+        if page is not None and page.co_occurring:
+            names_body = entity_names_body([key for key, _ in page.co_occurring])
+            page.entity_names = parse_entity_names(self.client.search(index=self.alias, body=names_body))
+        return page
+
+    def newest(self) -> datetime | None:
+        """The date of the newest article (None in an empty index)."""
+        value = self.client.search(index=self.alias, body=newest_body())["aggregations"]["newest"]["value"]
+        return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
+
+    def export(self, request: SearchRequest, page_size: int = 500, keep_alive: str = "2m") -> Iterator[dict[str, Any]]:
+        """Every matching article, newest first, read page by page from one point in time: articles
+        indexed meanwhile are not included and none is repeated or skipped. Memory: one page."""
+        pit_id = self.open_snapshot(keep_alive)
+        try:
+            after: list[Any] | None = None
+            while True:
+                body = export_body(request, pit_id, keep_alive, page_size, after)
+                response = self.client.search(body=body)
+                pit_id = response.get("pit_id", pit_id)
+                hits = response["hits"]["hits"]
+                yield from ({**hit["_source"], "_id": hit["_id"]} for hit in hits)
+                if len(hits) < page_size:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            self.close_snapshot(pit_id)
 
     def _cluster_of(self, article_id: str) -> str:
         """The article's story cluster (only that field is fetched, not the article)."""

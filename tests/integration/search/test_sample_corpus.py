@@ -6,35 +6,19 @@ from __future__ import annotations
 
 import json
 from itertools import islice
-from pathlib import Path
 
 import pytest
 
-from cli.files import read_path
-from cli.inprocess import InProcessPipeline
-from shared.messages import ArticleLinked
 from shared.search.client import sync_client
 from shared.search.queries import Searcher, SearchRequest
 from shared.settings import OpenSearchSettings
+from tests.support import SAMPLE, sample_articles
 from tests.unit.index.factories import index_worker
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[3] / "corpus" / "sample"
 # Small batches, so the story's tellings meet across batches, before and after refreshes.
 BATCH = 8
-
-
-async def _sample_articles() -> dict[str, ArticleLinked]:
-    """Each sample article by its file name (``wire.jsonl:<line>`` for the JSON Lines records)."""
-    articles: dict[str, ArticleLinked] = {}
-    async with InProcessPipeline() as pipeline:
-        for path in sorted(SAMPLE.glob("*.txt")) + sorted(SAMPLE.glob("*.jsonl")):
-            for line, submission in enumerate(read_path(path)):
-                (article,) = await pipeline.articles([submission])  # type: ignore[list-item]
-                name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
-                articles[name] = ArticleLinked.model_validate(article.model_dump())
-    return articles
 
 
 async def test_the_retold_story_is_one_cluster_with_the_original_first(
@@ -43,7 +27,7 @@ async def test_the_retold_story_is_one_cluster_with_the_original_first(
     expected = json.loads((SAMPLE / "expected.json").read_text())
     (story,) = expected["story_clusters"].values()
     tellings = [story["original"], *story["retellings"]]
-    articles = await _sample_articles()
+    articles = await sample_articles()
     assert all(articles[name].signature for name in tellings), "every telling needs a story signature"
     names = list(articles)
     async with index_worker(opensearch_settings) as worker:

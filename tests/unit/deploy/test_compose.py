@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from services.api.settings import ApiSettings
 from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
@@ -90,4 +91,14 @@ def test_secrets_come_from_the_environment_with_guards() -> None:
 
 def test_only_dashboards_publish_a_port_and_only_on_loopback() -> None:
     published = {name: spec.get("ports", []) for name, spec in SERVICES.items() if spec.get("ports")}
-    assert published == {"dashboards": ["127.0.0.1:5601:5601"]}
+    assert published == {"dashboards": ["127.0.0.1:5601:5601"], "api": ["127.0.0.1:8000:8000"]}
+
+
+def test_the_api_reads_every_variable_it_is_given_and_requires_a_key() -> None:
+    environment = SERVICES["api"]["environment"]
+    known = _known_variables(ApiSettings, "NEWSFLOW_API_") | _known_variables(
+        OpenSearchSettings, "NEWSFLOW_OPENSEARCH_"
+    )
+    assert set(environment) - known == set()
+    assert ":?" in environment["NEWSFLOW_API_KEY_HASHES"]
+    assert SERVICES["api"]["depends_on"]["opensearch"]["condition"] == "service_healthy"
