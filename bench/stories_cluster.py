@@ -36,8 +36,8 @@ from shared.signature import NEAR_DUPLICATE_JACCARD
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stories_cluster.json"
 WINDOW_DAYS = 3.0
-JOIN_GRID = [round(0.3 + 0.05 * step, 2) for step in range(13)]
-MERGE_MARGINS = [0.05, 0.1, 0.2, 1.0]  # merge = join + margin (1.0: never merge)
+JOIN_GRID = [round(0.3 + 0.05 * step, 2) for step in range(11)]
+MERGE_MARGINS = [0.1, 0.2, 1.0]  # merge = join + margin (1.0: never merge)
 MIN_PRECISION = 0.95
 
 

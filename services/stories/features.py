@@ -48,9 +48,9 @@ FEATURES = (
     "entities",
     "shared_entities",
     "numbers",
+    "keywords",
     "near_duplicate",
     "terms_x_entities",
-    "story_size",
 )
 
 
@@ -116,6 +116,7 @@ class ArticleProfile:
     title: dict[str, float]
     entities: dict[str, float]
     numbers: frozenset[str]
+    keywords: dict[str, float]  # the enrich stage's key phrases, as a unit vector
     minhash: tuple[int, ...]
     at: float  # seconds since the epoch: published, else ingested
 
@@ -134,6 +135,7 @@ class ArticleProfile:
             title=_weights(article.title, background),
             entities=_unit(entities),
             numbers=frozenset(numbers),
+            keywords=_unit({phrase.lower(): 1.0 for phrase in article.keywords}),
             minhash=tuple(article.signature.minhash) if article.signature else (),
             at=dated.timestamp(),
         )
@@ -149,13 +151,14 @@ class StoryProfile:
     title: dict[str, float] = field(default_factory=dict)
     entities: dict[str, float] = field(default_factory=dict)
     numbers: Counter[str] = field(default_factory=Counter)
+    keywords: dict[str, float] = field(default_factory=dict)
     minhashes: list[tuple[int, ...]] = field(default_factory=list)
     first_at: float = math.inf
     last_at: float = -math.inf
 
     def add(self, article: ArticleProfile) -> None:
         self.size += 1
-        for mine, theirs in ((self.terms, article.terms), (self.title, article.title), (self.entities, article.entities)):
+        for mine, theirs in self._sums(article):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0.0) + value
         self.numbers.update(article.numbers)
@@ -167,13 +170,21 @@ class StoryProfile:
     def absorb(self, other: StoryProfile) -> None:
         """Take in a story merged into this one."""
         self.size += other.size
-        for mine, theirs in ((self.terms, other.terms), (self.title, other.title), (self.entities, other.entities)):
+        for mine, theirs in self._sums(other):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0.0) + value
         self.numbers.update(other.numbers)
         self.minhashes = (self.minhashes + other.minhashes)[:MINHASHES_KEPT]
         self.first_at = min(self.first_at, other.first_at)
         self.last_at = max(self.last_at, other.last_at)
+
+    def _sums(self, other: ArticleProfile | StoryProfile) -> list[tuple[dict[str, float], Mapping[str, float]]]:
+        return [
+            (self.terms, other.terms),
+            (self.title, other.title),
+            (self.entities, other.entities),
+            (self.keywords, other.keywords),
+        ]
 
     def trimmed(self) -> StoryProfile:
         """The centroid as stored: its heaviest terms and entities (their weights keep their scale)."""
@@ -184,6 +195,7 @@ class StoryProfile:
             title=_heaviest(self.title, CENTROID_TERMS // 4),
             entities=_heaviest(self.entities, CENTROID_ENTITIES),
             numbers=Counter(dict(self.numbers.most_common(CENTROID_TERMS // 4))),
+            keywords=_heaviest(self.keywords, CENTROID_TERMS // 4),
             minhashes=list(self.minhashes),
             first_at=self.first_at,
             last_at=self.last_at,
@@ -213,9 +225,9 @@ def pair_features(article: ArticleProfile, story: StoryProfile) -> list[float]:
         entities,
         math.log1p(shared_entities),
         math.log1p(shared_numbers),
+        cosine(article.keywords, story.keywords) if article.keywords and story.keywords else 0.0,
         near_duplicate,
         terms * entities,
-        math.log(story.size),
     ]
 
 
