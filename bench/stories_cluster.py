@@ -37,7 +37,7 @@ from shared.signature import NEAR_DUPLICATE_JACCARD
 RESULTS = Path(__file__).resolve().parent / "results" / "stories_cluster.json"
 WINDOW_DAYS = 3.0
 JOIN_GRID = [round(0.3 + 0.05 * step, 2) for step in range(11)]
-MERGE_MARGINS = [0.1, 0.2, 1.0]  # merge = join + margin (1.0: never merge)
+MERGE_MARGINS = [0.1, 0.2, 0.3]  # merge = join + margin: a bridge must be surer than a join
 MIN_PRECISION = 0.95
 
 
@@ -127,7 +127,7 @@ def main() -> None:
     sweep = []
     for join in JOIN_GRID:
         for margin in MERGE_MARGINS:
-            model = StoryModel(weights, bias, join, min(1.0, join + margin) if margin < 1 else 1.01, WINDOW_DAYS)
+            model = StoryModel(weights, bias, join, round(min(0.99, join + margin), 2), WINDOW_DAYS)
             scores = {name: bcubed(group(parts[name, "train"][0], model), parts[name, "train"][1]) for name in SETS}
             sweep.append((model, scores))
     admissible = [entry for entry in sweep if all(s["precision"] >= MIN_PRECISION for s in entry[1].values())] or sweep

@@ -28,7 +28,7 @@ def test_an_inserted_stage_runs_between_its_neighbours() -> None:
     topology = Topology(pipeline=pipeline_with(STAGE_SPEC, "enrich"))
     [article] = InProcessPipeline("all", topology, _worker_for).articles(STORY)
     assert isinstance(article, ArticleLinked)
-    assert [stamp.service for stamp in article.provenance] == ["ingest", "enrich", STAGE, "entity_link"]
+    assert [stamp.service for stamp in article.provenance] == ["ingest", "enrich", STAGE, "entity_link", "stories"]
     assert STAGE in article.enrichments
 
 
