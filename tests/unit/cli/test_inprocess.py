@@ -39,5 +39,5 @@ def test_the_run_stops_after_the_named_stage(up_to: str, last: str) -> None:
 
 
 def test_an_unknown_stage_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="ingest, enrich, entity_link, link, all"):
+    with pytest.raises(ValueError, match="ingest, enrich, entity_link, stories, link, all"):
         InProcessPipeline("index")

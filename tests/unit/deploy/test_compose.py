@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings
 from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
+from services.stories.settings import StoriesSettings
 from services.ingest.settings import IngestSettings
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.topology import Topology
@@ -24,6 +25,7 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "ingest": IngestSettings,
     "enrich": EnrichSettings,
     "entity_link": EntityLinkSettings,
+    "stories": StoriesSettings,
     "index": IndexSettings,
 }
 
