@@ -112,6 +112,10 @@ def trending(
         for term in terms:
             name = f"{term.label} ({term.key})" if term.label else term.key
             out.print(f"  {escape(name)}: {term.count} in window, {term.baseline_count} in baseline")
+    if result.stories:
+        out.print("[bold]stories[/bold] (told by the most outlets)")
+    for story in result.stories:
+        out.print(f"  {escape(story.headline or story.story_id)}: {story.outlets} outlets, {story.count} articles")
 
 
 def story(
@@ -123,7 +127,9 @@ def story(
     if as_json:
         print(json.dumps(asdict(result), default=str))
         return
-    out.print(f"story {result.cluster_id}: [bold]{len(result.members)}[/bold] articles")
+    carried = f"{result.outlets} {'outlet' if result.outlets == 1 else 'outlets'} carry this story"
+    out.print(f"story {result.story_id}: [bold]{escape(result.headline or '')}[/bold]")
+    out.print(f"{len(result.members)} articles; {carried}")
     for position, member in enumerate(result.members):
         _print_hit(member, note=" [green](original)[/green]" if position == 0 else "")
 
@@ -198,7 +204,7 @@ def _with_searcher(call: Callable[[Searcher], T]) -> T:
     settings = OpenSearchSettings()
     with _opensearch(settings) as client:
         try:
-            return call(Searcher(client, settings.alias))
+            return call(Searcher(client, settings.alias, settings.stories_alias))
         except LookupError as error:
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(code=1) from None

@@ -68,7 +68,7 @@ class Merged:
 class StoriesWorker:
     def __init__(self, settings: StoriesSettings, model: StoryModel | None = None) -> None:
         self.settings = settings
-        self.alias = settings.stories_alias
+        self.alias = settings.opensearch.stories_alias
         self.model = model or StoryModel.load()
         self.background = Background()
         self.client: AsyncOpenSearch | None = None

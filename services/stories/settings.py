@@ -9,8 +9,8 @@ class StoriesSettings(ServiceSettings):
 
     # A pulled batch costs one _msearch (placements and candidates) and one _bulk: larger batches amortise them.
     batch_size: int = Field(default=128, ge=1, le=1000)
+    # Writes ``opensearch.stories_alias``.
     opensearch: OpenSearchSettings = Field(default_factory=OpenSearchSettings)
-    stories_alias: str = "stories"
     # How long this worker keeps the stories it wrote in memory: beyond the index's refresh interval
     # (1 s) so the next batches see them before a search can, and longer so a busy story is not
     # read back from the index for every batch. Another replica's write to one of them is caught by

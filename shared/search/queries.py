@@ -7,9 +7,12 @@ read responses: both pure, so they are tested without a server. ``Searcher``
 runs the queries that take more than one request (a page of hits, then the
 size of each hit's story; an article, then its cluster).
 
-Story clusters are written by the index stage (services/index/clusters.py).
-A cluster's size and its original are computed here, at query time, so they
-are true for every member at every moment.
+Stories: an article the stories stage placed carries ``story_id`` (a document of
+the ``stories`` alias, services/stories; a story merged into another points to it
+with ``merged_into``); an older article only has the index stage's near-duplicate
+``cluster_id`` (services/index/clusters.py). ``StoryKey`` is whichever the article
+has. A story's members and its original are read at query time, so they are true
+for every member at every moment.
 """
 
 from __future__ import annotations
@@ -203,7 +206,24 @@ def parse_entity_names(response: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
-def related_body(article_id: str, cluster_id: str, size: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StoryKey:
+    """What an article's story is found by: its ``story_id`` and the ids merged into it, else its ``cluster_id``."""
+
+    field: str  # "story_id" or "cluster_id"
+    ids: tuple[str, ...]
+    document: dict[str, Any] | None = None  # the story's document in the stories index, if it has one
+
+    @property
+    def filter(self) -> dict[str, Any]:
+        return {"terms": {self.field: list(self.ids)}}
+
+
+# A chain of merges longer than this is not followed (each step is one GET).
+MAX_MERGE_HOPS = 8
+
+
+def related_body(article_id: str, story: StoryKey, size: int = 10) -> dict[str, Any]:
     """Articles like this one, outside its own story, one per story.
 
     ``min_doc_freq`` is 1 so that a small index still finds neighbours; in a
@@ -225,7 +245,7 @@ def related_body(article_id: str, cluster_id: str, size: int = 10) -> dict[str, 
                         }
                     }
                 ],
-                "must_not": [{"term": {"cluster_id": cluster_id}}],
+                "must_not": [story.filter],
             }
         },
         "collapse": {"field": "cluster_id"},
@@ -243,12 +263,21 @@ class TrendingTerm:
 
 
 @dataclass
+class TrendingStory:
+    story_id: str
+    count: int  # its articles in the window
+    outlets: int  # the outlets among them
+    headline: str | None = None
+
+
+@dataclass
 class Trending:
     window: tuple[datetime, datetime]
     baseline: tuple[datetime, datetime]
     articles: int  # in the window
     entities: list[TrendingTerm]
     topics: list[TrendingTerm]
+    stories: list[TrendingStory] = field(default_factory=list)  # the most retold in the window
 
 
 def trending_body(
@@ -278,7 +307,20 @@ def trending_body(
         "size": 0,
         "track_total_hits": True,
         "query": {"bool": {"filter": [dated_within(window)]}},
-        "aggs": {"entities": rising("entity_ids"), "topics": rising("topic_keys")},
+        "aggs": {
+            "entities": rising("entity_ids"),
+            "topics": rising("topic_keys"),
+            # The stories told by the most outlets in the window (then by the most articles).
+            "stories": {
+                "terms": {
+                    "field": "story_id",
+                    "size": size,
+                    "min_doc_count": min_doc_count,
+                    "order": [{"outlets": "desc"}, {"_count": "desc"}],
+                },
+                "aggs": {"outlets": {"cardinality": {"field": "source.name"}}},
+            },
+        },
     }
 
 
@@ -300,13 +342,17 @@ def parse_trending(response: Mapping[str, Any], as_of: datetime, window: timedel
         articles=int(response["hits"]["total"]["value"]),
         entities=terms("entities"),
         topics=terms("topics"),
+        stories=[
+            TrendingStory(bucket["key"], int(bucket["doc_count"]), int(bucket["outlets"]["value"]))
+            for bucket in response["aggregations"].get("stories", {}).get("buckets", [])
+        ],
     )
 
 
-def story_members_body(cluster_id: str, size: int = MAX_STORY_MEMBERS) -> dict[str, Any]:
+def story_members_body(story: StoryKey, size: int = MAX_STORY_MEMBERS) -> dict[str, Any]:
     return {
         "size": size,
-        "query": {"term": {"cluster_id": cluster_id}},
+        "query": {"bool": {"filter": [story.filter]}},
         "sort": [{"dated_at": {"order": "asc"}}, {"article_id": "asc"}],
         "_source": LIST_SOURCE,
     }
@@ -348,26 +394,36 @@ def choose_original(members: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
 
 @dataclass
 class Story:
-    cluster_id: str
+    story_id: str  # the story's id, or (for an article no stories stage placed) its cluster id
     original: dict[str, Any]
     members: list[dict[str, Any]]  # the original first, then the others oldest first
+    outlets: int  # how many outlets carry it
+    headline: str | None = None
+    merged_ids: list[str] = field(default_factory=list)
 
 
-def story_of(cluster_id: str, members: Sequence[dict[str, Any]]) -> Story:
-    original = choose_original(members)
+def story_of(story: StoryKey, members: Sequence[dict[str, Any]]) -> Story:
+    """The story of ``members``; the original is the one the stories stage chose when it is among them."""
+    chosen = (story.document or {}).get("original_article_id")
+    stage_choice = next((member for member in members if chosen and member.get("_id") == chosen), None)
+    original = stage_choice or choose_original(members)
     return Story(
-        cluster_id=cluster_id,
+        story_id=story.ids[0],
         original=dict(original),
         members=[dict(original), *(member for member in members if member is not original)],
+        outlets=len({_outlet((member.get("source") or {}).get("name")) for member in members}),
+        headline=(story.document or {}).get("headline") or original.get("title"),
+        merged_ids=list(story.ids[1:]),
     )
 
 
 class Searcher:
     """Runs the queries against one alias with a synchronous client (the CLI's)."""
 
-    def __init__(self, client: OpenSearch, alias: str) -> None:
+    def __init__(self, client: OpenSearch, alias: str, stories_alias: str = "stories") -> None:
         self.client = client
         self.alias = alias
+        self.stories_alias = stories_alias
 
     def search(self, request: SearchRequest) -> SearchResult:
         result = parse_response(self.client.search(index=self.alias, body=search_body(request)))
@@ -398,7 +454,7 @@ class Searcher:
         return {**found["_source"], "_id": found["_id"]}
 
     def related(self, article_id: str, size: int = 10) -> list[dict[str, Any]]:
-        body = related_body(article_id, self._cluster_of(article_id), size)
+        body = related_body(article_id, self.story_key(article_id), size)
         return [_hit(hit) for hit in self.client.search(index=self.alias, body=body)["hits"]["hits"]]
 
     def trending(
@@ -417,20 +473,49 @@ class Searcher:
             names = parse_entity_names(self.client.search(index=self.alias, body=names_body))
             for term in trending.entities:
                 term.label = names.get(term.key)
+        if trending.stories:
+            try:
+                ids = [story.story_id for story in trending.stories]
+                found = self.client.mget(index=self.stories_alias, body={"ids": ids})["docs"]
+            except NotFoundError:  # no stories index (yet): the stories are listed by id
+                found = []
+            headlines = {doc["_id"]: doc["_source"].get("headline") for doc in found if doc.get("found")}
+            for story in trending.stories:
+                story.headline = headlines.get(story.story_id)
         return trending
 
     def story(self, article_id: str) -> Story:
-        cluster_id = self._cluster_of(article_id)
-        response = self.client.search(index=self.alias, body=story_members_body(cluster_id))
-        return story_of(cluster_id, [_hit(hit) for hit in response["hits"]["hits"]])
+        key = self.story_key(article_id)
+        response = self.client.search(index=self.alias, body=story_members_body(key))
+        return story_of(key, [_hit(hit) for hit in response["hits"]["hits"]])
 
-    def _cluster_of(self, article_id: str) -> str:
-        """The article's story cluster (only that field is fetched, not the article)."""
+    def story_key(self, article_id: str) -> StoryKey:
+        """The article's story: its ``story_id`` resolved through merges, else its cluster (only those
+        fields are fetched, not the article)."""
         try:
-            found = self.client.get(index=self.alias, id=article_id, _source_includes=["cluster_id"])
+            found = self.client.get(index=self.alias, id=article_id, _source_includes=["cluster_id", "story_id"])
         except NotFoundError as error:
             raise LookupError(f"no article {article_id!r} in {self.alias!r}") from error
-        return str(found["_source"].get("cluster_id") or article_id)
+        story_id = found["_source"].get("story_id")
+        if not story_id:
+            return StoryKey("cluster_id", (str(found["_source"].get("cluster_id") or article_id),))
+        document = self._story_document(str(story_id))
+        if document is None:  # not written yet, or no stories index: the id alone still finds its members
+            return StoryKey("story_id", (str(story_id),))
+        ids = (document["story_id"], *(merged for merged in document.get("merged_ids", []) if merged != document["story_id"]))
+        return StoryKey("story_id", ids, document)
+
+    def _story_document(self, story_id: str) -> dict[str, Any] | None:
+        """The story's document, following ``merged_into`` to the story it merged into."""
+        for _ in range(MAX_MERGE_HOPS):
+            try:
+                document: dict[str, Any] = self.client.get(index=self.stories_alias, id=story_id)["_source"]
+            except NotFoundError:
+                return None
+            if not document.get("merged_into"):
+                return document
+            story_id = document["merged_into"]
+        return None
 
 
 def _ok(response: Mapping[str, Any]) -> Mapping[str, Any]:

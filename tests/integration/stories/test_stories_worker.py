@@ -30,11 +30,11 @@ def corpus() -> Iterator[dict[str, ArticleLinked]]:
 
 @pytest.fixture
 async def stories_settings(opensearch_settings: OpenSearchSettings, namespace: str) -> AsyncIterator[StoriesSettings]:
-    settings = StoriesSettings(opensearch=opensearch_settings, stories_alias=f"{namespace}-stories")
-    yield settings
-    client = async_client(opensearch_settings)
-    await client.indices.delete(index=f"{settings.stories_alias}-v*", ignore_unavailable=True)
-    await client.indices.delete_index_template(name=template_name(settings.stories_alias), ignore=[404])
+    search = opensearch_settings.model_copy(update={"stories_alias": f"{namespace}-stories"})
+    yield StoriesSettings(opensearch=search)
+    client = async_client(search)
+    await client.indices.delete(index=f"{search.stories_alias}-v*", ignore_unavailable=True)
+    await client.indices.delete_index_template(name=template_name(search.stories_alias), ignore=[404])
     await client.close()
 
 
@@ -64,15 +64,15 @@ async def placed(worker: StoriesWorker, *articles: ArticleLinked) -> list[str]:
 
 async def refresh(settings: StoriesSettings) -> None:
     client = async_client(settings.opensearch)
-    await client.indices.refresh(index=settings.stories_alias)
+    await client.indices.refresh(index=settings.opensearch.stories_alias)
     await client.close()
 
 
 async def stories(settings: StoriesSettings) -> dict[str, dict[str, Any]]:
     client = async_client(settings.opensearch)
     try:
-        await client.indices.refresh(index=settings.stories_alias)
-        response = await client.search(index=settings.stories_alias, body={"size": 100})
+        await client.indices.refresh(index=settings.opensearch.stories_alias)
+        response = await client.search(index=settings.opensearch.stories_alias, body={"size": 100})
     finally:
         await client.close()
     return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
@@ -143,7 +143,7 @@ async def test_a_story_changed_by_another_replica_is_retried_not_overwritten(
         (story_id,) = await placed(replica_a, corpus["quake-chile-wire"])
         # From here on the index refreshes only when the test says so: b's write stays unseen by a's search.
         client = async_client(stories_settings.opensearch)
-        await client.indices.put_settings(index=stories_settings.stories_alias, body={"index": {"refresh_interval": "-1"}})
+        await client.indices.put_settings(index=stories_settings.opensearch.stories_alias, body={"index": {"refresh_interval": "-1"}})
         await client.close()
         (joined,) = await replica_b.process_batch([corpus["quake-chile-daily"]])
         assert isinstance(joined, list) and joined[0].story_id == story_id

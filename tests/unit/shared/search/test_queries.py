@@ -20,6 +20,9 @@ from shared.search.queries import (
     parse_entity_names,
     parse_response,
     search_body,
+    StoryKey,
+    related_body,
+    story_members_body,
     story_of,
     topic_filter,
     trending_body,
@@ -152,9 +155,25 @@ def test_a_story_lists_the_original_first_then_the_others_in_order() -> None:
         member("second", "B", "2026-11-10T08:00:00Z", credits="Source"),
         member("source", "Source", "2026-11-10T09:00:00Z"),
     ]
-    story = story_of("c1", members)
+    story = story_of(StoryKey("cluster_id", ("c1",)), members)
     assert [m["article_id"] for m in story.members] == ["source", "first", "second"]
     assert story.original["article_id"] == "source"
+    assert (story.story_id, story.outlets) == ("c1", 3)
+
+
+def test_the_stories_stage_s_original_and_headline_win_and_merged_ids_are_members_too() -> None:
+    members = [
+        {**member("early", "A", "2026-11-10T07:00:00Z"), "_id": "early", "title": "Early"},
+        {**member("chosen", "B", "2026-11-10T08:00:00Z"), "_id": "chosen", "title": "Chosen"},
+        {**member("again", "B", "2026-11-10T09:00:00Z"), "_id": "again", "title": "Again"},
+    ]
+    document = {"story_id": "s1", "original_article_id": "chosen", "headline": "Chosen"}
+    key = StoryKey("story_id", ("s1", "s0"), document)
+    story = story_of(key, members)
+    assert story.original["_id"] == "chosen" and story.headline == "Chosen"
+    assert (story.story_id, story.merged_ids, story.outlets) == ("s1", ["s0"], 2)
+    assert story_members_body(key)["query"] == {"bool": {"filter": [{"terms": {"story_id": ["s1", "s0"]}}]}}
+    assert related_body("x", key)["query"]["bool"]["must_not"] == [{"terms": {"story_id": ["s1", "s0"]}}]
 
 
 @pytest.mark.parametrize(
