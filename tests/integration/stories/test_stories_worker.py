@@ -6,46 +6,17 @@ article never creates a second story."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
-from services.stories.app import StoriesWorker, StoryConflict, create_worker
+from services.stories.app import StoriesWorker, StoryConflict
 from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
-from shared.search.indices import template_name
-from shared.settings import OpenSearchSettings
-from tests.integration.stories.corpus import linked_corpus
+from tests.integration.stories.conftest import pause_refresh, started
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def corpus() -> Iterator[dict[str, ArticleLinked]]:
-    yield linked_corpus()
-
-
-@pytest.fixture
-async def stories_settings(opensearch_settings: OpenSearchSettings, namespace: str) -> AsyncIterator[StoriesSettings]:
-    search = opensearch_settings.model_copy(update={"stories_alias": f"{namespace}-stories"})
-    yield StoriesSettings(opensearch=search)
-    client = async_client(search)
-    await client.indices.delete(index=f"{search.stories_alias}-v*", ignore_unavailable=True)
-    await client.indices.delete_index_template(name=template_name(search.stories_alias), ignore=[404])
-    await client.close()
-
-
-@asynccontextmanager
-async def started(settings: StoriesSettings) -> AsyncIterator[StoriesWorker]:
-    worker = create_worker(settings)
-    await worker.start()
-    try:
-        yield worker
-    finally:
-        await worker.stop()
 
 
 async def placed(worker: StoriesWorker, *articles: ArticleLinked) -> list[str]:
@@ -101,7 +72,8 @@ async def test_retellings_join_and_another_quake_stays_apart(
 async def test_an_article_that_bridges_two_stories_merges_them(
     corpus: dict[str, ArticleLinked], stories_settings: StoriesSettings, isolated: None
 ) -> None:
-    # Two replicas each see one telling before either has written: two stories of one event.
+    # Two replicas each see one telling before either's write is searchable: two stories of one event.
+    await pause_refresh(stories_settings)
     async with started(stories_settings) as replica_a, started(stories_settings) as replica_b:
         (first,) = await replica_a.process_batch([corpus["ecb-cut-wire"]])
         (second,) = await replica_b.process_batch([corpus["ecb-cut-ledger"]])
@@ -141,10 +113,7 @@ async def test_a_story_changed_by_another_replica_is_retried_not_overwritten(
 ) -> None:
     async with started(stories_settings) as replica_a, started(stories_settings) as replica_b:
         (story_id,) = await placed(replica_a, corpus["quake-chile-wire"])
-        # From here on the index refreshes only when the test says so: b's write stays unseen by a's search.
-        client = async_client(stories_settings.opensearch)
-        await client.indices.put_settings(index=stories_settings.opensearch.stories_alias, body={"index": {"refresh_interval": "-1"}})
-        await client.close()
+        await pause_refresh(stories_settings)  # b's write stays unseen by a's search
         (joined,) = await replica_b.process_batch([corpus["quake-chile-daily"]])
         assert isinstance(joined, list) and joined[0].story_id == story_id
         # a still holds the version it wrote: its write is refused (409) and the article is retried.
