@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from stories_data import SETS, Labelled, load
 
 from services.index.clusters import best_match
-from services.stories.features import FEATURES, ArticleProfile, Background, StoryProfile, pair_features
+from services.stories.features import ArticleProfile, Background, StoryProfile, pair_features
 from services.stories.grouping import DAY_S, StoryMemory, group
 from services.stories.model import MODEL, StoryModel
 from shared.signature import NEAR_DUPLICATE_JACCARD
@@ -54,7 +54,14 @@ def bcubed(predicted: Mapping[str, str], gold: Mapping[str, str]) -> dict[str, f
         precision += overlap / len(mine)
         recall += overlap / len(true)
     p, r = precision / len(gold), recall / len(gold)
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4), "articles": len(gold), "predicted_stories": len(by_predicted), "gold_stories": len(by_gold)}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4),
+        "articles": len(gold),
+        "predicted_stories": len(by_predicted),
+        "gold_stories": len(by_gold),
+    }
 
 
 def profiles(rows: Sequence[Labelled], background: Background) -> tuple[list[ArticleProfile], dict[str, str], float]:
@@ -65,7 +72,9 @@ def profiles(rows: Sequence[Labelled], background: Background) -> tuple[list[Art
     return [made[i] for i in order], {row.article.article_id: row.story for row in rows}, cost_ms
 
 
-def training_pairs(articles: Sequence[ArticleProfile], gold: Mapping[str, str]) -> tuple[list[list[float]], list[int], float]:
+def training_pairs(
+    articles: Sequence[ArticleProfile], gold: Mapping[str, str]
+) -> tuple[list[list[float]], list[int], float]:
     """Pairs met in one gold pass; also the share of articles whose own (earlier) story retrieval found."""
     memory = StoryMemory()
     features: list[list[float]] = []

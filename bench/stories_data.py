@@ -73,7 +73,11 @@ def build(name: str) -> Path:
                 print(f"{name}: {record['id']} is a duplicate of an earlier article, left out", file=sys.stderr)
                 continue
             (article,) = articles
-            row = {"story": record["story"], "related_group": record["related_group"], "article": article.model_dump(mode="json")}
+            row = {
+                "story": record["story"],
+                "related_group": record["related_group"],
+                "article": article.model_dump(mode="json"),
+            }
             sink.write(json.dumps(row) + "\n")
             if number % 100 == 0:
                 print(f"{name}: {number}/{len(records)}", file=sys.stderr)
@@ -86,7 +90,9 @@ def load(name: str) -> list[Labelled]:
         build(name)
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     return [
-        Labelled(ArticleLinked.model_validate(row["article"]), row["story"], row["related_group"], part_of(row["story"]))
+        Labelled(
+            ArticleLinked.model_validate(row["article"]), row["story"], row["related_group"], part_of(row["story"])
+        )
         for row in rows
     ]
 

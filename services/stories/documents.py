@@ -98,8 +98,7 @@ class Story:
             "first_seen": _iso(trimmed.first_at),
             "last_seen": _iso(trimmed.last_at),
             "top_entities": [
-                {"id": key, "name": self.entity_names.get(key, key)}
-                for key in list(trimmed.entities)[:TOP_ENTITIES]
+                {"id": key, "name": self.entity_names.get(key, key)} for key in list(trimmed.entities)[:TOP_ENTITIES]
             ],
             "top_entity_ids": list(trimmed.entities)[:TOP_ENTITIES],
             "top_topics": [key for key, _ in self.topics.most_common(TOP_TOPICS)],
@@ -164,4 +163,3 @@ def merged_document(story_id: str, into: str) -> dict[str, Any]:
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
-

@@ -215,7 +215,11 @@ def pair_features(article: ArticleProfile, story: StoryProfile) -> list[float]:
     shared_entities = sum(1 for key in article.entities if key in story.entities)
     shared_numbers = sum(1 for number in article.numbers if number in story.numbers)
     near_duplicate = max(
-        (estimated_similarity(article.minhash, minhash) for minhash in story.minhashes if len(minhash) == len(article.minhash)),
+        (
+            estimated_similarity(article.minhash, minhash)
+            for minhash in story.minhashes
+            if len(minhash) == len(article.minhash)
+        ),
         default=0.0,
     )
     return [

@@ -73,7 +73,10 @@ class StoryMemory:
 def choose(article: ArticleProfile, memory: StoryMemory, model: StoryModel) -> Choice:
     window_s = model.window_days * DAY_S
     scored = sorted(
-        ((model.probability(pair_features(article, story)), story.story_id) for story in memory.candidates(article, window_s)),
+        (
+            (model.probability(pair_features(article, story)), story.story_id)
+            for story in memory.candidates(article, window_s)
+        ),
         key=lambda pair: (-pair[0], pair[1]),
     )
     if not scored or scored[0][0] < model.join:

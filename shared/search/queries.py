@@ -502,7 +502,10 @@ class Searcher:
         document = self._story_document(str(story_id))
         if document is None:  # not written yet, or no stories index: the id alone still finds its members
             return StoryKey("story_id", (str(story_id),))
-        ids = (document["story_id"], *(merged for merged in document.get("merged_ids", []) if merged != document["story_id"]))
+        ids = (
+            document["story_id"],
+            *(merged for merged in document.get("merged_ids", []) if merged != document["story_id"]),
+        )
         return StoryKey("story_id", ids, document)
 
     def _story_document(self, story_id: str) -> dict[str, Any] | None:

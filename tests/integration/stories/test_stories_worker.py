@@ -89,7 +89,9 @@ async def test_an_article_that_bridges_two_stories_merges_them(
     assert merged["merged_into"] == bridge
     assert survivor["merged_ids"] == sorted(split - {bridge})
     assert survivor["member_count"] == 3
-    assert set(survivor["member_ids"]) == {corpus[key].article_id for key in ("ecb-cut-wire", "ecb-cut-ledger", "ecb-cut-review")}
+    assert set(survivor["member_ids"]) == {
+        corpus[key].article_id for key in ("ecb-cut-wire", "ecb-cut-ledger", "ecb-cut-review")
+    }
 
 
 async def test_a_redelivered_article_never_makes_a_second_story(

@@ -13,8 +13,8 @@ from pydantic_settings import BaseSettings
 from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
-from services.stories.settings import StoriesSettings
 from services.ingest.settings import IngestSettings
+from services.stories.settings import StoriesSettings
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.topology import Topology
 

@@ -12,6 +12,7 @@ from cli.search_commands import parse_duration
 from shared.search.queries import (
     RECENCY,
     SearchRequest,
+    StoryKey,
     choose_original,
     cluster_sizes_body,
     entity_filter,
@@ -19,9 +20,8 @@ from shared.search.queries import (
     parse_cluster_sizes,
     parse_entity_names,
     parse_response,
-    search_body,
-    StoryKey,
     related_body,
+    search_body,
     story_members_body,
     story_of,
     topic_filter,
