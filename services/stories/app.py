@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,8 @@ class StoriesWorker:
         # articles is in; the grouping memory holds the same stories' centroids.
         self.stories: OrderedDict[str, tuple[float, Story]] = OrderedDict()
         self.placed: dict[str, str] = {}
+        # Stories this worker merged away lately: until the index refreshes, a search still finds them live.
+        self.merged: OrderedDict[str, float] = OrderedDict()
         self.memory = StoryMemory()
 
     async def start(self) -> None:
@@ -178,6 +180,8 @@ class StoriesWorker:
                 raise TransientError(f"unreadable story {hit.get('_id')}: {error!r}") from error
             known = self.stories.get(found.story_id)
             # What this worker wrote may be newer than what the search sees (the index refreshes each second).
+            if found.story_id in self.merged:
+                continue
             if known is None or (known[1].seq_no or -1) < (found.seq_no or -1):
                 self._keep(found)
 
@@ -199,6 +203,8 @@ class StoriesWorker:
 
     def _expire(self) -> None:
         oldest_kept = time.monotonic() - self.settings.memory_window_s
+        while self.merged and next(iter(self.merged.values())) < oldest_kept:
+            self.merged.popitem(last=False)
         while self.stories:
             story_id, (seen_at, _) = next(iter(self.stories.items()))
             if seen_at >= oldest_kept and len(self.stories) <= self.settings.memory_capacity:
@@ -229,6 +235,7 @@ class StoriesWorker:
                         story.absorb(absorbed)
                         changed[other] = Merged(survivor, absorbed.seq_no, absorbed.primary_term)
                         self._forget(other)
+                        self.merged[other] = time.monotonic()
                         # Articles of this batch already placed there follow it.
                         story_of.update({a: survivor for a, s in story_of.items() if s == other})
                         log.info("stories_merged", merged=other, into=survivor, bridge=article.article_id)
@@ -240,40 +247,51 @@ class StoriesWorker:
 
     # -- writing -------------------------------------------------------------------------------------
     async def _write(self, changed: dict[str, Story | Merged]) -> dict[str, Exception]:
-        """One ``_bulk`` with every changed story; the failures, by story id (a merged story's failure
-        counts against the story it merged into)."""
-        if not changed:
+        """Every story the batch changed, in one ``_bulk``; then, only in a batch that merged stories and
+        only for survivors that were written, the pointers of the merged ones (a pointer written without
+        its survivor would hide the merged story's members). The failures, by the story that failed."""
+        stories = {story_id: change for story_id, change in changed.items() if isinstance(change, Story)}
+        failed = await self._bulk(stories)
+        pointers = {
+            story_id: change
+            for story_id, change in changed.items()
+            if isinstance(change, Merged) and change.into not in failed
+        }
+        for story_id, pointer in (await self._bulk(pointers)).items():
+            failed[pointers[story_id].into] = pointer
+            self.merged.pop(story_id, None)  # still live in the index: the retry may merge it again
+        return failed
+
+    async def _bulk(self, changes: Mapping[str, Story | Merged]) -> dict[str, Exception]:
+        if not changes:
             return {}
         assert self.client is not None
         lines: list[dict[str, Any]] = []
-        order: list[str] = []
-        for story_id, change in changed.items():
+        for story_id, change in changes.items():
             if isinstance(change, Merged):
                 version = (change.seq_no, change.primary_term)
                 lines += [_action(self.alias, story_id, version), merged_document(story_id, change.into)]
             else:
                 lines += [_action(self.alias, story_id, (change.seq_no, change.primary_term)), change.document()]
-            order.append(story_id)
         try:
             answer = await self.client.bulk(body=b"".join(to_json(line) + b"\n" for line in lines), require_alias=True)
-            items = answer["items"]
-        except (OpenSearchException, KeyError, TypeError) as error:
+            results = [next(iter(item.values())) for item in answer["items"]]
+            if len(results) != len(changes):
+                raise TransientError(f"unexpected _bulk answer from OpenSearch: {str(answer)[:300]}")
+        except (OpenSearchException, TransientError, KeyError, TypeError, StopIteration) as error:
             failure = _request_failure(error)
-            for story_id in order:
+            for story_id in changes:
                 self._forget(story_id)
-            return dict.fromkeys(order, failure)
+            return dict.fromkeys(changes, failure)
         failed: dict[str, Exception] = {}
-        for story_id, item in zip(order, items, strict=True):
-            result = next(iter(item.values()))
+        for (story_id, change), result in zip(changes.items(), results, strict=True):
             status = result.get("status", 500)
-            change = changed[story_id]
             if status < 300:
                 if isinstance(change, Story):
                     change.seq_no, change.primary_term = result["_seq_no"], result["_primary_term"]
                 continue
-            holder = change.into if isinstance(change, Merged) else story_id
-            failed[holder] = _item_failure(status, result.get("error"), story_id)
-            self._forget(holder)
+            failed[story_id] = _item_failure(status, result.get("error"), story_id)
+            self._forget(story_id)
         return failed
 
 
