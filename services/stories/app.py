@@ -15,6 +15,12 @@ article that starts it, so even a redelivery whose first write was lost writes t
 Merges: an article that fits two stories well enough (``StoryModel.merge``) bridges them; the one
 first seen survives and absorbs the other, which becomes a pointer (``merged_into``) so its old id
 resolves to the new one; the survivor lists it in ``merged_ids``.
+
+Limits: replicas share only the index, so two replicas can each start a story for one event
+within a refresh interval (bench/stories_stage.py --replicas 2 measures the split); run one
+replica, or one active writer. A merge whose pointer write fails after its survivor was written
+leaves the old story live, its members listed in both. A story keeps its last
+``MEMBER_IDS_KEPT`` article ids (services/stories/documents.py).
 """
 
 from __future__ import annotations
