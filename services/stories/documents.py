@@ -85,7 +85,7 @@ class Story:
         return (credited or firsts)[0]
 
     def document(self) -> dict[str, Any]:
-        trimmed = self.profile.trimmed()
+        profile = self.profile  # kept at the stored size as it grows (StoryProfile._sum)
         original = self.original
         return {
             "story_id": self.story_id,
@@ -95,28 +95,28 @@ class Story:
             "member_count": self.profile.size,
             "outlet_count": len(self.first_by_outlet),
             "outlets": sorted(self.first_by_outlet),
-            "first_seen": _iso(trimmed.first_at),
-            "last_seen": _iso(trimmed.last_at),
+            "first_seen": _iso(profile.first_at),
+            "last_seen": _iso(profile.last_at),
             "top_entities": [
-                {"id": key, "name": self.entity_names.get(key, key)} for key in list(trimmed.entities)[:TOP_ENTITIES]
+                {"id": key, "name": self.entity_names.get(key, key)} for key in list(profile.entities)[:TOP_ENTITIES]
             ],
-            "top_entity_ids": list(trimmed.entities)[:TOP_ENTITIES],
+            "top_entity_ids": list(profile.entities)[:TOP_ENTITIES],
             "top_topics": [key for key, _ in self.topics.most_common(TOP_TOPICS)],
-            "keys": candidate_keys(trimmed, terms=16, entities=8),
+            "keys": candidate_keys(profile, terms=16, entities=8),
             "member_ids": self.member_ids,
             "merged_ids": self.merged_ids,
             "profile": {
-                "terms": trimmed.terms,
-                "title": trimmed.title,
-                "entities": trimmed.entities,
-                "numbers": dict(trimmed.numbers),
-                "keywords": trimmed.keywords,
-                "minhashes": [list(minhash) for minhash in trimmed.minhashes],
-                "first_at": trimmed.first_at,
-                "last_at": trimmed.last_at,
+                "terms": profile.terms,
+                "title": profile.title,
+                "entities": profile.entities,
+                "numbers": dict(profile.numbers),
+                "keywords": profile.keywords,
+                "minhashes": [list(minhash) for minhash in profile.minhashes],
+                "first_at": profile.first_at,
+                "last_at": profile.last_at,
                 "firsts": [member.as_json() for member in self.first_by_outlet.values()],
                 "credited": sorted(self.credited),
-                "entity_names": {key: self.entity_names[key] for key in trimmed.entities if key in self.entity_names},
+                "entity_names": {key: self.entity_names[key] for key in profile.entities if key in self.entity_names},
                 "topics": dict(self.topics.most_common(TOP_TOPICS * 4)),
             },
             "updated_at": utcnow().isoformat(),

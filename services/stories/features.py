@@ -38,6 +38,12 @@ MINHASHES_KEPT = 4
 # Terms and entities a story keeps in its centroid (the heaviest): bounds its size in the index.
 CENTROID_TERMS = 120
 CENTROID_ENTITIES = 30
+CENTROID_SIZES = {
+    "terms": CENTROID_TERMS,
+    "title": CENTROID_TERMS // 4,
+    "entities": CENTROID_ENTITIES,
+    "keywords": CENTROID_TERMS // 4,
+}
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’.,][^\W_]+)*")
 _DIGIT = re.compile(r"\d")
@@ -158,10 +164,7 @@ class StoryProfile:
 
     def add(self, article: ArticleProfile) -> None:
         self.size += 1
-        for mine, theirs in self._sums(article):
-            for key, value in theirs.items():
-                mine[key] = mine.get(key, 0.0) + value
-        self.numbers.update(article.numbers)
+        self._sum(article)
         if article.minhash and len(self.minhashes) < MINHASHES_KEPT:
             self.minhashes.append(article.minhash)
         self.first_at = min(self.first_at, article.at)
@@ -170,36 +173,22 @@ class StoryProfile:
     def absorb(self, other: StoryProfile) -> None:
         """Take in a story merged into this one."""
         self.size += other.size
-        for mine, theirs in self._sums(other):
-            for key, value in theirs.items():
-                mine[key] = mine.get(key, 0.0) + value
-        self.numbers.update(other.numbers)
+        self._sum(other)
         self.minhashes = (self.minhashes + other.minhashes)[:MINHASHES_KEPT]
         self.first_at = min(self.first_at, other.first_at)
         self.last_at = max(self.last_at, other.last_at)
 
-    def _sums(self, other: ArticleProfile | StoryProfile) -> list[tuple[dict[str, float], Mapping[str, float]]]:
-        return [
-            (self.terms, other.terms),
-            (self.title, other.title),
-            (self.entities, other.entities),
-            (self.keywords, other.keywords),
-        ]
-
-    def trimmed(self) -> StoryProfile:
-        """The centroid as stored: its heaviest terms and entities (their weights keep their scale)."""
-        return StoryProfile(
-            story_id=self.story_id,
-            size=self.size,
-            terms=_heaviest(self.terms, CENTROID_TERMS),
-            title=_heaviest(self.title, CENTROID_TERMS // 4),
-            entities=_heaviest(self.entities, CENTROID_ENTITIES),
-            numbers=Counter(dict(self.numbers.most_common(CENTROID_TERMS // 4))),
-            keywords=_heaviest(self.keywords, CENTROID_TERMS // 4),
-            minhashes=list(self.minhashes),
-            first_at=self.first_at,
-            last_at=self.last_at,
-        )
+    def _sum(self, other: ArticleProfile | StoryProfile) -> None:
+        """Add ``other``'s vectors and keep only the heaviest entries, as the index stores them: the
+        story a replica reads back is the one its writer compared with, and a much-retold story costs
+        no more to compare with than a new one."""
+        for name, kept in CENTROID_SIZES.items():
+            mine: dict[str, float] = getattr(self, name)
+            for key, value in getattr(other, name).items():
+                mine[key] = mine.get(key, 0.0) + value
+            setattr(self, name, _heaviest(mine, kept))
+        self.numbers.update(other.numbers)
+        self.numbers = Counter(dict(self.numbers.most_common(CENTROID_TERMS // 4)))
 
 
 def _heaviest(weights: Mapping[str, float], count: int) -> dict[str, float]:
