@@ -189,6 +189,7 @@ class Service:
             **os.environ,
             "NEWSFLOW_NAMESPACE": namespace,
             "NEWSFLOW_OPENSEARCH_ALIAS": f"{namespace}-articles",
+            "NEWSFLOW_OPENSEARCH_STORIES_ALIAS": f"{namespace}-stories",
             "NEWSFLOW_NATS_URL": NATS_URL,
             "NEWSFLOW_OPENSEARCH_URL": OPENSEARCH_URL,
             prefix + "METRICS_PORT": str(port),

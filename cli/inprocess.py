@@ -2,8 +2,8 @@
 prints and the in-process baseline the benchmarks use.
 
 Each stage's worker is the service's own, driven through the same ``process_batch`` the
-service runs, and stamped the same way; it is started without a JetStream connection, so
-nothing is fetched and dedupe lives in memory. The stages are the topology's
+service runs, and stamped the same way; it is started offline, so nothing is fetched and
+dedupe and stories live in this process's memory. The stages are the topology's
 (``shared/topology.py``), up to the last one that produces an article (the index writes to
 OpenSearch, so it is not run here): a service inserted by one line of topology is run too,
 found by the convention that ``services/<stage>/app.py`` has ``create_worker(settings=None)``.
@@ -68,7 +68,7 @@ class InProcessPipeline:
 
     async def __aenter__(self) -> InProcessPipeline:
         for stage, worker in zip(self.stages, self.workers, strict=True):
-            await worker.start(StageContext(stage=stage, settings=ServiceSettings(), topology=self.topology))
+            await worker.start(StageContext(stage, ServiceSettings(), self.topology, offline=True))
         return self
 
     async def __aexit__(self, *_: object) -> None:

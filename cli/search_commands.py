@@ -109,6 +109,10 @@ def trending(
         for term in terms:
             name = f"{term.label} ({term.key})" if term.label else term.key
             out.print(f"  {escape(name)}: {term.count} in window, {term.baseline_count} in baseline")
+    if result.stories:
+        out.print("[bold]stories[/bold] (told by the most outlets)")
+    for story in result.stories:
+        out.print(f"  {escape(story.headline or story.story_id)}: {story.outlets} outlets, {story.count} articles")
 
 
 def story(
@@ -120,7 +124,10 @@ def story(
     if as_json:
         print(json.dumps(asdict(result), default=str))
         return
-    out.print(f"story {result.cluster_id}: [bold]{len(result.members)}[/bold] articles")
+    outlets = len(result.outlets)
+    carried = f"{outlets} {'outlet' if outlets == 1 else 'outlets'} carry this story"
+    out.print(f"story {result.story_id}: [bold]{escape(result.headline or '')}[/bold]")
+    out.print(f"{len(result.members)} articles; {carried}")
     for position, member in enumerate(result.members):
         _print_hit(member, note=" [green](original)[/green]" if position == 0 else "")
 
@@ -157,7 +164,7 @@ def _print_result(result: SearchResult, request: SearchRequest) -> None:
 
 def _print_hit(hit: dict[str, Any], note: str = "") -> None:
     title = hit["highlight"]["title"][0] if hit.get("highlight", {}).get("title") else hit.get("title", "")
-    size = hit.get("cluster_size", 1)
+    size = hit.get("story_size", 1)
     outlets = f", {size} articles in this story" if size > 1 else ""
     out.print(
         f"• [bold]{_emphasis(title)}[/bold]{note}  ({escape(hit['source']['name'])}, {hit.get('dated_at', '-')}"
@@ -195,7 +202,7 @@ def _with_searcher(call: Callable[[Searcher], T]) -> T:
     settings = OpenSearchSettings()
     with _opensearch(settings) as client:
         try:
-            return call(Searcher(client, settings.alias))
+            return call(Searcher(client, settings.alias, settings.stories_alias))
         except LookupError as error:
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(code=1) from None

@@ -172,6 +172,8 @@ class Entity(Model):
 class ArticleLinked(ArticleFields, EnrichedFields):
     event: Literal["ArticleLinked"] = "ArticleLinked"
     entities: list[Entity] = Field(default_factory=list)
+    # The story the article tells (the stories stage, services/stories): a ``stories`` index document id.
+    story_id: str | None = None
 
 
 FailureKind = Literal["permanent", "exhausted"]

@@ -69,4 +69,6 @@ class OpenSearchSettings(BaseSettings):
     password: SecretStr | None = None
     verify_certs: bool = True
     alias: str = "articles"
+    # The stories stage's index (services/stories), read by the story queries.
+    stories_alias: str = "stories"
     request_timeout_s: float = 30.0

@@ -34,6 +34,7 @@ PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("ingest", DocumentSubmitted, ArticleIngested),
     StageSpec("enrich", ArticleIngested, ArticleEnriched),
     StageSpec("entity_link", ArticleEnriched, ArticleLinked),
+    StageSpec("stories", ArticleLinked, ArticleLinked),
     StageSpec("index", ArticleLinked, None),
 )
 

@@ -81,12 +81,15 @@ def service_env(servers: Servers, namespace: str) -> dict[str, str]:
         "NEWSFLOW_NAMESPACE": namespace,
         "NEWSFLOW_OPENSEARCH_URL": servers.opensearch_url,
         "NEWSFLOW_OPENSEARCH_ALIAS": f"{namespace}-articles",
+        "NEWSFLOW_OPENSEARCH_STORIES_ALIAS": f"{namespace}-stories",
     }
 
 
 @pytest.fixture
 def opensearch_settings(servers: Servers, namespace: str) -> OpenSearchSettings:
-    return OpenSearchSettings(url=servers.opensearch_url, alias=f"{namespace}-articles")
+    return OpenSearchSettings(
+        url=servers.opensearch_url, alias=f"{namespace}-articles", stories_alias=f"{namespace}-stories"
+    )
 
 
 @pytest.fixture
@@ -101,6 +104,7 @@ async def isolated(servers: Servers, namespace: str, opensearch_settings: OpenSe
         await client.jetstream().delete_key_value(topology.kv_bucket)
     await client.close()
     search = async_client(opensearch_settings)
-    await search.indices.delete(index=f"{opensearch_settings.alias}-v*", ignore_unavailable=True)
-    await search.indices.delete_index_template(name=template_name(opensearch_settings.alias), ignore=[404])
+    for alias in (opensearch_settings.alias, opensearch_settings.stories_alias):
+        await search.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
+        await search.indices.delete_index_template(name=template_name(alias), ignore=[404])
     await search.close()

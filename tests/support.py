@@ -184,8 +184,8 @@ class CuttableProxy:
 
 
 async def offline_outcomes(worker: StageWorker, *items: Any) -> list[Outcome]:
-    """A worker's outcomes as ``newsflow process`` gets them: started with no JetStream connection."""
-    await worker.start(StageContext(stage="offline", settings=ServiceSettings(), topology=Topology()))
+    """A worker's outcomes as ``newsflow process`` gets them: started offline."""
+    await worker.start(StageContext("offline", ServiceSettings(), Topology(), offline=True))
     try:
         return await worker.process_batch(list(items))
     finally:

@@ -83,7 +83,7 @@ def get_article(search: Search, article_id: Annotated[str, Path(max_length=200)]
     if found is None:
         raise HTTPException(404, detail=f"no article {article_id!r}")
     story_id = found.get(STORY_FIELD) or article_id
-    return models.article({**found, "cluster_size": search.story_sizes([story_id]).get(story_id, 1)})
+    return models.article({**found, "story_size": search.story_sizes([story_id]).get(story_id, 1)})
 
 
 @router.get("/stories/{story_id}", response_model=models.StoryOut, responses=NOT_FOUND)

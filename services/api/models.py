@@ -110,14 +110,14 @@ class Problem(BaseModel):
 
 
 def article(hit: dict[str, Any]) -> Article:
-    fields = {key: value for key, value in hit.items() if key not in ("_id", "_score", "cluster_size")}
+    fields = {key: value for key, value in hit.items() if key not in ("_id", "_score", "story_size")}
     return Article.model_validate(
         {
             **fields,
             "id": hit["_id"],
             "score": hit.get("_score"),
             "story_id": hit.get(STORY_FIELD) or hit["_id"],
-            "story_size": hit.get("cluster_size"),
+            "story_size": hit.get("story_size"),
         }
     )
 
@@ -145,7 +145,7 @@ def search_page(result: SearchResult) -> SearchPage:
 def story(found: Story) -> StoryOut:
     members = [article(member) for member in found.members]
     return StoryOut(
-        id=found.cluster_id,
+        id=found.story_id,
         size=len(members),
         outlets=found.outlets,
         first_seen=found.first_seen,

@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from services.enrich.background import DEFAULT_BACKGROUND, BackgroundFrequencies
 from services.enrich.keywords import KeywordExtractor
 from services.enrich.language import identifier
 from services.enrich.sentiment import SentimentScorer, load_vader_lexicon
@@ -25,6 +24,7 @@ from services.enrich.signature import signature_of
 from services.enrich.summary import Summarizer
 from services.enrich.text import Text
 from services.enrich.topics import DEFAULT_TAXONOMY, DEFAULT_TOPIC_MODEL, LinearTopicModel, Taxonomy, TopicClassifier
+from shared.background import DEFAULT_BACKGROUND, BackgroundFrequencies
 
 WORDS_PER_MINUTE = 230
 

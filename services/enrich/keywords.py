@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.enrich.background import BackgroundFrequencies
 from services.enrich.text import STOP_WORDS, Sentence
+from shared.background import BackgroundFrequencies
 
 MAX_KEYWORDS = 10
 MAX_PHRASE_WORDS = 3

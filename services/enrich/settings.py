@@ -2,8 +2,8 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from services.enrich.background import DEFAULT_BACKGROUND
 from services.enrich.topics import DEFAULT_TAXONOMY, DEFAULT_TOPIC_MODEL
+from shared.background import DEFAULT_BACKGROUND
 from shared.settings import ServiceSettings
 
 

@@ -22,8 +22,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from services.enrich.background import BackgroundFrequencies
 from services.enrich.text import STOP_WORDS, Sentence, word_set
+from shared.background import BackgroundFrequencies
 
 SUMMARY_MAX_WORDS = 60
 SUMMARY_MAX_SENTENCES = 3

@@ -11,8 +11,7 @@ from typing import Any
 
 from faststream import FastStream
 from opensearchpy import AsyncOpenSearch
-from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import OpenSearchException, TransportError
+from opensearchpy.exceptions import OpenSearchException
 from pydantic_core import to_json
 
 from services.index.clusters import (
@@ -31,17 +30,19 @@ from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.logging import get_logger
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
+from shared.search.failures import (
+    UNAVAILABLE_STATUSES,
+    IndexMissing,
+    checked_searches,
+    is_index_missing,
+    request_failure,
+    server_failure,
+)
 from shared.search.indices import ensure_index
 from shared.stage import Outcome, StageContext, create_stage_app
 
 STAGE = "index"
 log = get_logger("newsflow.index")
-# Statuses of an OpenSearch that is overloaded or not ready (e.g. shards still recovering after a restart).
-UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
-
-
-class IndexMissing(DependencyUnavailable):
-    """The alias (and the index behind it) is gone: the messages wait while the worker recreates it."""
 
 
 class IndexWorker:
@@ -137,52 +138,6 @@ class IndexWorker:
         return bulk_outcomes(answer, len(articles))
 
 
-def checked_searches(answer: Any, expected: int) -> list[dict[str, Any]]:
-    """The responses of an ``_msearch`` of ``expected`` searches, or the TransientError that stops the batch."""
-    responses = answer.get("responses") if isinstance(answer, dict) else None
-    if not isinstance(responses, list) or len(responses) != expected:
-        raise TransientError(f"unexpected _msearch answer from OpenSearch: {str(answer)[:300]}")
-    for response in responses:
-        if not isinstance(response, dict):
-            raise TransientError(f"unexpected _msearch response from OpenSearch: {str(response)[:300]}")
-        if "error" in response:
-            status = response.get("status")
-            detail = f"candidate search failed ({status}): {str(response['error'])[:300]}"
-            raise server_failure(status, response["error"], detail)
-    return responses
-
-
-def request_failure(error: Exception) -> TransientError:
-    """A whole request failed: an OpenSearch that is down, starting or overloaded, or an index that is
-    gone, holds the batch; anything else (a malformed answer too) is an ordinary transient failure."""
-    if isinstance(error, TransientError):
-        return error
-    if isinstance(error, OpenSearchConnectionError):
-        return DependencyUnavailable(f"OpenSearch is unavailable: {error}")
-    if isinstance(error, TransportError):
-        return server_failure(error.status_code, error.info, f"OpenSearch request failed: {error}")
-    return TransientError(f"OpenSearch request failed: {error!r}")
-
-
-def server_failure(status: Any, error: Any, detail: str) -> TransientError:
-    """What a failure of OpenSearch's own (not the document's) means for the messages: an index that is
-    gone or a server that is overloaded or not ready holds them; anything else is retried."""
-    if _is_index_missing(error):
-        return IndexMissing(detail)
-    if status in UNAVAILABLE_STATUSES:
-        return DependencyUnavailable(detail)
-    return TransientError(detail)
-
-
-def _is_index_missing(error: Any) -> bool:
-    """Whether an OpenSearch error body says the index or alias does not exist."""
-    if isinstance(error, dict):
-        if error.get("type") == "index_not_found_exception":
-            return True
-        return _is_index_missing(error.get("error"))
-    return False
-
-
 def bulk_body(alias: str, articles: Sequence[ArticleLinked], cluster_ids: Sequence[str]) -> bytes:
     lines: list[dict[str, Any]] = []
     for article, cluster_id in zip(articles, cluster_ids, strict=True):
@@ -216,7 +171,7 @@ def item_outcome(result: Any) -> Outcome:
         return []
     reason = result.get("error", {})
     detail = f"{reason.get('type')}: {reason.get('reason')}" if isinstance(reason, dict) else str(reason)
-    if status >= 500 or status in UNAVAILABLE_STATUSES or _is_index_missing(reason):
+    if status >= 500 or status in UNAVAILABLE_STATUSES or is_index_missing(reason):
         return server_failure(status, reason, f"OpenSearch {status}: {detail}")
     return PermanentError("mapping_rejected" if status == 400 else f"http_{status}", detail)
 

@@ -19,7 +19,7 @@ How an article gets its ``cluster_id`` when it is indexed:
    worker wrote before the last refresh keeps the cluster ``RecentMembers``
    remembers for it.
 
-``cluster_size`` is computed at query time (a terms aggregation on
+A story's size is computed at query time (a terms aggregation on
 ``cluster_id``, see shared/search/queries.py), not stored on each member. Storing it
 would mean updating every member each time one joins: writes that grow with
 the cluster, racing with the writer's external versioning (an ``_update`` of

@@ -29,6 +29,9 @@ def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:
         # Packed for the cluster lookup, which reads it from doc values (services/index/clusters.py).
         document["signature"]["minhash"] = pack_minhash(document["signature"]["minhash"])
     document["cluster_id"] = cluster_id
+    # Every article is in a story: the one the stories stage chose, else (a pipeline without that
+    # stage, or an article indexed before it ran) its near-duplicate cluster.
+    document["story_id"] = article.story_id or cluster_id
     document["indexed_at"] = utcnow().isoformat()
     return document
 

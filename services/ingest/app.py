@@ -1,10 +1,10 @@
 """The ingest service: ``create_app(settings)`` builds it, ``python -m services.ingest`` runs it.
 
 ``process_batch`` is the one path, for the service and for ``newsflow process``; what
-differs is what ``start`` is given. With the stage's JetStream connection (the service) it
-fetches URLs and feeds, drops duplicates against the NATS KV bucket (so dedupe holds across
-restarts and replicas) and, when a source registry is set, runs the poller. Without one
-(``newsflow process``, offline) nothing is fetched: documents that carry their content become
+differs is the context ``start`` is given. The service fetches URLs and feeds, drops duplicates
+against the NATS KV bucket of its JetStream connection (so dedupe holds across restarts and
+replicas) and, when a source registry is set, runs the poller. Offline (``newsflow process``)
+nothing is fetched: documents that carry their content become
 articles, duplicates are dropped against memory, and what would need a fetch is reported.
 """
 
@@ -52,14 +52,16 @@ class IngestWorker:
 
     async def start(self, context: StageContext) -> None:
         settings = self.settings
-        js = context.jetstream
-        if js is None:  # newsflow process: offline
+        if context.offline:
             return
         self.fetcher = Fetcher(settings.fetch_limits(), AddressPolicy.from_strings(settings.fetch_allowed_networks))
         if not settings.durable_state:
             if settings.sources_file:
                 log.warning("poller_off", reason="polling needs durable_state (NATS) to publish and keep state")
             return
+        js = context.jetstream
+        if js is None:
+            raise RuntimeError("durable state needs the stage's JetStream connection")
         topology = context.topology
         store = await NatsStateStore.open(js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400)
         self.dedupe = Deduplicator(store)

@@ -10,6 +10,8 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import RequestError
 
 TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "opensearch" / "index-template.json"
+# The stories stage's index (services/stories), versioned and aliased the same way.
+STORIES_TEMPLATE_FILE = TEMPLATE_FILE.with_name("stories-template.json")
 
 
 def template_name(alias: str) -> str:
@@ -17,9 +19,9 @@ def template_name(alias: str) -> str:
     return f"{alias}-template"
 
 
-def index_template(alias: str) -> dict[str, Any]:
+def index_template(alias: str, template_file: Path = TEMPLATE_FILE) -> dict[str, Any]:
     """The template JSON from deploy/, bound to one alias's versioned indices."""
-    template: dict[str, Any] = json.loads(TEMPLATE_FILE.read_text())
+    template: dict[str, Any] = json.loads(template_file.read_text())
     template["index_patterns"] = [f"{alias}-v*"]
     return template
 
@@ -28,9 +30,9 @@ def versioned_index(alias: str, version: int) -> str:
     return f"{alias}-v{version}"
 
 
-async def ensure_index(client: AsyncOpenSearch, alias: str) -> str:
+async def ensure_index(client: AsyncOpenSearch, alias: str, template_file: Path = TEMPLATE_FILE) -> str:
     """Apply the template and make sure the alias points at a versioned index. Safe to run concurrently."""
-    await client.indices.put_index_template(name=template_name(alias), body=index_template(alias))
+    await client.indices.put_index_template(name=template_name(alias), body=index_template(alias, template_file))
     if await client.indices.exists_alias(name=alias):
         found = await client.indices.get_alias(name=alias)
         return str(next(iter(found)))

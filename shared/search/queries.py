@@ -7,9 +7,12 @@ read responses: both pure, so they are tested without a server. ``Searcher``
 runs the queries that take more than one request (a page of hits, then the
 size of each hit's story; an article, then its cluster).
 
-Story clusters are written by the index stage (services/index/clusters.py).
-A cluster's size and its original are computed here, at query time, so they
-are true for every member at every moment.
+Stories: an article the stories stage placed carries ``story_id`` (a document of
+the ``stories`` alias, services/stories; a story merged into another points to it
+with ``merged_into``); an older article only has the index stage's near-duplicate
+``cluster_id`` (services/index/clusters.py). ``StoryKey`` is whichever the article
+has. A story's members and its original are read at query time, so they are true
+for every member at every moment.
 """
 
 from __future__ import annotations
@@ -49,9 +52,9 @@ RECENCY = [{"dated_at": {"order": "desc"}}, {"article_id": "asc"}]
 # Relevance with a unique tie-breaker, so a page's last hit is a cursor (``search_after``).
 RELEVANCE = [{"_score": {"order": "desc"}}, {"article_id": "asc"}]
 MAX_STORY_MEMBERS = 500
-# What groups the articles of one story. Today a story is a near-duplicate cluster, named by its
-# first article; ``story_filter`` and ``story_members_body`` are the only places that know it.
-STORY_FIELD = "cluster_id"
+# What groups the articles of one story: the id the stories stage gives each article (an id merged into
+# another story resolves to it, see ``Searcher.story_key``).
+STORY_FIELD = "story_id"
 DURATION = re.compile(r"^(\d+)([mhdw])$")
 DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -142,7 +145,7 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
         # A paged search asks for one hit more than the page, to know whether another page follows.
         "size": request.size + 1 if request.paged else request.size,
         "query": search_query(request),
-        "aggs": {**FACETS, "stories": {"cardinality": {"field": "cluster_id"}}},
+        "aggs": {**FACETS, "stories": {"cardinality": {"field": STORY_FIELD}}},
         "highlight": {
             "fields": {
                 "title": {"number_of_fragments": 0},
@@ -162,7 +165,7 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
     if request.snapshot:
         body["pit"] = {"id": request.snapshot, "keep_alive": request.snapshot_keep_alive}
     if request.grouped_by_story:
-        body["collapse"] = {"field": "cluster_id"}
+        body["collapse"] = {"field": STORY_FIELD}
     return body
 
 
@@ -241,17 +244,17 @@ def parse_response(response: Mapping[str, Any]) -> SearchResult:
     )
 
 
-def cluster_sizes_body(cluster_ids: Sequence[str]) -> dict[str, Any]:
-    """How many articles each story cluster has, in the whole index."""
-    unique = sorted(set(cluster_ids))
+def story_sizes_body(story_ids: Sequence[str]) -> dict[str, Any]:
+    """How many articles each story has, in the whole index."""
+    unique = sorted(set(story_ids))
     return {
         "size": 0,
-        "query": {"terms": {"cluster_id": unique}},
-        "aggs": {"sizes": {"terms": {"field": "cluster_id", "size": max(1, len(unique))}}},
+        "query": {"terms": {STORY_FIELD: unique}},
+        "aggs": {"sizes": {"terms": {"field": STORY_FIELD, "size": max(1, len(unique))}}},
     }
 
 
-def parse_cluster_sizes(response: Mapping[str, Any]) -> dict[str, int]:
+def parse_story_sizes(response: Mapping[str, Any]) -> dict[str, int]:
     return {bucket["key"]: int(bucket["doc_count"]) for bucket in response["aggregations"]["sizes"]["buckets"]}
 
 
@@ -293,7 +296,24 @@ def parse_entity_names(response: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
-def related_body(article_id: str, cluster_id: str, size: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StoryKey:
+    """What an article's story is found by: its ``story_id`` and the ids merged into it, else its ``cluster_id``."""
+
+    field: str  # "story_id" or "cluster_id"
+    ids: tuple[str, ...]
+    document: dict[str, Any] | None = None  # the story's document in the stories index, if it has one
+
+    @property
+    def filter(self) -> dict[str, Any]:
+        return {"terms": {self.field: list(self.ids)}}
+
+
+# A chain of merges longer than this is not followed (each step is one GET).
+MAX_MERGE_HOPS = 8
+
+
+def related_body(article_id: str, story: StoryKey, size: int = 10) -> dict[str, Any]:
     """Articles like this one, outside its own story, one per story.
 
     ``min_doc_freq`` is 1 so that a small index still finds neighbours; in a
@@ -315,10 +335,10 @@ def related_body(article_id: str, cluster_id: str, size: int = 10) -> dict[str, 
                         }
                     }
                 ],
-                "must_not": [{"term": {"cluster_id": cluster_id}}],
+                "must_not": [story.filter],
             }
         },
-        "collapse": {"field": "cluster_id"},
+        "collapse": {"field": STORY_FIELD},
         "_source": LIST_SOURCE,
     }
 
@@ -333,12 +353,21 @@ class TrendingTerm:
 
 
 @dataclass
+class TrendingStory:
+    story_id: str
+    count: int  # its articles in the window
+    outlets: int  # the outlets among them
+    headline: str | None = None
+
+
+@dataclass
 class Trending:
     window: tuple[datetime, datetime]
     baseline: tuple[datetime, datetime]
     articles: int  # in the window
     entities: list[TrendingTerm]
     topics: list[TrendingTerm]
+    stories: list[TrendingStory] = field(default_factory=list)  # the most retold in the window
 
 
 def trending_body(
@@ -368,7 +397,20 @@ def trending_body(
         "size": 0,
         "track_total_hits": True,
         "query": {"bool": {"filter": [dated_within(window)]}},
-        "aggs": {"entities": rising("entity_ids"), "topics": rising("topic_keys")},
+        "aggs": {
+            "entities": rising("entity_ids"),
+            "topics": rising("topic_keys"),
+            # The stories told by the most outlets in the window (then by the most articles).
+            "stories": {
+                "terms": {
+                    "field": "story_id",
+                    "size": size,
+                    "min_doc_count": min_doc_count,
+                    "order": [{"outlets": "desc"}, {"_count": "desc"}],
+                },
+                "aggs": {"outlets": {"cardinality": {"field": "source.name"}}},
+            },
+        },
     }
 
 
@@ -390,13 +432,17 @@ def parse_trending(response: Mapping[str, Any], as_of: datetime, window: timedel
         articles=int(response["hits"]["total"]["value"]),
         entities=terms("entities"),
         topics=terms("topics"),
+        stories=[
+            TrendingStory(bucket["key"], int(bucket["doc_count"]), int(bucket["outlets"]["value"]))
+            for bucket in response["aggregations"].get("stories", {}).get("buckets", [])
+        ],
     )
 
 
-def story_members_body(cluster_id: str, size: int = MAX_STORY_MEMBERS) -> dict[str, Any]:
+def story_members_body(story: StoryKey, size: int = MAX_STORY_MEMBERS) -> dict[str, Any]:
     return {
         "size": size,
-        "query": {"term": {"cluster_id": cluster_id}},
+        "query": {"bool": {"filter": [story.filter]}},
         "sort": [{"dated_at": {"order": "asc"}}, {"article_id": "asc"}],
         "_source": LIST_SOURCE,
     }
@@ -438,9 +484,11 @@ def choose_original(members: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
 
 @dataclass
 class Story:
-    cluster_id: str
+    story_id: str  # the story's id, or (for an article no stories stage placed) its cluster id
     original: dict[str, Any]
     members: list[dict[str, Any]]  # the original first, then the others oldest first
+    headline: str | None = None
+    merged_ids: list[str] = field(default_factory=list)
 
     @property
     def timeline(self) -> list[dict[str, Any]]:
@@ -449,8 +497,9 @@ class Story:
 
     @property
     def outlets(self) -> list[str]:
-        """Each outlet once, the original's first."""
-        return list(dict.fromkeys(member["source"]["name"] for member in self.members))
+        """Each outlet once (names compared loosely), the original's first."""
+        names = ((member.get("source") or {}).get("name") or "" for member in self.members)
+        return list({_outlet(name): name for name in reversed(list(names))}.values())[::-1]
 
     @property
     def first_seen(self) -> str | None:
@@ -461,12 +510,17 @@ class Story:
         return self.timeline[-1].get("dated_at")
 
 
-def story_of(cluster_id: str, members: Sequence[dict[str, Any]]) -> Story:
-    original = choose_original(members)
+def story_of(story: StoryKey, members: Sequence[dict[str, Any]]) -> Story:
+    """The story of ``members``; the original is the one the stories stage chose when it is among them."""
+    chosen = (story.document or {}).get("original_article_id")
+    stage_choice = next((member for member in members if chosen and member.get("_id") == chosen), None)
+    original = stage_choice or choose_original(members)
     return Story(
-        cluster_id=cluster_id,
+        story_id=story.ids[0],
         original=dict(original),
         members=[dict(original), *(member for member in members if member is not original)],
+        headline=(story.document or {}).get("headline") or original.get("title"),
+        merged_ids=list(story.ids[1:]),
     )
 
 
@@ -552,9 +606,10 @@ def newest_body() -> dict[str, Any]:
 class Searcher:
     """Runs the queries against one alias with a synchronous client (the CLI's)."""
 
-    def __init__(self, client: OpenSearch, alias: str) -> None:
+    def __init__(self, client: OpenSearch, alias: str, stories_alias: str = "stories") -> None:
         self.client = client
         self.alias = alias
+        self.stories_alias = stories_alias
 
     def search(self, request: SearchRequest) -> SearchResult:
         # A point in time names its indices itself.
@@ -565,20 +620,20 @@ class Searcher:
             last = response["hits"]["hits"][request.size - 1]
             until = request.indexed_until or datetime.now(UTC)
             result.next_cursor = Cursor(last["sort"], until, response.get("pit_id", request.snapshot))
-        cluster_ids = [hit["cluster_id"] for hit in result.hits if hit.get("cluster_id")]
+        story_ids = [hit[STORY_FIELD] for hit in result.hits if hit.get(STORY_FIELD)]
         entity_ids = [key for key, _ in result.facets.get("entity", [])]
         lookups: list[dict[str, Any]] = []
-        if cluster_ids:
-            lookups += [{"index": self.alias}, cluster_sizes_body(cluster_ids)]
+        if story_ids:
+            lookups += [{"index": self.alias}, story_sizes_body(story_ids)]
         if entity_ids:
             lookups += [{"index": self.alias}, entity_names_body(entity_ids)]
         if not lookups:
             return result
         responses = iter(self.client.msearch(body=lookups)["responses"])
-        if cluster_ids:
-            sizes = parse_cluster_sizes(_ok(next(responses)))
+        if story_ids:
+            sizes = parse_story_sizes(_ok(next(responses)))
             for hit in result.hits:
-                hit["cluster_size"] = sizes.get(hit.get("cluster_id", ""), 1)
+                hit["story_size"] = sizes.get(hit.get(STORY_FIELD, ""), 1)
         if entity_ids:
             result.entity_names = parse_entity_names(_ok(next(responses)))
         return result
@@ -592,7 +647,7 @@ class Searcher:
         return {**found["_source"], "_id": found["_id"]}
 
     def related(self, article_id: str, size: int = 10) -> list[dict[str, Any]]:
-        body = related_body(article_id, self._cluster_of(article_id), size)
+        body = related_body(article_id, self.story_key(article_id), size)
         return [_hit(hit) for hit in self.client.search(index=self.alias, body=body)["hits"]["hits"]]
 
     def trending(
@@ -611,6 +666,15 @@ class Searcher:
             names = parse_entity_names(self.client.search(index=self.alias, body=names_body))
             for term in trending.entities:
                 term.label = names.get(term.key)
+        if trending.stories:
+            try:
+                ids = [story.story_id for story in trending.stories]
+                found = self.client.mget(index=self.stories_alias, body={"ids": ids})["docs"]
+            except NotFoundError:  # no stories index (yet): the stories are listed by id
+                found = []
+            headlines = {doc["_id"]: doc["_source"].get("headline") for doc in found if doc.get("found")}
+            for story in trending.stories:
+                story.headline = headlines.get(story.story_id)
         return trending
 
     def open_snapshot(self, keep_alive: str) -> str:
@@ -621,22 +685,28 @@ class Searcher:
         self.client.delete_pit(body={"pit_id": [snapshot]})
 
     def story(self, article_id: str) -> Story:
-        story = self.story_by_id(self._cluster_of(article_id))
+        story = self._story(self.story_key(article_id))
         if story is None:
             raise LookupError(f"no story for article {article_id!r} in {self.alias!r}")
         return story
 
     def story_by_id(self, story_id: str) -> Story | None:
-        """The story named ``story_id`` (the one function that knows how a story is found); None if none."""
-        response = self.client.search(index=self.alias, body=story_members_body(story_id))
+        """The story named ``story_id`` (an id merged into another finds the survivor); None if none."""
+        document = self._story_document(story_id)
+        if document is not None:
+            return self._story(self._key_of(document))
+        return self._story(StoryKey(STORY_FIELD, (story_id,)))
+
+    def _story(self, key: StoryKey) -> Story | None:
+        response = self.client.search(index=self.alias, body=story_members_body(key))
         members = [_hit(hit) for hit in response["hits"]["hits"]]
-        return story_of(story_id, members) if members else None
+        return story_of(key, members) if members else None
 
     def story_sizes(self, story_ids: Sequence[str]) -> dict[str, int]:
         """How many articles each story has (a story missing from the index has none)."""
         if not story_ids:
             return {}
-        return parse_cluster_sizes(self.client.search(index=self.alias, body=cluster_sizes_body(story_ids)))
+        return parse_story_sizes(self.client.search(index=self.alias, body=story_sizes_body(story_ids)))
 
     def entity(self, subject: str, size: int = 20, co_occurring: int = 10) -> EntityPage | None:
         """An entity (``@handle`` or id) with its articles, daily counts and co-occurring entities."""
@@ -670,13 +740,41 @@ class Searcher:
         finally:
             self.close_snapshot(pit_id)
 
-    def _cluster_of(self, article_id: str) -> str:
-        """The article's story cluster (only that field is fetched, not the article)."""
+    def story_key(self, article_id: str) -> StoryKey:
+        """The article's story: its ``story_id`` resolved through merges, else its cluster (only those
+        fields are fetched, not the article)."""
         try:
-            found = self.client.get(index=self.alias, id=article_id, _source_includes=["cluster_id"])
+            found = self.client.get(index=self.alias, id=article_id, _source_includes=["cluster_id", "story_id"])
         except NotFoundError as error:
             raise LookupError(f"no article {article_id!r} in {self.alias!r}") from error
-        return str(found["_source"].get("cluster_id") or article_id)
+        story_id = found["_source"].get("story_id")
+        if not story_id:
+            return StoryKey("cluster_id", (str(found["_source"].get("cluster_id") or article_id),))
+        document = self._story_document(str(story_id))
+        if document is None:  # not written yet, or no stories index: the id alone still finds its members
+            return StoryKey("story_id", (str(story_id),))
+        return self._key_of(document)
+
+    @staticmethod
+    def _key_of(document: dict[str, Any]) -> StoryKey:
+        """A story document's key: its own id and every id merged into it."""
+        ids = (
+            document["story_id"],
+            *(merged for merged in document.get("merged_ids", []) if merged != document["story_id"]),
+        )
+        return StoryKey("story_id", ids, document)
+
+    def _story_document(self, story_id: str) -> dict[str, Any] | None:
+        """The story's document, following ``merged_into`` to the story it merged into."""
+        for _ in range(MAX_MERGE_HOPS):
+            try:
+                document: dict[str, Any] = self.client.get(index=self.stories_alias, id=story_id)["_source"]
+            except NotFoundError:
+                return None
+            if not document.get("merged_into"):
+                return document
+            story_id = document["merged_into"]
+        return None
 
 
 def _ok(response: Mapping[str, Any]) -> Mapping[str, Any]:

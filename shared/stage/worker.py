@@ -32,13 +32,15 @@ Outcome = list[ArticleFields | Dropped] | Exception
 
 @dataclass(frozen=True)
 class StageContext:
-    """What the runtime hands a worker at start: its settings and topology, and the JetStream
-    connection the stage already holds (``None`` in process, where nothing is durable)."""
+    """What the runtime hands a worker at start: its settings and topology, the JetStream connection
+    the stage already holds, and whether it runs ``offline`` (``newsflow process``: no servers,
+    nothing fetched, nothing kept beyond this process)."""
 
     stage: str
     settings: ServiceSettings
     topology: Topology
     jetstream: JetStreamContext | None = None
+    offline: bool = False
 
 
 class StageWorker(Protocol):

@@ -44,7 +44,9 @@ async def test_sigkilled_enrich_loses_and_duplicates_nothing(
 ) -> None:
     topology = Topology(namespace)
     records = numbered_records(ARTICLES, prefix="crash")
-    async with service_processes(["ingest", "enrich", "entity_link", "index"], service_env, tmp_path) as services:
+    async with service_processes(
+        ["ingest", "enrich", "entity_link", "stories", "index"], service_env, tmp_path
+    ) as services:
         client = await nats.connect(servers.nats_url)
         await ensure_stream(client.jetstream(), topology)
         await publish_submissions(client.jetstream(), topology.entry_subject, records)

@@ -17,6 +17,7 @@ import services.enrich.app as enrich_service
 import services.entity_link.app as entity_link_service
 import services.index.app as index_service
 import services.ingest.app as ingest_service
+import services.stories.app as stories_service
 from cli.new_service import pipeline_with
 from cli.publish import publish_submissions
 from services._template.app import STAGE, STAGE_SPEC
@@ -27,6 +28,7 @@ from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
 from services.ingest.settings import IngestSettings
+from services.stories.settings import StoriesSettings
 from shared.messages import DocumentSubmitted
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings, ServiceSettings
@@ -58,6 +60,7 @@ def _stage_apps(servers: Servers, topology: Topology, search: OpenSearchSettings
         (ingest_service, IngestSettings(**common)),
         (enrich_service, EnrichSettings(**common)),
         (entity_link_service, EntityLinkSettings(**common)),
+        (stories_service, StoriesSettings(**common, opensearch=search)),
         (index_service, IndexSettings(**common, opensearch=search)),
     ]
     apps = [
@@ -123,7 +126,7 @@ async def test_inserted_stage_adds_a_searchable_facetable_enrichment(
         scores = expected[document["title"]]
         assert scores is not None and document["enrichments"][STAGE] == scores.as_json()
         stamps = [stamp["service"] for stamp in document["provenance"]["stamps"]]
-        assert stamps == ["ingest", "enrich", STAGE, "entity_link", "index"]
+        assert stamps == ["ingest", "enrich", STAGE, "entity_link", "stories", "index"]
 
     # Facetable: a terms aggregation on the keyword the dynamic template made of the level.
     facets = await _search(opensearch_settings, {"size": 0, "aggs": {"level": {"terms": {"field": f"{FIELD}.level"}}}})

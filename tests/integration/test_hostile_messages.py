@@ -40,6 +40,8 @@ from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
 from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
+from services.stories.app import create_app as stories_app
+from services.stories.settings import StoriesSettings
 from shared.messages import MAX_MESSAGE_BYTES, DeadLettered
 from shared.nats import ensure_stream
 from shared.search.client import async_client
@@ -88,12 +90,15 @@ def own_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
 @pytest.fixture(scope="module")
 async def pipeline(servers: Servers, own_nats: NatsServer) -> AsyncIterator[Pipeline]:
     namespace = f"h{uuid.uuid4().hex[:10]}"
-    search_settings = OpenSearchSettings(url=servers.opensearch_url, alias=f"{namespace}-articles")
+    search_settings = OpenSearchSettings(
+        url=servers.opensearch_url, alias=f"{namespace}-articles", stories_alias=f"{namespace}-stories"
+    )
     common: dict[str, Any] = {"nats_url": own_nats.url, "namespace": namespace, **FAST_RETRY}
     apps = [
         ingest_app(IngestSettings(**common)),
         enrich_app(EnrichSettings(**common)),
         link_app(EntityLinkSettings(**common)),
+        stories_app(StoriesSettings(**common, opensearch=search_settings)),
         index_app(IndexSettings(**common, opensearch=search_settings)),
     ]
     client = await nats.connect(own_nats.url)
@@ -103,8 +108,9 @@ async def pipeline(servers: Servers, own_nats: NatsServer) -> AsyncIterator[Pipe
     async with running(*apps):
         yield Pipeline(topology, client.jetstream(), search, search_settings.alias)
     await client.close()
-    await search.indices.delete(index=f"{search_settings.alias}-v*", ignore_unavailable=True)
-    await search.indices.delete_index_template(name=template_name(search_settings.alias), ignore=[404])
+    for alias in (search_settings.alias, search_settings.stories_alias):
+        await search.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
+        await search.indices.delete_index_template(name=template_name(alias), ignore=[404])
     await search.close()
 
 

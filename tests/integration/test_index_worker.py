@@ -14,11 +14,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from services.index.app import IndexMissing, bulk_body, bulk_outcomes
+from services.index.app import bulk_body, bulk_outcomes
 from services.index.documents import document_version
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
+from shared.search.failures import IndexMissing
 from shared.search.indices import TEMPLATE_FILE, template_name
 from shared.settings import OpenSearchSettings
 from tests.unit.index.factories import index_worker, linked, signature

@@ -19,6 +19,8 @@ from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
 from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
+from services.stories.app import create_app as stories_app
+from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.search.client import async_client
 from shared.search.queries import SearchRequest, parse_response, search_body
@@ -36,6 +38,7 @@ def _stage_apps(servers: Servers, namespace: str, search: OpenSearchSettings, **
         ingest_app(IngestSettings(**common)),
         enrich_app(EnrichSettings(**common)),
         link_app(EntityLinkSettings(**common)),
+        stories_app(StoriesSettings(**common, opensearch=search)),
         index_app(IndexSettings(**common, opensearch=search)),
     ]
 
@@ -84,7 +87,13 @@ async def test_submitted_articles_become_searchable_with_facets(
     assert sum(count for _, count in result.facets["source"]) == 5
     assert ("Q956", 5) in result.facets["entity"]  # every record mentions Beijing
     first = result.hits[0]
-    assert [stamp["service"] for stamp in first["provenance"]["stamps"]] == ["ingest", "enrich", "entity_link", "index"]
+    assert [stamp["service"] for stamp in first["provenance"]["stamps"]] == [
+        "ingest",
+        "enrich",
+        "entity_link",
+        "stories",
+        "index",
+    ]
     assert first["language"] == "en" and first["word_count"] > 10
 
 

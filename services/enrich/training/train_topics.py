@@ -24,9 +24,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from services.enrich.background import DEFAULT_BACKGROUND, BackgroundFrequencies
 from services.enrich.text import Text
 from services.enrich.topics import DEFAULT_TOPIC_MODEL, LinearTopicModel, featurize
+from shared.background import DEFAULT_BACKGROUND, BackgroundFrequencies
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "bbc-news"

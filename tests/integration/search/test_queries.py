@@ -285,7 +285,7 @@ def test_full_text_is_english_analysed_and_highlighted(indexed: Indexed) -> None
     assert set(found) == {"harbour-original", "harbour-digest", "harbour-roundup", "shipping-rates"}
     shipping = next(hit for hit in result.hits if hit["_id"] == "shipping-rates")
     assert any("<em>dockworkers</em>" in fragment for fragment in shipping["highlight"]["body"])
-    assert all(hit["cluster_size"] == (3 if hit["_id"].startswith("harbour") else 1) for hit in result.hits)
+    assert all(hit["story_size"] == (3 if hit["_id"].startswith("harbour") else 1) for hit in result.hits)
 
 
 @pytest.mark.parametrize("subject", ["@AcmeChips", "Q9000010"])
@@ -299,7 +299,7 @@ def test_more_on_counts_a_retold_story_once(indexed: Indexed) -> None:
     result = indexed.searcher.search(SearchRequest(more_on="@portcalder"))
     assert (result.total, result.stories) == (4, 2)  # three tellings of the strike, and the shipping-rates piece
     assert [hit["_id"] for hit in result.hits] == ["harbour-roundup", "shipping-rates"]
-    assert result.hits[0]["cluster_size"] == 3
+    assert result.hits[0]["story_size"] == 3
 
 
 def test_more_in_a_topic_includes_its_subtopics(indexed: Indexed) -> None:

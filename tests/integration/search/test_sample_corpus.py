@@ -56,4 +56,4 @@ async def test_the_retold_story_is_one_cluster_with_the_original_first(
     assert result.stories == len(articles) - len(tellings) + 1
     assert by_id[told.members[0]["_id"]] == story["original"]
     assert {by_id[member["_id"]] for member in told.members} == set(tellings)
-    assert all(hit["cluster_size"] == len(tellings) for hit in result.hits if by_id[hit["_id"]] in cluster)
+    assert all(hit["story_size"] == len(tellings) for hit in result.hits if by_id[hit["_id"]] in cluster)

@@ -29,7 +29,8 @@ async def test_an_inserted_stage_runs_between_its_neighbours() -> None:
     async with InProcessPipeline("all", topology, _worker_for) as pipeline:
         [article] = await pipeline.articles([STORY])
     assert isinstance(article, ArticleLinked)
-    assert [stamp.service for stamp in article.provenance.stamps] == ["ingest", "enrich", STAGE, "entity_link"]
+    stages = [stamp.service for stamp in article.provenance.stamps]
+    assert stages == ["ingest", "enrich", STAGE, "entity_link", "stories"]
     assert STAGE in article.enrichments
     # Each field names the stage that wrote it.
     fields = article.provenance.fields
@@ -72,5 +73,5 @@ async def test_a_feed_entry_that_needs_a_fetch_is_reported_offline() -> None:
 
 
 def test_an_unknown_stage_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="ingest, enrich, entity_link, link, all"):
+    with pytest.raises(ValueError, match="ingest, enrich, entity_link, stories, link, all"):
         InProcessPipeline("index")

@@ -15,6 +15,7 @@ from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
 from services.ingest.settings import IngestSettings
+from services.stories.settings import StoriesSettings
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.topology import Topology
 
@@ -25,6 +26,7 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "ingest": IngestSettings,
     "enrich": EnrichSettings,
     "entity_link": EntityLinkSettings,
+    "stories": StoriesSettings,
     "index": IndexSettings,
 }
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.enrich.background import BackgroundFrequencies
 from services.enrich.keywords import KeywordExtractor
 from services.enrich.text import Text
+from shared.background import BackgroundFrequencies
 
 # A background where everyday news words are common and the story's own words are not.
 BACKGROUND = BackgroundFrequencies(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.enrich.background import BackgroundFrequencies
 from services.enrich.summary import MAX_TAKEAWAYS, MIN_TAKEAWAYS, SUMMARY_MAX_WORDS, Summarizer
 from services.enrich.text import Text
+from shared.background import BackgroundFrequencies
 
 
 @pytest.fixture(scope="module")

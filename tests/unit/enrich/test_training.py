@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.enrich.background import BackgroundFrequencies
 from services.enrich.topics import LinearTopicModel
 from services.enrich.training.train_topics import document_tokens, fit_topic_model, main, read_bbc
+from shared.background import BackgroundFrequencies
 
 ARTICLES = {
     "sport": [

@@ -6,8 +6,9 @@ import pytest
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, SerializationError, TransportError
 
-from services.index.app import IndexMissing, bulk_outcomes, checked_searches, item_outcome, request_failure
+from services.index.app import bulk_outcomes, item_outcome
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
+from shared.search.failures import IndexMissing, checked_searches, request_failure
 
 
 @pytest.mark.parametrize("status", [200, 201])

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from nats.aio.client import Client as NATS
 
 from services.ingest.app import _raise_for_feed, create_worker
 from services.ingest.extract.articles import article_from_html, article_from_text, truncate_body
@@ -141,8 +140,8 @@ async def test_a_feed_without_entries_is_refused_with_a_reason() -> None:
 
 async def test_a_feed_whose_every_entry_failed_is_refused_never_dropped() -> None:
     worker = create_worker(IngestSettings(durable_state=False))
-    # As the service starts it, with a JetStream handle (never used without durable state: no server needed).
-    await worker.start(StageContext("ingest", ServiceSettings(), Topology(), jetstream=NATS().jetstream()))
+    # As the service starts it (without durable state: no server needed).
+    await worker.start(StageContext("ingest", ServiceSettings(), Topology()))
     entry = "<item><title>Story</title><link>http://127.0.0.1:9/story</link></item>"  # refused by the address policy
     try:
         [outcome] = await worker.process_batch(

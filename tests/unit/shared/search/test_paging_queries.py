@@ -45,8 +45,8 @@ def test_a_later_page_starts_after_the_cursor_within_the_first_pages_moment() ->
 
 def test_story_filters_include_and_exclude_stories() -> None:
     query = search_body(SearchRequest(stories=["s1"], exclude_stories=["s2"]))["query"]["bool"]
-    assert {"terms": {"cluster_id": ["s1"]}} in query["filter"]
-    assert query["must_not"] == [{"terms": {"cluster_id": ["s2"]}}]
+    assert {"terms": {"story_id": ["s1"]}} in query["filter"]
+    assert query["must_not"] == [{"terms": {"story_id": ["s2"]}}]
 
 
 def test_an_export_page_reads_a_point_in_time_newest_first() -> None:

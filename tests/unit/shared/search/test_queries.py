@@ -12,15 +12,18 @@ from cli.search_commands import parse_duration
 from shared.search.queries import (
     RECENCY,
     SearchRequest,
+    StoryKey,
     choose_original,
-    cluster_sizes_body,
     entity_filter,
     entity_names_body,
-    parse_cluster_sizes,
     parse_entity_names,
     parse_response,
+    parse_story_sizes,
+    related_body,
     search_body,
+    story_members_body,
     story_of,
+    story_sizes_body,
     topic_filter,
     trending_body,
 )
@@ -51,7 +54,7 @@ def test_more_on_lists_stories_newest_first() -> None:
     since = datetime(2026, 11, 1, tzinfo=UTC)
     body = search_body(SearchRequest(more_on="@acme", since=since))
     assert body["sort"] == RECENCY
-    assert body["collapse"] == {"field": "cluster_id"}
+    assert body["collapse"] == {"field": "story_id"}
     assert {"range": {"dated_at": {"gte": "2026-11-01T00:00:00+00:00"}}} in body["query"]["bool"]["filter"]
 
 
@@ -76,12 +79,12 @@ def test_parse_response_reads_hits_facets_and_story_count() -> None:
     assert result.facets == {"topic": [("sport", 4)], "published": [("2026-11-01T00:00:00.000Z", 7)]}
 
 
-def test_cluster_sizes_are_asked_once_per_cluster() -> None:
-    body = cluster_sizes_body(["c2", "c1", "c2"])
-    assert body["query"] == {"terms": {"cluster_id": ["c1", "c2"]}}
+def test_story_sizes_are_asked_once_per_story() -> None:
+    body = story_sizes_body(["c2", "c1", "c2"])
+    assert body["query"] == {"terms": {"story_id": ["c1", "c2"]}}
     assert body["aggs"]["sizes"]["terms"]["size"] == 2
     response = {"aggregations": {"sizes": {"buckets": [{"key": "c1", "doc_count": 3}, {"key": "c2", "doc_count": 1}]}}}
-    assert parse_cluster_sizes(response) == {"c1": 3, "c2": 1}
+    assert parse_story_sizes(response) == {"c1": 3, "c2": 1}
 
 
 def test_entity_names_come_from_the_newest_article_naming_each_id() -> None:
@@ -152,9 +155,25 @@ def test_a_story_lists_the_original_first_then_the_others_in_order() -> None:
         member("second", "B", "2026-11-10T08:00:00Z", credits="Source"),
         member("source", "Source", "2026-11-10T09:00:00Z"),
     ]
-    story = story_of("c1", members)
+    story = story_of(StoryKey("cluster_id", ("c1",)), members)
     assert [m["article_id"] for m in story.members] == ["source", "first", "second"]
     assert story.original["article_id"] == "source"
+    assert (story.story_id, story.outlets) == ("c1", ["Source", "A", "B"])
+
+
+def test_the_stories_stage_s_original_and_headline_win_and_merged_ids_are_members_too() -> None:
+    members = [
+        {**member("early", "A", "2026-11-10T07:00:00Z"), "_id": "early", "title": "Early"},
+        {**member("chosen", "B", "2026-11-10T08:00:00Z"), "_id": "chosen", "title": "Chosen"},
+        {**member("again", "B", "2026-11-10T09:00:00Z"), "_id": "again", "title": "Again"},
+    ]
+    document = {"story_id": "s1", "original_article_id": "chosen", "headline": "Chosen"}
+    key = StoryKey("story_id", ("s1", "s0"), document)
+    story = story_of(key, members)
+    assert story.original["_id"] == "chosen" and story.headline == "Chosen"
+    assert (story.story_id, story.merged_ids, story.outlets) == ("s1", ["s0"], ["A", "B"])
+    assert story_members_body(key)["query"] == {"bool": {"filter": [{"terms": {"story_id": ["s1", "s0"]}}]}}
+    assert related_body("x", key)["query"]["bool"]["must_not"] == [{"terms": {"story_id": ["s1", "s0"]}}]
 
 
 @pytest.mark.parametrize(

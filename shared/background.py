@@ -1,7 +1,8 @@
 """Background document frequencies: how common a word is in news, for tf-idf weighting.
 
-Built by ``training/train_topics.py`` from the BBC corpus (words in at least
-two documents) and shipped as ``models/background.npz``. A word missing from
+Built by ``services/enrich/training/train_topics.py`` from the BBC corpus (words in at
+least two documents) and shipped beside this module as ``background.npz``: enrich weighs
+keywords and summaries with it, the stories stage the words two tellings share. A word missing from
 the table counts as seen in no document, so it gets the highest weight.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_BACKGROUND = Path(__file__).parent / "models" / "background.npz"
+DEFAULT_BACKGROUND = Path(__file__).with_name("background.npz")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,112 @@
+"""The stories stage's own worker on the story-clusters development sets, against the real
+OpenSearch: articles (cached pipeline output, bench/stories_data.py) in date order, in the stage's
+batches, each batch one ``_msearch`` and one ``_bulk``; B-cubed P/R/F1 of the ``story_id`` read
+back from the stories index (members of each live story; merged ids resolved), per part.
+
+Also the stage's cost: Python CPU per article in the worker (profiles, grouping, documents; the
+OpenSearch requests' client side included) and wall time per batch. With ``--replicas 2``, two
+workers (as two replicas of the stage would, sharing nothing but the index) take the batches from
+one queue concurrently; a batch's articles refused by a 409 go back to the queue's head, as a
+redelivery would.
+
+    .venv/bin/python bench/stories_stage.py [--batch-size 128] [--replicas 1] [--opensearch http://127.0.0.1:9200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+from stories_cluster import bcubed
+from stories_data import SETS, load
+
+from services.stories.app import StoriesWorker, create_worker
+from services.stories.settings import StoriesSettings
+from shared.search.client import async_client
+from shared.search.indices import template_name
+from shared.settings import OpenSearchSettings
+from shared.stage import StageContext
+
+RESULTS = Path(__file__).resolve().parent / "results" / "stories_stage.json"
+
+
+async def run_part(name: str, part: str, url: str, batch_size: int, replicas: int) -> dict[str, object]:
+    rows = sorted(
+        (row for row in load(name) if row.part == part),
+        key=lambda row: (row.article.published_at or row.article.ingested_at, row.article.article_id),
+    )
+    alias = f"bench{uuid.uuid4().hex[:8]}-stories"
+    search = OpenSearchSettings(url=url, alias=f"{alias}-unused", stories_alias=alias)
+    workers = [create_worker(StoriesSettings(opensearch=search, batch_size=batch_size)) for _ in range(replicas)]
+    for worker in workers:
+        await worker.start(StageContext("stories", worker.settings, worker.settings.topology))
+    pending = [row.article for row in rows]
+    spent = {"cpu": 0.0, "wall": 0.0, "batches": 0, "retried": 0}
+
+    async def replica(worker: StoriesWorker) -> None:
+        while pending:
+            batch = pending[:batch_size]
+            del pending[:batch_size]
+            started_cpu, started_wall = time.process_time(), time.perf_counter()
+            outcomes = await worker.process_batch(batch)
+            spent["cpu"] += time.process_time() - started_cpu
+            spent["wall"] += time.perf_counter() - started_wall
+            spent["batches"] += 1
+            failed = [
+                article for article, outcome in zip(batch, outcomes, strict=True) if isinstance(outcome, Exception)
+            ]
+            spent["retried"] += len(failed)
+            pending[:0] = failed
+            await asyncio.sleep(0)  # let the other replica take the next batch
+
+    try:
+        await asyncio.gather(*(replica(worker) for worker in workers))
+        client = async_client(search)
+        await client.indices.refresh(index=alias)
+        live = {"bool": {"must_not": [{"exists": {"field": "merged_into"}}]}}
+        found = await client.search(index=alias, body={"size": 10_000, "query": live})
+        await client.indices.delete(index=f"{alias}-v*")
+        await client.indices.delete_index_template(name=template_name(alias))
+        await client.close()
+    finally:
+        for worker in workers:
+            await worker.stop()
+    predicted = {member: hit["_id"] for hit in found["hits"]["hits"] for member in hit["_source"]["member_ids"]}
+    gold = {row.article.article_id: row.story for row in rows}
+    assert set(predicted) == set(gold), "every article is in exactly one live story"
+    return {
+        "bcubed_from_opensearch": bcubed(predicted, gold),
+        # process_time counts the whole process: with two replicas, both replicas' CPU.
+        "worker_cpu_ms_per_article": round(spent["cpu"] * 1000 / len(rows) / replicas, 3),
+        "wall_ms_per_batch": round(spent["wall"] * 1000 / spent["batches"], 1),
+        "articles": len(rows),
+        "retried_after_conflict": spent["retried"],
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--opensearch", default="http://127.0.0.1:9200")
+    args = parser.parse_args()
+    results: dict[str, object] = {
+        "command": f"python bench/stories_stage.py --batch-size {args.batch_size} --replicas {args.replicas}",
+        "load_average_at_start": os.getloadavg(),
+    }
+    for name in SETS:
+        for part in ("train", "untouched"):
+            results[f"{name}/{part}"] = await run_part(name, part, args.opensearch, args.batch_size, args.replicas)
+            print(name, part, results[f"{name}/{part}"], flush=True)
+    results["load_average_at_end"] = os.getloadavg()
+    out = RESULTS if args.replicas == 1 else RESULTS.with_name(f"stories_stage_{args.replicas}_replicas.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

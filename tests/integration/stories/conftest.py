@@ -1,0 +1,53 @@
+"""Fixtures of the story tests: the corpus through the real enrich and entity_link code, and a
+stories worker on a test's own stories alias."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from services.stories.app import StoriesWorker, create_worker
+from services.stories.settings import StoriesSettings
+from shared.messages import ArticleLinked
+from shared.search.client import async_client
+from shared.search.indices import STORIES_TEMPLATE_FILE, ensure_index, template_name
+from shared.settings import OpenSearchSettings
+from shared.stage import StageContext
+from tests.integration.stories.corpus import linked_corpus
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Iterator[dict[str, ArticleLinked]]:
+    yield linked_corpus()
+
+
+@pytest.fixture
+async def stories_settings(opensearch_settings: OpenSearchSettings, namespace: str) -> AsyncIterator[StoriesSettings]:
+    search = opensearch_settings.model_copy(update={"stories_alias": f"{namespace}-stories"})
+    yield StoriesSettings(opensearch=search)
+    client = async_client(search)
+    await client.indices.delete(index=f"{search.stories_alias}-v*", ignore_unavailable=True)
+    await client.indices.delete_index_template(name=template_name(search.stories_alias), ignore=[404])
+    await client.close()
+
+
+@asynccontextmanager
+async def started(settings: StoriesSettings) -> AsyncIterator[StoriesWorker]:
+    worker = create_worker(settings)
+    await worker.start(StageContext("stories", settings, settings.topology))
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+
+
+async def pause_refresh(settings: StoriesSettings) -> None:
+    """Make the stories index refresh only when the test says: what one replica writes stays unseen by
+    another's search until then (the window two replicas can start two stories of one event in)."""
+    client = async_client(settings.opensearch)
+    alias = settings.opensearch.stories_alias
+    await ensure_index(client, alias, STORIES_TEMPLATE_FILE)
+    await client.indices.put_settings(index=alias, body={"index": {"refresh_interval": "-1"}})
+    await client.close()
