@@ -23,7 +23,11 @@ _KIND_OF_ITEM = r"(?:item|story|report|article|piece|post|dispatch|feed)"
 # "via" and "source" have everyday meanings.
 _PADDING_PATTERNS = [
     re.compile(r"(?i:\boriginal(?:ly)?\s+(?:source|story|report|article|publisher)\s*[:：])\s*" + _NAME),
-    re.compile(r"(?i:\b(?:originally|first)\s+(?:published|reported|appeared)\s+(?:by|in|on|at))\s+" + _NAME),
+    # "originally published in German by X": the language is not the outlet.
+    re.compile(
+        r"(?i:\b(?:originally|first)\s+(?:published|reported|appeared)\s+(?:in\s+[A-Z][a-z]+\s+(?=by\b))?(?:by|in|on|at))\s+"
+        + _NAME
+    ),
     re.compile(
         r"(?i:\b(?:began|started|originated|generated|built|assembled|written|adapted|summari[sz]ed)\s+from\s+an?\s+"
         r"(?:[\w-]+\s+){0,4}?" + _KIND_OF_ITEM + r"\s+(?:from|by|in))\s+" + _NAME
@@ -41,7 +45,7 @@ _PADDING_PATTERNS = [
 ]
 # "LONDON (Reuters) - ", "(Global Wire) — ": a wire service credited at the start of the lede.
 _WIRE_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z .,'’/-]{1,40}\s)?\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s", re.UNICODE
+    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s)?\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s", re.UNICODE
 )
 _TRAILING_JOINERS = re.compile(r"(?:\s+(?:of|the|and|for|de|&))+$", re.I)
 _LINK_ARROWS = "↗→»›"
