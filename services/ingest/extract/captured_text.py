@@ -44,6 +44,9 @@ TEASER_MAX_OVERLAP = 0.25
 # Teaser headlines and decks are short.
 TEASER_HEADLINE_WORDS = (3, 14)
 TEASER_DECK_MAX_WORDS = 30
+# What can sit above a headline (masthead, edition line, greeting, consent notice) is short.
+HEAD_MAX_LINES = 4
+HEAD_MAX_WORDS = 60
 # A section heading is a short label.
 HEADING_MAX_WORDS = 8
 _TABLE_OR_LIST = frozenset({Kind.TABLE_ROW, Kind.LIST_ITEM})
@@ -217,6 +220,9 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
         return level_one[0], kept[level_one[0]].line.text
     context = content_words(" ".join(item.line.text for item in kept[core + 1 :]))
     best = max(candidates, key=lambda index: (overlap(kept[index].line.text, context) or 0.0, index))
+    above = kept[:best]
+    if len(above) > HEAD_MAX_LINES or sum(item.line.words for item in above) > HEAD_MAX_WORDS:
+        best = candidates[0]  # that much text above a headline is the article itself (a wire table, say)
     return best, _as_title(kept[best].line.text) if kept[best].line.kind is Kind.PROSE else kept[best].line.text
 
 
