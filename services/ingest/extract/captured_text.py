@@ -221,9 +221,18 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     context = content_words(" ".join(item.line.text for item in kept[core + 1 :]))
     best = max(candidates, key=lambda index: (overlap(kept[index].line.text, context) or 0.0, index))
     above = kept[:best]
-    if len(above) > HEAD_MAX_LINES or sum(item.line.words for item in above) > HEAD_MAX_WORDS:
-        best = candidates[0]  # that much text above a headline is the article itself (a wire table, say)
+    if (
+        len(above) > HEAD_MAX_LINES
+        or sum(item.line.words for item in above) > HEAD_MAX_WORDS
+        or any(_on_topic_paragraph(item.line, context) for item in above)
+    ):
+        best = candidates[0]  # the article starts above that headline (a wire table, say): do not cut it
     return best, _as_title(kept[best].line.text) if kept[best].line.kind is Kind.PROSE else kept[best].line.text
+
+
+def _on_topic_paragraph(line: Line, context: set[str]) -> bool:
+    """A paragraph of the article (not a masthead or a consent notice) above a candidate headline."""
+    return line.kind is Kind.PROSE and line.words > 15 and (overlap(line.text, context) or 0.0) >= TEASER_MAX_OVERLAP
 
 
 def _title_shaped(line: Line, is_core: bool) -> bool:
@@ -260,6 +269,7 @@ def _is_teaser_headline(line: Line) -> bool:
     numbers = sum(1 for word in line.text.split() if any(ch.isdigit() for ch in word))
     return (
         line.kind in (Kind.HEADLINE, Kind.OTHER)
+        and "(" not in line.text  # "Team ( Country )": a results or draw row
         and low <= line.words <= high
         and numbers <= 1
         and line.text[0].isupper()
@@ -290,7 +300,18 @@ def _drop_teaser_runs(body: list[_Kept]) -> list[_Kept]:
             runs[-1].append(item)
         else:
             runs.append([item])
-    runs = [run for run in runs if len(run) >= 2]
+    # Headlines without decks are a teaser list only where a label announces them or they close the page:
+    # a run of bare name lines in the middle of wire copy is a draw or a results list.
+    runs = [
+        run
+        for run in runs
+        if len(run) >= 2
+        and (
+            any(end - start == 2 for start, end in run)
+            or run[-1][1] == len(body)
+            or (run[0][0] > 0 and _is_label(body[run[0][0] - 1].line))
+        )
+    ]
     if not runs:
         return body
     in_runs = {index for run in runs for start, end in run for index in range(start, end)}
