@@ -44,6 +44,8 @@ TEASER_MAX_OVERLAP = 0.25
 # Teaser headlines and decks are short.
 TEASER_HEADLINE_WORDS = (3, 14)
 TEASER_DECK_MAX_WORDS = 30
+# A headline candidate this close to the best fit, and earlier, is the headline.
+TITLE_NEAR_BEST = 0.8
 # What can sit above a headline (masthead, edition line, greeting, consent notice) is short.
 HEAD_MAX_LINES = 4
 HEAD_MAX_WORDS = 60
@@ -199,10 +201,14 @@ def _drop_repeated_summaries(kept: list[_Kept]) -> list[_Kept]:
 
 
 def _core_start(kept: list[_Kept]) -> int | None:
-    """Where the article's running text begins: the first paragraph that another content line follows."""
+    """Where the article's running text begins: the first paragraph that another content line follows,
+    or that is long and about what the rest of the page is about (a greeting or a consent notice is not)."""
     prose = [index for index, item in enumerate(kept) if item.line.kind is Kind.PROSE]
     for index in prose:
         if index + 1 < len(kept) and kept[index + 1].line.kind in _CONTENT:
+            return index
+        after = content_words(" ".join(item.line.text for item in kept[index + 1 :]))
+        if _on_topic_paragraph(kept[index].line, after):
             return index
     return prose[0] if prose else None
 
@@ -219,7 +225,9 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     if level_one:
         return level_one[0], kept[level_one[0]].line.text
     context = content_words(" ".join(item.line.text for item in kept[core + 1 :]))
-    best = max(candidates, key=lambda index: (overlap(kept[index].line.text, context) or 0.0, index))
+    fit = {index: overlap(kept[index].line.text, context) or 0.0 for index in candidates}
+    # The first line that fits about as well as the best: a kicker restating the headline comes after it.
+    best = next(index for index in candidates if fit[index] >= TITLE_NEAR_BEST * max(fit.values()))
     above = kept[:best]
     if (
         len(above) > HEAD_MAX_LINES
