@@ -10,10 +10,12 @@ from shared.messages import OriginalSource
 
 # A word of a name; a dot only inside it ("U.S", "ledger.sg"), so a sentence's full stop ends the name.
 _WORD = r"(?:[\w&'’-]|\.(?=\w))*"
+# Small words inside an outlet's name, in the languages news is translated from ("El Faro del Sur").
+_JOINERS = r"della|the|and|for|del|des|der|von|van|of|de|du|di|da|la|le|&"
 # An outlet's name as written: capitalised words (with a few joining words inside),
 # a domain, or a URL. Joining words are trimmed from the end afterwards.
 _NAME = (
-    r"(?P<name>https?://\S+|(?:[Tt]he\s+)?[A-Z0-9]" + _WORD + r"(?:\s+(?:of|the|and|for|de|&|[A-Z0-9]" + _WORD + r"))*"
+    r"(?P<name>https?://\S+|(?:[Tt]he\s+)?[A-Z0-9]" + _WORD + r"(?:\s+(?:" + _JOINERS + r"|[A-Z0-9]" + _WORD + r"))*"
     r"|[a-z0-9-]+(?:\.[a-z0-9-]+)+)"
 )
 _KIND_OF_ITEM = r"(?:item|story|report|article|piece|post|dispatch|feed)"
@@ -47,7 +49,7 @@ _PADDING_PATTERNS = [
 _WIRE_DATELINE = re.compile(
     r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s)?\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s", re.UNICODE
 )
-_TRAILING_JOINERS = re.compile(r"(?:\s+(?:of|the|and|for|de|&))+$", re.I)
+_TRAILING_JOINERS = re.compile(r"(?:\s+(?:" + _JOINERS + r"))+$", re.I)
 _LINK_ARROWS = "↗→»›"
 
 

@@ -88,7 +88,7 @@ class _Kept:
 
 def clean_captured_text(text: str) -> CleanText:
     """The article inside captured page text (plain text or markdown)."""
-    lines = [classify(unit) for unit in paragraph_units(text)]
+    lines = _with_table_headers([classify(unit) for unit in paragraph_units(text)])
     facts = Facts()
     for line in lines:
         facts.merge(line.facts)
@@ -96,11 +96,11 @@ def clean_captured_text(text: str) -> CleanText:
     kept = _drop_repeated_summaries(kept)
     title_at, title = _find_title(kept)
     body = kept[title_at + 1 :] if title_at is not None else kept
-    if title_at is not None and kept[title_at].line.kind is Kind.PROSE:
-        body = kept[title_at:]  # a sentence taken as title is still the article's first sentence
     subtitle = None
     if title is not None:
         title, subtitle = _split_glued_deck(title)
+    if title_at is not None and subtitle is None and kept[title_at].line.kind is Kind.PROSE:
+        body = kept[title_at:]  # a sentence taken as title is still the article's first sentence
     if subtitle is None and title_at is not None:
         subtitle, body = _standfirst(kept[title_at], body, lines)
     body = _drop_teaser_runs(body)
@@ -143,6 +143,14 @@ def _looks_hard_wrapped(rows: list[str]) -> bool:
     # Wrapped lines break mid-sentence; one paragraph per line ends each on a full stop.
     mid_sentence = sum(1 for row in inner if not re.search(r"[.!?:\"”]$", row))
     return mid_sentence * 2 >= len(inner)
+
+
+def _with_table_headers(lines: list[Line]) -> list[Line]:
+    """A row of aligned labels right above a table's rows is its header, not a row of buttons."""
+    for line, following in zip(lines, lines[1:], strict=False):
+        if line.kind is not Kind.TABLE_ROW and following.kind is Kind.TABLE_ROW and is_aligned_label_row(line.text):
+            line.kind = Kind.TABLE_ROW
+    return lines
 
 
 def _drop_padding_blocks(lines: list[Line]) -> tuple[list[_Kept], Line | None]:
@@ -235,7 +243,9 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
         or any(_on_topic_paragraph(item.line, context) for item in above)
     ):
         best = candidates[0]  # the article starts above that headline (a wire table, say): do not cut it
-    return best, _as_title(kept[best].line.text) if kept[best].line.kind is Kind.PROSE else kept[best].line.text
+    line = kept[best].line
+    glued = _split_glued_deck(line.text)[1] is not None
+    return best, _as_title(line.text) if line.kind is Kind.PROSE and not glued else line.text
 
 
 def _on_topic_paragraph(line: Line, context: set[str]) -> bool:
@@ -245,6 +255,8 @@ def _on_topic_paragraph(line: Line, context: set[str]) -> bool:
 
 def _title_shaped(line: Line, is_core: bool) -> bool:
     if line.heading_level == 1:
+        return True
+    if line.kind is Kind.PROSE and _split_glued_deck(line.text)[1] is not None:
         return True
     if line.kind is Kind.PROSE:
         # A one-sentence first line ("GOLF - SCORES AT THE OPEN ."), never the article's running text.

@@ -112,6 +112,11 @@ _GENERATED_LABEL = re.compile(
     r"(?i)^(?:[\w-]+\s+){0,2}(?:generated|produced|compiled|assembled|created|written|summari[sz]ed|curated"
     r"|powered|auto-?generated)\s+(?:by|with|using)\b"
 )
+# A list of the sources an aggregator drew on ("Sources: A, B and 4 more"): the credit, not the article.
+_SOURCE_LIST = re.compile(r"(?i)^sources\s*:")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# A question to the reader with reaction buttons after it ("Was this helpful? 👍 👎").
+_FEEDBACK_WIDGET = re.compile(r"\?\s*(?:[\U0001F300-\U0001FAFF\u2600-\u27BF]\s*){2,}$")
 _NOT_A_LABEL_VERB = re.compile(r"(?i)^(?:\w+\s+)?(?:was|were|is|are|been|be|has|have|had)\s")
 _BOX_DRAWING = re.compile(r"^[\u2500-\u257F]")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:/|>|›|»|→|\\)\s*")
@@ -133,6 +138,8 @@ _PAYWALL = re.compile(
     r"|\b(?:keep|continue)\s+reading\b|\bread\s+the\s+full\s+(?:story|article)\b"
     r"|\b(?:\d+|two|three|one)\s+(?:more\s+)?(?:free\s+)?(?:articles|stories)\s+(?:a|per|this)\s+month\b"
     r"|\bfree\s+for\s+members\b|\bmembers?[- ]only\b|🔒"
+    # A mailing's footer: why the reader gets it and how to stop it.
+    r"|\bunsubscribe\b|\byou(?:'re|\s+are)\s+receiving\b|\bmanage\s+(?:your\s+)?(?:preferences|subscriptions?)\b"
 )
 # An advert label stands alone or before a separator ("Sponsored · …"); "Ad spending rose" is news.
 _ADVERT_LABEL = re.compile(
@@ -183,6 +190,8 @@ _SHARE_WORDS = re.compile(
 # Words one of which a line must hold before the (slower) pattern of its kind is tried.
 _PAYWALL_WORDS = (
     "subscri",
+    "receiving",
+    "manage",
     "regist",
     "sign",
     "log",
@@ -227,6 +236,7 @@ _CALL_TO_ACTION_WORDS = (
     "↗",
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_COUNT = re.compile(r"(?i)^\d[\d,.]*k?\s+[a-z]+$")
 _READ_TIME = re.compile(
     r"(?i)\b(?:\d+\s*[-‑]?\s*min(?:ute)?s?\s+read|read(?:ing)?(?:\s+time)?\s*:?\s*\d+\s*min(?:ute)?s?)\b"
 )
@@ -269,7 +279,7 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
         return Kind.TERMINAL
     short = words <= 40
     lowered = text.lower()
-    if words <= 15 and (_is_share_bar(text) or _is_button_row(text)):
+    if words <= 15 and (_is_share_bar(text) or _is_button_row(text) or _FEEDBACK_WIDGET.search(text)):
         return Kind.SHARE
     prose = _is_prose(text, words)
     if short and _has_any(lowered, _PAYWALL_WORDS) and _is_paywall(text):
@@ -288,7 +298,12 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
     if summary_label and (_INLINE_LABEL.match(text) or (len(text[summary_label.end() :].split()) <= 1 and not prose)):
         return Kind.SUMMARY if _INLINE_LABEL.match(text) else Kind.SUMMARY_HEADER
     if short and (
-        _is_disclosure(lowered) or _WIRE_CREDIT.match(text) or _MEDIA_CREDIT.match(text) or _is_generated_label(text)
+        _is_disclosure(lowered)
+        or _WIRE_CREDIT.match(text)
+        or _MEDIA_CREDIT.match(text)
+        or _is_generated_label(text)
+        or _SOURCE_LIST.match(text)
+        or (not prose and _EMAIL.search(text))
     ):
         return Kind.DISCLOSURE
     if short and (not prose or _SELF_REFERENCE.match(text)) and (source := attribution_in_padding(text)):
@@ -318,7 +333,7 @@ def is_table_row(text: str) -> bool:
     """A row of a table: markdown pipes, or cells aligned by runs of spaces, or a row of figures."""
     if _PIPE_ROW.match(text) and text.count("|") >= 2:
         return True
-    if _SENTENCE_END.search(text) and not text.endswith(")"):
+    if (_SENTENCE_END.search(text) and not text.endswith(")")) or _EMAIL.search(text):
         return False
     if _YEAR.search(text) and (span := find_date_span(text)):  # a dateline's figures are not a row's
         text = text[: span[0]] + text[span[1] :]
@@ -513,6 +528,11 @@ def _byline_facts(text: str, facts: Facts) -> bool:
     if len(unrecognised) == 1 and found.published_at and _PERSON_NAME.match(unrecognised[0]):
         if len(unrecognised[0].split()) <= 3 and len(segments) > 1:
             found.author = found.author or unrecognised[0]
+            unrecognised = []
+    # A status row of short segments ("AI summary · 6 sources · updated 2 hours ago"): a count or a time
+    # in it, every segment a label of a few words.
+    if unrecognised and len(segments) >= 3 and all(len(segment.split()) <= 4 for segment in segments):
+        if len(unrecognised) < len(segments) and any(_COUNT.match(segment) for segment in segments):
             unrecognised = []
     if not segments or unrecognised:
         return False
