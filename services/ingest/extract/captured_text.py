@@ -33,12 +33,14 @@ from services.ingest.extract.lines import (
     is_aligned_label_row,
     is_headline_like,
 )
-from services.ingest.extract.topical import content_words, overlap
+from services.ingest.extract.topical import content_words, language_fit, overlap, words_of
 
+# A summary's paragraph is short; a longer one is the article itself.
+MAX_SUMMARY_WORDS = 40
 # When there is no title line, a first sentence up to this long is title enough.
 MAX_TITLE_WORDS = 20
 # A summary the article repeats (this share of its content words or more) is padding; a fresher one is content.
-SUMMARY_REDUNDANT_SHARE = 0.6
+SUMMARY_REDUNDANT_SHARE = 0.5
 # A teaser is about another story: it shares less than this with the article around it.
 TEASER_MAX_OVERLAP = 0.25
 # Teaser headlines and decks are short.
@@ -180,8 +182,9 @@ def _drop_padding_blocks(lines: list[Line]) -> tuple[list[_Kept], Line | None]:
                 continue
             block = _Block.NONE
         elif block is _Block.SUMMARY:
-            if line.kind in (Kind.PROSE, Kind.LIST_ITEM, Kind.TABLE_ROW) and (
-                line.kind is not Kind.PROSE or summary_lead is None or summary_lead.kind is not Kind.PROSE
+            # A summary is bullets, a table or one short paragraph; a longer paragraph is the article itself.
+            if line.kind in (Kind.LIST_ITEM, Kind.TABLE_ROW) or (
+                line.kind is Kind.PROSE and line.words <= MAX_SUMMARY_WORDS and summary_lead is None
             ):
                 summary = summaries
                 if line.kind is Kind.PROSE:
@@ -232,8 +235,14 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     level_one = [index for index in candidates if kept[index].line.heading_level == 1]
     if level_one:
         return level_one[0], kept[level_one[0]].line.text
-    context = content_words(" ".join(item.line.text for item in kept[core + 1 :]))
-    fit = {index: overlap(kept[index].line.text, context) or 0.0 for index in candidates}
+    following = " ".join(item.line.text for item in kept[core + 1 :])
+    context, vocabulary = content_words(following), words_of(following)
+    # Topic (content words) and language (every word): a masthead fits neither, a source-language headline
+    # of a translated piece only the first.
+    fit = {
+        index: ((overlap(kept[index].line.text, context) or 0.0) + language_fit(kept[index].line.text, vocabulary)) / 2
+        for index in candidates
+    }
     # The first line that fits about as well as the best: a kicker restating the headline comes after it.
     best = next(index for index in candidates if fit[index] >= TITLE_NEAR_BEST * max(fit.values()))
     above = kept[:best]
