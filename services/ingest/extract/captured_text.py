@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import Enum
 
 from services.ingest.extract.attribution import wire_dateline
-from services.ingest.extract.dates import find_date
+from services.ingest.extract.dates import find_date, find_date_span
 from services.ingest.extract.lines import (
     TEXT_KINDS,
     Facts,
@@ -229,7 +229,9 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     core = _core_start(kept)
     if core is None:
         return None, None
-    candidates = [index for index in range(core + 1) if _title_shaped(kept[index].line, index == core)]
+    # The headline stands above the dateline ("HONG KONG 1996-08-28"), which opens the article.
+    head_end = next((index for index in range(core + 1) if _is_dateline(kept[index].line)), core + 1)
+    candidates = [index for index in range(head_end) if _title_shaped(kept[index].line, index == core)]
     if not candidates:
         return None, None
     level_one = [index for index in candidates if kept[index].line.heading_level == 1]
@@ -255,6 +257,15 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     line = kept[best].line
     glued = _split_glued_deck(line.text)[1] is not None
     return best, _as_title(line.text) if line.kind is Kind.PROSE and not glued else line.text
+
+
+def _is_dateline(line: Line) -> bool:
+    """A place and a date alone on a line: "LONDON 1996-08-25", "HAARLEM , Netherlands 1996-08-27"."""
+    span = find_date_span(line.text) if line.words <= 8 else None
+    if span is None:
+        return False
+    place = (line.text[: span[0]] + line.text[span[1] :]).replace(",", " ").split()
+    return 1 <= len(place) <= 4 and all(word[0].isupper() and not re.search(r"\d", word) for word in place)
 
 
 def _on_topic_paragraph(line: Line, context: set[str]) -> bool:
