@@ -56,6 +56,10 @@ HEADING_MAX_WORDS = 8
 _TABLE_OR_LIST = frozenset({Kind.TABLE_ROW, Kind.LIST_ITEM})
 _CONTENT = frozenset({Kind.PROSE, Kind.TABLE_ROW, Kind.LIST_ITEM})
 _GLUED_DECK = re.compile(r"\s+[—–|]\s+|:\s+")
+# "Issuer: Akron", "Rating : A": a fact sheet's row (a short label, a short or numeric value).
+_FACT_ROW = re.compile(r"^(?:\S+\s?){1,3}:\s+(?:(?:\S+\s?){1,3}|.*\d.*)$")
+# "Sept 27", "October 8": a date, which a fact sheet or a fixture list has and a teaser headline rarely does.
+_DAY_OF_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b", re.I)
 _ONE_SENTENCE = re.compile(r"^[^.!?]*[.!?][\"'”’)]*$")
 
 
@@ -309,6 +313,8 @@ def _is_teaser_headline(line: Line) -> bool:
     numbers = sum(1 for word in line.text.split() if any(ch.isdigit() for ch in word))
     return (
         line.kind in (Kind.HEADLINE, Kind.OTHER)
+        and not _FACT_ROW.match(line.text)
+        and not _DAY_OF_MONTH.search(line.text)
         and "(" not in line.text  # "Team ( Country )": a results or draw row
         and low <= line.words <= high
         and numbers <= 1
