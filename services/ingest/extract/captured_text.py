@@ -47,7 +47,7 @@ TEASER_MAX_OVERLAP = 0.25
 TEASER_HEADLINE_WORDS = (3, 14)
 TEASER_DECK_MAX_WORDS = 30
 # A headline candidate this close to the best fit, and earlier, is the headline.
-TITLE_NEAR_BEST = 0.8
+TITLE_NEAR_BEST = 0.95
 # What can sit above a headline (masthead, edition line, greeting, consent notice) is short.
 HEAD_MAX_LINES = 4
 HEAD_MAX_WORDS = 60
@@ -187,8 +187,12 @@ def _drop_padding_blocks(lines: list[Line]) -> tuple[list[_Kept], Line | None]:
             block = _Block.NONE
         elif block is _Block.SUMMARY:
             # A summary is bullets, a table or one short paragraph; a longer paragraph is the article itself.
+            block_started = bool(kept) and kept[-1].summary == summaries
             if line.kind in (Kind.LIST_ITEM, Kind.TABLE_ROW) or (
-                line.kind is Kind.PROSE and line.words <= MAX_SUMMARY_WORDS and summary_lead is None
+                line.kind is Kind.PROSE
+                and line.words <= MAX_SUMMARY_WORDS
+                and summary_lead is None
+                and not block_started
             ):
                 summary = summaries
                 if line.kind is Kind.PROSE:
@@ -241,14 +245,8 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     level_one = [index for index in candidates if kept[index].line.heading_level == 1]
     if level_one:
         return level_one[0], kept[level_one[0]].line.text
-    following = " ".join(item.line.text for item in kept[core + 1 :])
-    context, vocabulary = content_words(following), words_of(following)
-    # Topic (content words) and language (every word): a masthead fits neither, a source-language headline
-    # of a translated piece only the first.
-    fit = {
-        index: ((overlap(kept[index].line.text, context) or 0.0) + language_fit(kept[index].line.text, vocabulary)) / 2
-        for index in candidates
-    }
+    context = content_words(" ".join(item.line.text for item in kept[core + 1 :]))
+    fit = {index: _title_fit(kept[index].line.text, kept[max(core, index + 1) :]) for index in candidates}
     # The first line that fits about as well as the best: a kicker restating the headline comes after it.
     best = next(index for index in candidates if fit[index] >= TITLE_NEAR_BEST * max(fit.values()))
     above = kept[:best]
@@ -261,6 +259,13 @@ def _find_title(kept: list[_Kept]) -> tuple[int | None, str | None]:
     line = kept[best].line
     glued = _split_glued_deck(line.text)[1] is not None
     return best, _as_title(line.text) if line.kind is Kind.PROSE and not glued else line.text
+
+
+def _title_fit(candidate: str, article: list[_Kept]) -> float:
+    """Topic (content words) and language (every word) shared with the article: a masthead fits neither,
+    the source-language headline of a translated piece only the first."""
+    text = " ".join(item.line.text for item in article)
+    return ((overlap(candidate, content_words(text)) or 0.0) + language_fit(candidate, words_of(text))) / 2
 
 
 def _is_dateline(line: Line) -> bool:

@@ -434,7 +434,7 @@ def _strip_markdown(raw: str) -> tuple[str, int]:
     level = len(heading.group(1)) if heading else 0
     if heading:
         text = text[heading.end() :].rstrip("#").strip()
-    text = re.sub(r"^>\s?", "", text)
+    text = re.sub(r"^>(?!>>)\s?", "", text)  # a quote's marker; ">>>" is a prompt
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)  # images
     text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)[^)]*\)", r"\1 \2" if _is_link_only_attribution(text) else r"\1", text)
     text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)

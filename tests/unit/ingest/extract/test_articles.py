@@ -158,3 +158,20 @@ async def test_a_feed_whose_every_entry_failed_is_refused_or_retried_never_dropp
         await worker.stop()
     assert type(outcome) is expected
     assert "1 entries failed" in str(outcome)
+
+
+def test_subtitle_and_headings_reach_the_article_with_offsets_into_its_body() -> None:
+    text = "\n".join(
+        [
+            "Harda cable car reopens after safety inspection — New brakes were fitted on every cabin during the closure.",
+            LEDE,
+            "Prices and times",
+            SECOND,
+        ]
+    )
+    article = article_from_text(text, {})
+    assert article.title == "Harda cable car reopens after safety inspection"
+    assert article.subtitle == "New brakes were fitted on every cabin during the closure."
+    assert [heading.text for heading in article.headings] == ["Prices and times"]
+    heading = article.headings[0]
+    assert article.body[heading.start : heading.start + len(heading.text)] == heading.text
