@@ -270,7 +270,7 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
         return Kind.MARKER
     if heading_level:
         return _classify_heading(text)
-    if is_table_row(text):
+    if _PIPE_ROW.match(text) and text.count("|") >= 2:  # a markdown table row: unambiguous, so first
         return Kind.TABLE_ROW
     if "=" in text and _terminal_facts(text, facts):
         return Kind.METADATA
@@ -303,7 +303,7 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
         or _MEDIA_CREDIT.match(text)
         or _is_generated_label(text)
         or _SOURCE_LIST.match(text)
-        or (not prose and _EMAIL.search(text))
+        or (not prose and _is_contact_line(text))
     ):
         return Kind.DISCLOSURE
     if short and (not prose or _SELF_REFERENCE.match(text)) and (source := attribution_in_padding(text)):
@@ -320,6 +320,8 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
         return Kind.MARKER
     if short and not prose and _has_any(lowered, _CALL_TO_ACTION_WORDS) and _CALL_TO_ACTION.search(text):
         return Kind.ADVERT
+    if is_table_row(text):
+        return Kind.TABLE_ROW
     if _BULLET.match(text):
         return Kind.LIST_ITEM
     if prose:
@@ -361,6 +363,13 @@ def _is_button_row(text: str) -> bool:
         1 <= len(words := segment.split()) <= 3 and not any(word[0].isupper() for word in words[1:])
         for segment in segments
     )
+
+
+def _is_contact_line(text: str) -> bool:
+    """"Press contact: desk@x.example, +00 …": an address with a label or a phone; a bare address (a
+    reporter's, under the article) is part of the article."""
+    address = _EMAIL.search(text)
+    return bool(address) and len((text[: address.start()] + text[address.end() :]).split()) >= 2
 
 
 def _is_generated_label(text: str) -> bool:
