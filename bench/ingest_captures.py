@@ -63,7 +63,9 @@ def read_checks(article: ArticleFields, gold: dict[str, Any]) -> dict[str, bool]
     if "published_at" in gold:
         expected = datetime.fromisoformat(gold["published_at"])
         found_at = article.published_at
-        checks["published_at"] = found_at == expected and bool(found_at and found_at.utcoffset() == expected.utcoffset())
+        checks["published_at"] = found_at == expected and bool(
+            found_at and found_at.utcoffset() == expected.utcoffset()
+        )
     if "headings" in gold:
         checks["headings"] = [_norm(heading.text) for heading in article.headings] == [
             _norm(text) for text in gold["headings"]

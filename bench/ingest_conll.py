@@ -48,7 +48,7 @@ def read_stories(path: Path) -> list[Story]:
     stories: list[Story] = []
     sentence: list[str] = []
     tags: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         parts = line.split()
         if parts and parts[0] == "-DOCSTART-":
             stories.append(Story([], []))

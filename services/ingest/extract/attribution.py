@@ -47,7 +47,9 @@ _PADDING_PATTERNS = [
 ]
 # "LONDON (Reuters) - ", "(Global Wire) — ": a wire service credited at the start of the lede.
 _WIRE_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s)?\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s", re.UNICODE
+    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s)?"  # place, and a day: "PARIS, May 3"
+    r"\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s",
+    re.UNICODE,
 )
 _TRAILING_JOINERS = re.compile(r"(?:\s+(?:" + _JOINERS + r"))+$", re.I)
 _LINK_ARROWS = "↗→»›"

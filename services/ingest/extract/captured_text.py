@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from itertools import pairwise
 
 from services.ingest.extract.attribution import wire_dateline
 from services.ingest.extract.dates import find_date, find_date_span
@@ -153,7 +154,7 @@ def _looks_hard_wrapped(rows: list[str]) -> bool:
 
 def _with_table_headers(lines: list[Line]) -> list[Line]:
     """A row of aligned labels right above a table's rows is its header, not a row of buttons."""
-    for line, following in zip(lines, lines[1:], strict=False):
+    for line, following in pairwise(lines):
         if line.kind is not Kind.TABLE_ROW and following.kind is Kind.TABLE_ROW and is_aligned_label_row(line.text):
             line.kind = Kind.TABLE_ROW
     return lines
@@ -294,7 +295,7 @@ def _title_shaped(line: Line, is_core: bool) -> bool:
 
 
 def _split_glued_deck(title: str) -> tuple[str, str | None]:
-    """"Headline — A deck sentence." -> ("Headline", "A deck sentence.")."""
+    """ "Headline — A deck sentence." -> ("Headline", "A deck sentence.")."""
     for separator in _GLUED_DECK.finditer(title):
         head, deck = title[: separator.start()].strip(), title[separator.end() :].strip()
         if len(head.split()) >= 3 and len(deck.split()) >= 6 and re.search(r"[.!?]$", deck) and deck[0].isupper():

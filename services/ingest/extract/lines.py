@@ -366,10 +366,10 @@ def _is_button_row(text: str) -> bool:
 
 
 def _is_contact_line(text: str) -> bool:
-    """"Press contact: desk@x.example, +00 …": an address with a label or a phone; a bare address (a
+    """ "Press contact: desk@x.example, +00 …": an address with a label or a phone; a bare address (a
     reporter's, under the article) is part of the article."""
     address = _EMAIL.search(text)
-    return bool(address) and len((text[: address.start()] + text[address.end() :]).split()) >= 2
+    return address is not None and len((text[: address.start()] + text[address.end() :]).split()) >= 2
 
 
 def _is_generated_label(text: str) -> bool:
@@ -534,15 +534,15 @@ def _byline_facts(text: str, facts: Facts) -> bool:
     segments = [part.strip() for part in _SEPARATORS.split(text) if part and part.strip()]
     unrecognised = [segment for segment in segments if not _byline_segment(segment, found)]
     # A bare name is the author when the rest of the line is a dateline ("Ana Lima · Markets desk · 3 May 2026").
-    if len(unrecognised) == 1 and found.published_at and _PERSON_NAME.match(unrecognised[0]):
-        if len(unrecognised[0].split()) <= 3 and len(segments) > 1:
-            found.author = found.author or unrecognised[0]
-            unrecognised = []
+    bare_name = len(unrecognised) == 1 and len(segments) > 1 and len(unrecognised[0].split()) <= 3
+    if bare_name and found.published_at and _PERSON_NAME.match(unrecognised[0]):
+        found.author = found.author or unrecognised[0]
+        unrecognised = []
     # A status row of short segments ("AI summary · 6 sources · updated 2 hours ago"): a count or a time
     # in it, every segment a label of a few words.
-    if unrecognised and len(segments) >= 3 and all(len(segment.split()) <= 4 for segment in segments):
-        if len(unrecognised) < len(segments) and any(_COUNT.match(segment) for segment in segments):
-            unrecognised = []
+    short_segments = len(segments) >= 3 and all(len(segment.split()) <= 4 for segment in segments)
+    if short_segments and 0 < len(unrecognised) < len(segments) and any(_COUNT.match(part) for part in segments):
+        unrecognised = []
     if not segments or unrecognised:
         return False
     facts.merge(found)

@@ -163,7 +163,7 @@ async def test_a_feed_whose_every_entry_failed_is_refused_or_retried_never_dropp
 def test_subtitle_and_headings_reach_the_article_with_offsets_into_its_body() -> None:
     text = "\n".join(
         [
-            "Harda cable car reopens after safety inspection — New brakes were fitted on every cabin during the closure.",
+            "Harda cable car reopens after safety inspection — New brakes were fitted on every cabin in the closure.",
             LEDE,
             "Prices and times",
             SECOND,
@@ -171,7 +171,7 @@ def test_subtitle_and_headings_reach_the_article_with_offsets_into_its_body() ->
     )
     article = article_from_text(text, {})
     assert article.title == "Harda cable car reopens after safety inspection"
-    assert article.subtitle == "New brakes were fitted on every cabin during the closure."
+    assert article.subtitle == "New brakes were fitted on every cabin in the closure."
     assert [heading.text for heading in article.headings] == ["Prices and times"]
     heading = article.headings[0]
     assert article.body[heading.start : heading.start + len(heading.text)] == heading.text

@@ -355,7 +355,9 @@ def test_a_sentence_between_headline_and_byline_is_the_standfirst() -> None:
 
 def test_a_press_release_dateline_gives_the_date() -> None:
     lede = "SELBY COVE, Norland, February 2, 2027 /Gannet Rail/ -- Gannet Rail today confirmed its hydrogen order."
-    cleaned = clean_captured_text("\n".join(["NEWS RELEASE", "Gannet Rail confirms hydrogen train order", lede, *PARAGRAPHS]))
+    cleaned = clean_captured_text(
+        "\n".join(["NEWS RELEASE", "Gannet Rail confirms hydrogen train order", lede, *PARAGRAPHS])
+    )
     assert cleaned.title == "Gannet Rail confirms hydrogen train order"
     assert cleaned.facts.published_at == datetime(2027, 2, 2, tzinfo=UTC)
     assert lede in cleaned.body
