@@ -117,8 +117,8 @@ def clean_captured_text(text: str) -> CleanText:
         title = _as_title(summary_lead.text)
     if title is None and body_lines:
         title = _first_sentence_title(body_lines[0].text)
-    if body_lines and facts.original_source is None:
-        facts.original_source = wire_dateline(body_lines[0].text)
+    if facts.original_source is None:  # the lede's credit; a headline line may still stand above it
+        facts.original_source = next(filter(None, (wire_dateline(line.text) for line in body_lines[:2])), None)
     if facts.published_at is None:
         facts.published_at = _dateline_date(body_lines[:3]) or _head_date(kept, title_at)
     text_out, headings = _join(body_lines)

@@ -236,6 +236,7 @@ _CALL_TO_ACTION_WORDS = (
     "↗",
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_SEGMENT_LABEL = re.compile(r"^[A-Za-z][\w -]{0,20}?\s*:\s*")
 _COUNT = re.compile(r"(?i)^\d[\d,.]*k?\s+[a-z]+$")
 _READ_TIME = re.compile(
     r"(?i)\b(?:\d+\s*[-‑]?\s*min(?:ute)?s?\s+read|read(?:ing)?(?:\s+time)?\s*:?\s*\d+\s*min(?:ute)?s?)\b"
@@ -262,6 +263,8 @@ def classify(raw: str) -> Line:
     facts = Facts()
     words = word_count(text)
     kind = _classify_text(text, had_symbol, heading_level, words, facts)
+    if kind not in TEXT_KINDS and facts.published_at is None:
+        facts.published_at = _labelled_date(text)
     return Line(text=text, kind=kind, facts=facts, heading_level=heading_level, words=words)
 
 
@@ -363,6 +366,17 @@ def _is_button_row(text: str) -> bool:
         1 <= len(words := segment.split()) <= 3 and not any(word[0].isupper() for word in words[1:])
         for segment in segments
     )
+
+
+def _labelled_date(text: str) -> datetime | None:
+    """A date right after a segment's label ("Revised: 5 May 2027 · AI-assisted digest"): a padding line of
+    another kind can still date the item. A date elsewhere in it ("offer ends 31 May 2027") does not."""
+    for segment in _SEPARATORS.split(text):
+        rest = _SEGMENT_LABEL.sub("", segment.strip(), count=1)
+        span = find_date_span(rest) if _YEAR.search(rest) else None
+        if span and span[0] == 0 and rest != segment.strip():
+            return find_date(rest)
+    return None
 
 
 def _is_contact_line(text: str) -> bool:

@@ -366,3 +366,18 @@ def test_a_press_release_dateline_gives_the_date() -> None:
 def test_an_ambiguous_numeric_date_is_left_empty() -> None:
     cleaned = clean_captured_text("\n".join([TITLE, "Posted 04/05/2027", *PARAGRAPHS]))
     assert cleaned.facts.published_at is None
+
+
+def test_a_wire_credit_under_a_headline_line_and_a_date_on_a_padding_line_are_read() -> None:
+    text = "\n".join(
+        [
+            "SAILING - COAST CUP",
+            "Revised: 2027-06-01T07:45+02:00 · machine-assisted digest",
+            "MARRAM, Jun 1 (Tidewire) - Crews from four clubs sailed the first race of the Coast Cup on Monday.",
+            "Varden Sailing Club led after the first day.",
+        ]
+    )
+    cleaned = clean_captured_text(text)
+    assert cleaned.facts.original_source is not None
+    assert cleaned.facts.original_source.name == "Tidewire"
+    assert cleaned.facts.published_at == datetime(2027, 6, 1, 5, 45, tzinfo=UTC)
