@@ -1,9 +1,10 @@
 """Padding removal on captured page text, scored against two gold sets.
 
 The sets: the shared ``aggregator-captures`` (eight captures) and newsflow's own
-``corpus/captures`` (twenty, in other forms; the ones its gold lists under
-``holdout`` were not looked at while tuning and are reported apart, with their
-misses hidden unless ``--show-holdout``).
+``corpus/captures`` (twenty-five, in other forms; the ones its gold lists under
+``holdout`` were not looked at while tuning, and ``holdout_late`` were written
+after tuning ended; both are reported apart, with their misses hidden unless
+``--show-holdout``).
 
 Per capture, through the real ingest path (file -> submission -> article):
 
@@ -132,14 +133,16 @@ def main() -> None:
     shared_folder = args.data / "aggregator-captures"
     shared_gold = json.loads((shared_folder / "gold.json").read_text(encoding="utf-8"))["captures"]
     own = json.loads((OWN_CAPTURES / "gold.json").read_text(encoding="utf-8"))
-    holdout = set(own["holdout"])
-    development = [name for name in own["captures"] if name not in holdout]
-    held = score_set(OWN_CAPTURES, sorted(holdout), own["captures"])
+    slices = {"own_holdout": own["holdout"], "own_holdout_late": own.get("holdout_late", [])}
+    held_out = {name for names in slices.values() for name in names}
+    development = [name for name in own["captures"] if name not in held_out]
     report = {
         "aggregator_captures": score_set(shared_folder, list(shared_gold), shared_gold),
         "own_development": score_set(OWN_CAPTURES, development, own["captures"]),
-        "own_holdout": held if args.show_holdout else _hide_misses(held),
     }
+    for label, names in slices.items():
+        held = score_set(OWN_CAPTURES, names, own["captures"])
+        report[label] = held if args.show_holdout else _hide_misses(held)
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2, ensure_ascii=False)
     (RESULTS / "ingest_captures.json").write_text(text + "\n", encoding="utf-8")
