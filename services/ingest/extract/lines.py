@@ -236,6 +236,8 @@ _CALL_TO_ACTION_WORDS = (
     "↗",
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# A label (any language) and an all-numeric date: "Posted: 03/04/2026", "Veröffentlicht 3.4.26".
+_NUMERIC_DATE_ROW = re.compile(r"^[^\W\d_](?:[^\W\d_]| ){0,20}?:?\s*\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})$")
 _SEGMENT_LABEL = re.compile(r"^[A-Za-z][\w -]{0,20}?\s*:\s*")
 _COUNT = re.compile(r"(?i)^\d[\d,.]*k?\s+[a-z]+$")
 _READ_TIME = re.compile(
@@ -319,6 +321,8 @@ def _classify_text(text: str, had_symbol: bool, heading_level: int, words: int, 
         return Kind.NAVIGATION
     if words <= 30 and not (prose and words >= 8) and _byline_facts(text, facts):
         return Kind.METADATA
+    if words <= 4 and _NUMERIC_DATE_ROW.match(text):  # "Posted: 03/04/2026": a stamp, unreadable without a locale
+        return Kind.METADATA
     if had_symbol and words <= 6 and not prose:
         return Kind.MARKER
     if short and not prose and _has_any(lowered, _CALL_TO_ACTION_WORDS) and _CALL_TO_ACTION.search(text):
@@ -363,7 +367,7 @@ def _is_button_row(text: str) -> bool:
     if len(segments) < 2 or re.search(r"\d", text):
         return False
     return all(
-        1 <= len(words := segment.split()) <= 3 and not any(word[0].isupper() for word in words[1:])
+        1 <= len(words := segment.split()) <= 5 and not any(word[0].isupper() for word in words[1:])
         for segment in segments
     )
 

@@ -141,3 +141,18 @@ def test_a_status_row_of_counts_and_times_is_metadata() -> None:
 def test_a_short_phrase_after_a_summary_word_is_not_a_summary_header() -> None:
     assert classify("Summary of Quarterly Fleet Data").kind is not Kind.SUMMARY_HEADER
     assert classify("Key takeaways").kind is Kind.SUMMARY_HEADER
+
+
+@pytest.mark.parametrize("line", ["Veröffentlicht: 04/05/2027", "Posted 4.5.27"])
+def test_a_label_with_an_unreadable_numeric_date_is_metadata_without_a_date(line: str) -> None:
+    classified = classify(line)
+    assert classified.kind is Kind.METADATA
+    assert classified.facts.published_at is None
+
+
+def test_a_place_and_an_iso_date_stay_a_dateline_not_a_stamp() -> None:
+    assert classify("HAVNBY 2027-04-05").kind is not Kind.METADATA
+
+
+def test_a_row_of_longer_interface_labels_is_padding() -> None:
+    assert classify("Tap to save this story · Mute this topic").kind is Kind.SHARE
