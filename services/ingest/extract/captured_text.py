@@ -383,7 +383,13 @@ def _drop_teaser_runs(body: list[_Kept]) -> list[_Kept]:
 
 
 def _is_label(line: Line) -> bool:
-    return line.kind in (Kind.HEADLINE, Kind.OTHER) and line.words <= 6 and not line.text.endswith(".")
+    """A short section label ("Elsewhere on the site"); a line with figures (a dateline, a score) is not one."""
+    return (
+        line.kind in (Kind.HEADLINE, Kind.OTHER)
+        and line.words <= 6
+        and not line.text.endswith(".")
+        and not re.search(r"\d", line.text)
+    )
 
 
 def _drop_trailing_labels(body: list[_Kept]) -> list[_Kept]:

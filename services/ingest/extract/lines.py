@@ -502,7 +502,7 @@ def _has_inline_list(text: str) -> bool:
 
 def _is_breadcrumb(text: str) -> bool:
     parts = [part for part in _BREADCRUMB_SPLIT.split(text) if part]
-    if text.startswith("http") or _SENTENCE_END.search(text):
+    if text.startswith("http") or _SENTENCE_END.search(text) or _BULLET.match(text):  # a list item, not a trail
         return False
     # Two crumbs are navigation only when both are one- or two-word labels ("Travel / Mountains").
     if len(parts) < 2 or (len(parts) == 2 and any(len(part.split()) > 2 for part in parts)):

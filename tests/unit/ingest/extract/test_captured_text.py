@@ -381,3 +381,19 @@ def test_a_wire_credit_under_a_headline_line_and_a_date_on_a_padding_line_are_re
     assert cleaned.facts.original_source is not None
     assert cleaned.facts.original_source.name == "Tidewire"
     assert cleaned.facts.published_at == datetime(2027, 6, 1, 5, 45, tzinfo=UTC)
+
+
+def test_a_fact_sheet_under_a_dateline_is_not_a_teaser_list() -> None:
+    rows = [
+        "BOND SALE - Harrowgate Water Board .",
+        "KESTON 2027-03-02",
+        "Issuer name Harrowgate Water Board",
+        "Lead manager Orrin Capital Markets",
+        "Listing Keston Exchange",
+        "Purpose : to refinance pipes laid in the last century across the county .",
+        "- Coupon N / A",
+    ]
+    cleaned = clean_captured_text("\n".join(rows))
+    for row in rows[2:5]:
+        assert row in cleaned.body
+    assert "- Coupon N / A" in cleaned.body
