@@ -353,14 +353,13 @@ def _drop_teaser_runs(body: list[_Kept]) -> list[_Kept]:
         else:
             runs.append([item])
     # Teasers come as headline + deck pairs; bare headlines are a teaser list only where a label announces
-    # them or they close the page: a run of bare lines in the middle of wire copy is a draw or a fact sheet.
+    # them: a run of bare lines in wire copy is a draw, a fixture list or a fact sheet.
     runs = [
         run
         for run in runs
         if len(run) >= 2
         and (
             sum(end - start == 2 for start, end in run) * 2 > len(run)
-            or run[-1][1] == len(body)
             or (run[0][0] > 0 and _is_label(body[run[0][0] - 1].line))
         )
     ]

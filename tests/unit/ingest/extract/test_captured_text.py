@@ -397,3 +397,10 @@ def test_a_fact_sheet_under_a_dateline_is_not_a_teaser_list() -> None:
     for row in rows[2:5]:
         assert row in cleaned.body
     assert "- Coupon N / A" in cleaned.body
+
+
+def test_a_fixture_list_closing_wire_copy_is_kept() -> None:
+    fixtures = ["Norland at Vesteria", "Ostmark at Fjellby Republic", "Kaldera at Sorrow Isles"]
+    cleaned = clean_captured_text("\n".join([TITLE, *PARAGRAPHS, "Second round draw :", *fixtures]))
+    for fixture in fixtures:
+        assert fixture in cleaned.body
