@@ -382,11 +382,12 @@ def _drop_teaser_runs(body: list[_Kept]) -> list[_Kept]:
 
 
 def _is_label(line: Line) -> bool:
-    """A short section label ("Elsewhere on the site"); a line with figures (a dateline, a score) is not one."""
+    """A short section label ("Elsewhere on the site"); a line with figures (a dateline, a score) is not one,
+    nor a lead-in ending in a colon ("Second round draw:"), which introduces the article's own list."""
     return (
         line.kind in (Kind.HEADLINE, Kind.OTHER)
         and line.words <= 6
-        and not line.text.endswith(".")
+        and not line.text.endswith((".", ":"))
         and not re.search(r"\d", line.text)
     )
 
