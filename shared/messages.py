@@ -95,6 +95,13 @@ class DocumentSubmitted(Model):
     submitted_at: datetime = Field(default_factory=utcnow)
 
 
+class Heading(Model):
+    """An in-body section heading: a structural label, not a sentence (and not a name to link)."""
+
+    text: str
+    start: Annotated[int, Field(ge=0)]  # character offset of ``text`` in the article body
+
+
 class ArticleFields(Model):
     """What every article event carries from ingest on."""
 
@@ -103,7 +110,11 @@ class ArticleFields(Model):
     url: str | None = None
     canonical_url: str | None = None
     title: str
+    # The deck or standfirst under the headline, when the page has one.
+    subtitle: str | None = None
     body: str
+    # Section headings inside ``body``, in order; each is also a line of the body.
+    headings: list[Heading] = Field(default_factory=list)
     source: Source
     author: str | None = None
     published_at: datetime | None = None

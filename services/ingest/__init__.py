@@ -4,6 +4,7 @@ Pure core (no network, no state):
     articles        a submission -> an article; hints win over what is read
     captured_text   padding removal and fact reading for captured text / markdown
     lines           what kind of line a line is (the rules behind captured_text)
+    topical         how close a passage is to the article (teasers, titles, summaries)
     attribution     "Original source: X", "via X", "(Wire) -", canonical links elsewhere
     html_page       trafilatura (precision) + our metadata reader; padding_filter after it
     feeds           RSS / Atom (feedparser) and JSON Feed -> entries -> submissions

@@ -24,6 +24,7 @@ from shared.messages import (
     MAX_BODY_CHARS,
     ArticleIngested,
     DocumentSubmitted,
+    Heading,
     OriginalSource,
     Source,
 )
@@ -38,6 +39,8 @@ class ReadFacts:
     """What ingest read from the document itself (the hints come on top)."""
 
     title: str | None = None
+    subtitle: str | None = None
+    headings: list[Heading] = field(default_factory=list)
     author: str | None = None
     published_at: datetime | None = None
     source: str | None = None
@@ -75,6 +78,11 @@ def article_from_text(text: str, hints: dict[str, Any]) -> ArticleIngested:
         metadata["byline"] = facts.byline
     read = ReadFacts(
         title=cleaned.title,
+        subtitle=cleaned.subtitle,
+        # Offsets hold only while the body is used as written (not replaced by the raw text).
+        headings=[Heading(text=heading.text, start=heading.start) for heading in cleaned.headings]
+        if cleaned.body
+        else [],
         author=facts.author,
         published_at=facts.published_at,
         source=facts.source,
@@ -119,7 +127,9 @@ def _facts_of_page(page: Page, url: str | None) -> ReadFacts:
 
 
 def build_article(body: str, read: ReadFacts, hints: dict[str, Any], url: str | None = None) -> ArticleIngested:
-    body = _CONTROL_CHARACTERS.sub("", body).strip()
+    cleaned_body = _CONTROL_CHARACTERS.sub("", body)
+    shift = len(cleaned_body) - len(cleaned_body.lstrip())
+    body = cleaned_body.strip()
     if not body:
         raise PermanentError("empty_body", "the document has no article text")
     url = _hint(hints, "url") or url
@@ -140,7 +150,9 @@ def build_article(body: str, read: ReadFacts, hints: dict[str, Any], url: str | 
         url=url,
         canonical_url=canonical,
         title=title[:_MAX_TITLE_CHARS],
+        subtitle=read.subtitle,
         body=body,
+        headings=_headings_in(body, read.headings, shift),
         body_truncated=truncated,
         source=Source(
             name=source_name or source_domain or "unknown",
@@ -153,6 +165,13 @@ def build_article(body: str, read: ReadFacts, hints: dict[str, Any], url: str | 
         original_source=_original_source_hint(hints) or read.original_source,
         metadata=read.metadata,
     )
+
+
+def _headings_in(body: str, headings: list[Heading], shift: int) -> list[Heading]:
+    """Headings whose offsets still point at their text in the final body (control characters and
+    truncation can move or cut it); one that no longer does is left out rather than mislocated."""
+    located = [Heading(text=heading.text, start=heading.start - shift) for heading in headings]
+    return [heading for heading in located if body[heading.start : heading.start + len(heading.text)] == heading.text]
 
 
 def truncate_body(body: str) -> tuple[str, bool]:

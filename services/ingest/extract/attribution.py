@@ -10,10 +10,12 @@ from shared.messages import OriginalSource
 
 # A word of a name; a dot only inside it ("U.S", "ledger.sg"), so a sentence's full stop ends the name.
 _WORD = r"(?:[\w&'’-]|\.(?=\w))*"
+# Small words inside an outlet's name, in the languages news is translated from ("El Faro del Sur").
+_JOINERS = r"della|the|and|for|del|des|der|von|van|of|de|du|di|da|la|le|&"
 # An outlet's name as written: capitalised words (with a few joining words inside),
 # a domain, or a URL. Joining words are trimmed from the end afterwards.
 _NAME = (
-    r"(?P<name>https?://\S+|(?:[Tt]he\s+)?[A-Z0-9]" + _WORD + r"(?:\s+(?:of|the|and|for|de|&|[A-Z0-9]" + _WORD + r"))*"
+    r"(?P<name>https?://\S+|(?:[Tt]he\s+)?[A-Z0-9]" + _WORD + r"(?:\s+(?:" + _JOINERS + r"|[A-Z0-9]" + _WORD + r"))*"
     r"|[a-z0-9-]+(?:\.[a-z0-9-]+)+)"
 )
 _KIND_OF_ITEM = r"(?:item|story|report|article|piece|post|dispatch|feed)"
@@ -23,7 +25,11 @@ _KIND_OF_ITEM = r"(?:item|story|report|article|piece|post|dispatch|feed)"
 # "via" and "source" have everyday meanings.
 _PADDING_PATTERNS = [
     re.compile(r"(?i:\boriginal(?:ly)?\s+(?:source|story|report|article|publisher)\s*[:：])\s*" + _NAME),
-    re.compile(r"(?i:\b(?:originally|first)\s+(?:published|reported|appeared)\s+(?:by|in|on|at))\s+" + _NAME),
+    # "originally published in German by X": the language is not the outlet.
+    re.compile(
+        r"(?i:\b(?:originally|first)\s+(?:published|reported|appeared)\s+(?:in\s+[A-Z][a-z]+\s+(?=by\b))?(?:by|in|on|at))\s+"
+        + _NAME
+    ),
     re.compile(
         r"(?i:\b(?:began|started|originated|generated|built|assembled|written|adapted|summari[sz]ed)\s+from\s+an?\s+"
         r"(?:[\w-]+\s+){0,4}?" + _KIND_OF_ITEM + r"\s+(?:from|by|in))\s+" + _NAME
@@ -41,9 +47,11 @@ _PADDING_PATTERNS = [
 ]
 # "LONDON (Reuters) - ", "(Global Wire) — ": a wire service credited at the start of the lede.
 _WIRE_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z .,'’/-]{1,40}\s)?\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s", re.UNICODE
+    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s)?"  # place, and a day: "PARIS, May 3"
+    r"\((?P<name>[A-Z][\w&'’. -]{1,40}?)\)\s*[-–—]{1,2}\s",
+    re.UNICODE,
 )
-_TRAILING_JOINERS = re.compile(r"(?:\s+(?:of|the|and|for|de|&))+$", re.I)
+_TRAILING_JOINERS = re.compile(r"(?:\s+(?:" + _JOINERS + r"))+$", re.I)
 _LINK_ARROWS = "↗→»›"
 
 

@@ -2,12 +2,17 @@
 
 A small parser of our own rather than ``dateutil``'s fuzzy mode, which finds a
 "date" in almost any string with a number in it; here a date must look like one.
+All-numeric dates other than ISO ("03/04/2026") are never read: without the
+page's locale the day and the month cannot be told apart. Zone abbreviations
+("CET", "EST") are resolved with dateparser's table.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from dateparser.timezone_parser import pop_tz_offset_from_string
 
 _MONTHS = {
     name: number
@@ -33,7 +38,7 @@ _MONTHS = {
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
-_ZONE = r"(?P<zone>Z|UTC|GMT|[+-]\d\d:?\d\d)"
+_ZONE = r"(?P<zone>Z|UTC|GMT|[+-]\d\d:?\d\d|[A-Z]{2,5}\b)"
 _TIME = (
     r"(?:(?:,|\s+at|\s*T)?\s*(?P<hour>[0-2]?\d):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d)(?:\.\d+)?)?\s*(?P<ampm>[ap]\.?m\.?)?\s*"
     + _ZONE
@@ -97,9 +102,13 @@ def _from_match(match: re.Match[str]) -> datetime | None:
         return None
 
 
-def _zone(text: str | None) -> timezone:
+def _zone(text: str | None) -> tzinfo:
     if not text or text.upper() in ("Z", "UTC", "GMT"):
         return UTC
+    if text[0].isalpha():
+        named = pop_tz_offset_from_string(f" {text}")[1]
+        offset = named.utcoffset(None) if named else None
+        return timezone(offset) if offset is not None else UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))

@@ -16,7 +16,10 @@ Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
   come from the page's declared metadata instead;
 * padding that survives inside the article container (paywall prompts, share
   bars, "Related" lists, credits) is dropped line by line (``padding_filter``);
-* an extraction that is only a scrap falls back to the prose of the whole page.
+* an extraction that is only a scrap falls back to the prose of the whole page;
+* an extraction far shorter than the page's densest block of paragraphs (a
+  paywall teaser kept and the article dropped, a magazine layout split into
+  panels) is redone in full mode, and if still short, the dense block is taken.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ _NON_TEXT_TAGS = tuple(sorted({*MANUALLY_CLEANED, "template", "meta"} - {"form",
 FULL_MODE_BELOW_CHARS = 600
 SHORT_ARTICLE_CHARS = 1500
 MIN_SHARE_OF_PAGE = 0.1
+# An extraction under this share of the page's densest block of paragraphs missed the article.
+MIN_SHARE_OF_DENSEST_BLOCK = 0.5
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -85,19 +90,42 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     page = read_metadata(tree, url)
     _strip_non_text(tree)
     page_chars = len(tree.text_content())
+    densest = densest_block(tree)  # read before trafilatura prunes the tree
     text = _body_text(tree, url)
-    if len(text) < FULL_MODE_BELOW_CHARS or (
-        len(text) < SHORT_ARTICLE_CHARS and len(text) < MIN_SHARE_OF_PAGE * page_chars
+    missed_dense = len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest)
+    if (
+        len(text) < FULL_MODE_BELOW_CHARS
+        or (len(text) < SHORT_ARTICLE_CHARS and len(text) < MIN_SHARE_OF_PAGE * page_chars)
+        or missed_dense
     ):
         # trafilatura prunes the tree it is given, so the full-mode pass needs a fresh one.
         fresh = _parse(document)
         full_text = _body_text(_strip_non_text(fresh), url, fast=False) if fresh is not None else ""
         text = full_text if len(full_text) > len(text) else text
+    if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
+        text = densest
     text = drop_padding_lines(text)
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
     page.text = text
     return page if text else None
+
+
+def densest_block(tree: HtmlElement) -> str:
+    """The paragraphs of the element whose own ``<p>`` children hold the most text: where an article's
+    running text sits, whatever the page wraps around it."""
+    best: list[str] = []
+    best_chars = 0
+    for parent in tree.iter("div", "section", "article", "main", "td", "body"):
+        paragraphs = [text for child in parent if child.tag == "p" and (text := _clean_space(child.text_content()))]
+        chars = sum(len(text) for text in paragraphs)
+        if chars > best_chars:
+            best, best_chars = paragraphs, chars
+    return "\n".join(best)
+
+
+def _clean_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _parse(document: bytes) -> HtmlElement | None:

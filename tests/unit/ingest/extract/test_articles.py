@@ -165,3 +165,20 @@ async def test_offline_a_feed_entry_that_needs_its_page_is_reported_not_failed()
     assert outcome == [
         Dropped("needs_fetch", {"url": "https://valley.example/story", "feed": "https://valley.example/rss"})
     ]
+
+
+def test_subtitle_and_headings_reach_the_article_with_offsets_into_its_body() -> None:
+    text = "\n".join(
+        [
+            "Harda cable car reopens after safety inspection — New brakes were fitted on every cabin in the closure.",
+            LEDE,
+            "Prices and times",
+            SECOND,
+        ]
+    )
+    article = article_from_text(text, {})
+    assert article.title == "Harda cable car reopens after safety inspection"
+    assert article.subtitle == "New brakes were fitted on every cabin in the closure."
+    assert [heading.text for heading in article.headings] == ["Prices and times"]
+    heading = article.headings[0]
+    assert article.body[heading.start : heading.start + len(heading.text)] == heading.text

@@ -199,3 +199,208 @@ def test_article_sentences_that_resemble_padding_are_kept(sentence: str) -> None
     cleaned = clean_captured_text("\n".join([TITLE, PARAGRAPHS[0], sentence, PARAGRAPHS[1]]))
     assert sentence in cleaned.body
     assert cleaned.facts.original_source is None
+
+
+# -- issue 15: lists, tables, teaser runs, headings, titles --------------------------------------------
+
+OWN_ANALYSIS = "\n".join(
+    [
+        "# Gannet Rail orders hydrogen trains for the coast line",
+        "## Overview",
+        "Gannet Rail will replace its diesel fleet on the coast line with twelve hydrogen trains built by Torvane.",
+        "## Key points",
+        "• • The first trains run in 2029 between Selby Cove and Marram.",
+        "• • Refuelling happens at a new depot run by Brackwater Gas.",
+        "## Fleet figures",
+        "| Train | Seats | Range |",
+        "|---|---|---|",
+        "| Torvane H2 | 180 | 900 km |",
+        "| Diesel today | 160 | 1,200 km |",
+        "## Specifications",
+        "- Top speed: 140 km/h",
+        "- Tank: refilled in fifteen minutes",
+    ]
+)
+
+
+def test_a_page_made_of_its_own_analysis_keeps_every_part() -> None:
+    cleaned = clean_captured_text(OWN_ANALYSIS)
+    assert cleaned.title == "Gannet Rail orders hydrogen trains for the coast line"
+    for passage in (
+        "twelve hydrogen trains built by Torvane",
+        "• The first trains run in 2029",
+        "Brackwater Gas",
+        "| Torvane H2 | 180 | 900 km |",
+        "- Top speed: 140 km/h",
+        "- Tank: refilled in fifteen minutes",
+    ):
+        assert passage in cleaned.body
+    # Rows of one table stay on consecutive lines: still a markdown table.
+    assert "| Train | Seats | Range |\n|---|---|---|\n| Torvane H2" in cleaned.body
+    assert [heading.text for heading in cleaned.headings] == ["Overview", "Fleet figures", "Specifications"]
+    for heading in cleaned.headings:
+        assert cleaned.body[heading.start : heading.start + len(heading.text)] == heading.text
+
+
+def test_a_summary_the_article_repeats_is_dropped_but_a_fresh_one_is_kept() -> None:
+    repeated = clean_captured_text("\n".join([TITLE, "Key points", "• Port Elling ferry terminal closes", *PARAGRAPHS]))
+    assert "• Port Elling ferry terminal closes" not in repeated.body
+    fresh = clean_captured_text("\n".join([TITLE, *PARAGRAPHS, "Key points", "• Crews from Varden Docks do the work"]))
+    assert "Crews from Varden Docks do the work" in fresh.body
+
+
+def test_teaser_runs_are_dropped_in_the_middle_and_at_the_end_with_or_without_a_label() -> None:
+    text = "\n".join(
+        [
+            TITLE,
+            PARAGRAPHS[0],
+            "Orchestra names new conductor",
+            "She starts in the autumn season.",
+            "Rail strike called off",
+            "Unions accepted the latest pay offer.",
+            *PARAGRAPHS[1:],
+            "Around the region",
+            "Bakery wins national award",
+            "Its rye loaf beat two hundred entries.",
+            "School roof repaired before term",
+            "Pupils return to the building on Monday.",
+        ]
+    )
+    cleaned = clean_captured_text(text)
+    assert cleaned.body == "\n\n".join(PARAGRAPHS)
+
+
+def test_crossheads_with_their_paragraphs_are_kept_and_reported_as_headings() -> None:
+    text = "\n".join(
+        [
+            TITLE,
+            PARAGRAPHS[0],
+            "The temporary pier",
+            PARAGRAPHS[1],
+            "What the authority says",
+            PARAGRAPHS[2],
+        ]
+    )
+    cleaned = clean_captured_text(text)
+    assert "The temporary pier" in cleaned.body
+    assert [heading.text for heading in cleaned.headings] == ["The temporary pier", "What the authority says"]
+
+
+def test_a_wire_results_table_and_fact_sheet_are_kept_whole() -> None:
+    rows = [
+        "HOCKEY - NORTH CUP RESULTS .",
+        "TROMSVIK 2027-02-14",
+        "Results of North Cup matches on Saturday :",
+        "Tromsvik Ravens 4 Lindholm Otters 2",
+        "Sagvik 1 Brekke Foxes 3",
+        "Standings :",
+        "Brekke Foxes 10 8 1 1 17",
+        "Tromsvik Ravens 10 7 2 1 15",
+        "Next game : Sagvik v Tromsvik Ravens",
+        "Venue : Ice Hall",
+    ]
+    cleaned = clean_captured_text("\n".join(rows))
+    assert cleaned.title == "HOCKEY - NORTH CUP RESULTS"
+    for row in rows[1:]:
+        assert row in cleaned.body
+    assert cleaned.facts.published_at == datetime(2027, 2, 14, tzinfo=UTC)
+
+
+def test_the_headline_is_chosen_over_a_masthead_an_edition_line_and_a_consent_notice() -> None:
+    text = "\n".join(
+        [
+            "THE COASTAL POST",
+            "Edition 77 · Friday · 5 March 2027",
+            "Your privacy matters",
+            "We and our partners use cookies on your device to personalise content and measure how you use the site.",
+            TITLE,
+            *PARAGRAPHS,
+        ]
+    )
+    cleaned = clean_captured_text(text)
+    assert cleaned.title == TITLE
+    assert cleaned.body == "\n\n".join(PARAGRAPHS)
+    assert cleaned.facts.published_at == datetime(2027, 3, 5, tzinfo=UTC)
+
+
+def test_a_translated_piece_takes_the_headline_in_the_body_language_and_credits_the_original() -> None:
+    text = "\n".join(
+        [
+            "Port Elling ferme son vieux terminal de ferry",
+            TITLE,
+            "Translated from French. The original story first appeared in La Voix du Port and was shortened.",
+            *PARAGRAPHS,
+        ]
+    )
+    cleaned = clean_captured_text(text)
+    assert cleaned.title == TITLE
+    assert cleaned.facts.original_source is not None
+    assert cleaned.facts.original_source.name == "La Voix du Port"
+    assert "ferme son" not in cleaned.body
+
+
+def test_a_deck_glued_to_the_headline_becomes_the_subtitle() -> None:
+    deck = "The work will take eight months and ferries move to a temporary pier."
+    cleaned = clean_captured_text("\n".join([f"{TITLE} — {deck}", *PARAGRAPHS]))
+    assert (cleaned.title, cleaned.subtitle) == (TITLE, deck)
+    assert cleaned.body == "\n\n".join(PARAGRAPHS)
+
+
+def test_a_sentence_between_headline_and_byline_is_the_standfirst() -> None:
+    deck = "Engineers will replace the flood gates over the winter."
+    cleaned = clean_captured_text("\n".join([TITLE, deck, "By Ida Brenner · 3 March 2025", *PARAGRAPHS]))
+    assert (cleaned.title, cleaned.subtitle) == (TITLE, deck)
+    assert cleaned.body == "\n\n".join(PARAGRAPHS)
+
+
+def test_a_press_release_dateline_gives_the_date() -> None:
+    lede = "SELBY COVE, Norland, February 2, 2027 /Gannet Rail/ -- Gannet Rail today confirmed its hydrogen order."
+    cleaned = clean_captured_text(
+        "\n".join(["NEWS RELEASE", "Gannet Rail confirms hydrogen train order", lede, *PARAGRAPHS])
+    )
+    assert cleaned.title == "Gannet Rail confirms hydrogen train order"
+    assert cleaned.facts.published_at == datetime(2027, 2, 2, tzinfo=UTC)
+    assert lede in cleaned.body
+
+
+def test_an_ambiguous_numeric_date_is_left_empty() -> None:
+    cleaned = clean_captured_text("\n".join([TITLE, "Posted 04/05/2027", *PARAGRAPHS]))
+    assert cleaned.facts.published_at is None
+
+
+def test_a_wire_credit_under_a_headline_line_and_a_date_on_a_padding_line_are_read() -> None:
+    text = "\n".join(
+        [
+            "SAILING - COAST CUP",
+            "Revised: 2027-06-01T07:45+02:00 · machine-assisted digest",
+            "MARRAM, Jun 1 (Tidewire) - Crews from four clubs sailed the first race of the Coast Cup on Monday.",
+            "Varden Sailing Club led after the first day.",
+        ]
+    )
+    cleaned = clean_captured_text(text)
+    assert cleaned.facts.original_source is not None
+    assert cleaned.facts.original_source.name == "Tidewire"
+    assert cleaned.facts.published_at == datetime(2027, 6, 1, 5, 45, tzinfo=UTC)
+
+
+def test_a_fact_sheet_under_a_dateline_is_not_a_teaser_list() -> None:
+    rows = [
+        "BOND SALE - Harrowgate Water Board .",
+        "KESTON 2027-03-02",
+        "Issuer name Harrowgate Water Board",
+        "Lead manager Orrin Capital Markets",
+        "Listing Keston Exchange",
+        "Purpose : to refinance pipes laid in the last century across the county .",
+        "- Coupon N / A",
+    ]
+    cleaned = clean_captured_text("\n".join(rows))
+    for row in rows[2:5]:
+        assert row in cleaned.body
+    assert "- Coupon N / A" in cleaned.body
+
+
+def test_a_fixture_list_closing_wire_copy_is_kept() -> None:
+    fixtures = ["Norland at Vesteria", "Ostmark at Fjellby Republic", "Kaldera at Sorrow Isles"]
+    cleaned = clean_captured_text("\n".join([TITLE, *PARAGRAPHS, "Second round draw :", *fixtures]))
+    for fixture in fixtures:
+        assert fixture in cleaned.body

@@ -37,3 +37,18 @@ def test_field_dates_are_iso_first_and_always_aware() -> None:
     assert parse_date("2026-01-02T03:04:05Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_date("Fri, 2 Jan 2026") == datetime(2026, 1, 2, tzinfo=UTC)
     assert parse_date("   ") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "offset_hours"),
+    [("12 Jan 2027 09:15 CET", 1), ("Mar 3, 2027, 10:00 EST", -5), ("4 July 2027 18:30 BST", 1)],
+)
+def test_zone_abbreviations_give_the_offset(text: str, offset_hours: int) -> None:
+    found = find_date(text)
+    assert found is not None
+    assert found.utcoffset() == timedelta(hours=offset_hours)
+
+
+@pytest.mark.parametrize("text", ["Posted 03/04/2027", "on 4.5.27"])
+def test_numeric_dates_whose_day_and_month_cannot_be_told_apart_are_not_read(text: str) -> None:
+    assert find_date(text) is None

@@ -81,3 +81,31 @@ def test_bytes_in_a_declared_legacy_charset_are_decoded() -> None:
 def test_a_page_without_text_has_no_article() -> None:
     assert extract_page("<html><body><nav><a href='/'>Home</a></nav></body></html>", None) is None
     assert extract_page(b"", None) is None
+
+
+def test_the_densest_block_is_the_element_whose_paragraphs_hold_most_text() -> None:
+    from lxml.html import fromstring
+
+    from services.ingest.extract.html_page import densest_block
+
+    paragraphs = "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
+    tree = fromstring(
+        "<html><body><div class='teaser'><p>Salmon return to Vennmark.</p><p>Subscribe to read on.</p></div>"
+        f"<div class='panel'><section>{paragraphs}</section></div><footer><p>About us</p></footer></body></html>"
+    )
+    assert densest_block(tree) == "\n".join(PARAGRAPHS)
+
+
+def test_a_page_whose_extraction_misses_the_dense_article_block_still_yields_the_article() -> None:
+    # A paywalled layout: the article tag holds a teaser and the prompt; the story's paragraphs sit in a
+    # block whose class trafilatura distrusts. The first pass keeps the teaser alone.
+    story = "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS * 3)
+    page = extract_page(
+        "<!doctype html><html><head><title>Fish ladder</title></head><body>"
+        f"<article><h1>Vennmark opens fish ladder</h1><p>{PARAGRAPHS[0]}</p>"
+        "<p>Members read on: the full account of the river's salmon continues for subscribers.</p></article>"
+        f"<div class='sidebar'>{story}</div></body></html>"
+    )
+    assert page is not None
+    for paragraph in PARAGRAPHS:
+        assert paragraph in page.text
