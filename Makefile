@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?= -q
 
-.PHONY: help install up down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
+.PHONY: help install up up-cluster down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1mmake %-12s\033[0m %s\n", $$1, $$2}'
@@ -25,7 +25,13 @@ up: install ## Start nats-server, OpenSearch and the four services; ingest the s
 	$(PY) deploy/local/stack.py wait-indexed
 	$(VENV)/bin/newsflow search "artificial intelligence"
 
-down: ## Stop exactly what `make up` started (by PID)
+up-cluster: install ## 3 nats-servers (JetStream R3), 3 OpenSearch nodes, 2 replicas of each stage; ingest the sample
+	$(PY) deploy/local/stack.py up-cluster
+	eval "$$($(PY) deploy/local/stack.py cluster-env)" && $(VENV)/bin/newsflow ingest corpus/sample/*.txt corpus/sample/*.jsonl
+	$(PY) deploy/local/stack.py wait-indexed --cluster
+	eval "$$($(PY) deploy/local/stack.py cluster-env)" && $(VENV)/bin/newsflow search "artificial intelligence"
+
+down: ## Stop exactly what `make up` and `make up-cluster` started (by PID)
 	python3 deploy/local/stack.py down
 
 status: ## Show the local processes and the pipeline's backlog

@@ -16,7 +16,7 @@ SAVED_OBJECTS = Path(__file__).resolve().parents[1] / "deploy" / "dashboards" / 
 async def apply_index(settings: OpenSearchSettings) -> str:
     client = async_client(settings)
     try:
-        return await ensure_index(client, settings.alias)
+        return await ensure_index(client, settings.alias, settings.shards, settings.replicas)
     finally:
         await client.close()
 

@@ -62,10 +62,12 @@ class IngestWorker(PerItemWorker):
             if settings.sources_file:
                 log.warning("poller_off", reason="polling needs durable_state (NATS) to publish and keep state")
             return
-        self._nats = await nats.connect(settings.nats_url, **connect_options(settings))
+        self._nats = await nats.connect(**connect_options(settings))
         js = self._nats.jetstream()
         topology = settings.topology
-        store = await NatsStateStore.open(js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400)
+        store = await NatsStateStore.open(
+            js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400, replicas=topology.replicas
+        )
         self.dedupe = Deduplicator(store)
         if settings.sources_file:
 
