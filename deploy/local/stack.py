@@ -2,7 +2,7 @@
 """The local stack without Docker: nats-server, OpenSearch and the services as processes.
 
     python deploy/local/stack.py up        # servers + services (idempotent)
-    python deploy/local/stack.py up-cluster  # 3 nats-servers + 3 OpenSearch nodes (deploy/local/cluster.py), 2 replicas per stage
+    python deploy/local/stack.py up-cluster  # 3 nats-servers, 3 OpenSearch nodes, 2 replicas per stage
     python deploy/local/stack.py infra     # servers only (what the test harness needs)
     python deploy/local/stack.py down      # stop exactly what this script started (cluster too), by PID
     python deploy/local/stack.py infra-down  # stop the servers only
