@@ -292,10 +292,13 @@ class Run:
 
     async def __aenter__(self) -> Run:
         await self.observer.open()
-        self._started = self._last_fault_end = time.monotonic()
         for stage in STAGES:
             for key in replica_keys(stage, self.replicas):
                 self._spawn(key, stage)
+        # Fed once every process consumes, so that the faults land on a stream in flow, not on start-up.
+        for key, process in self.processes.items():
+            await wait_until(lambda process=process: _started_since(process, 0), 300, f"{key} to start", every_s=0.5)
+        self._started = self._last_fault_end = time.monotonic()
         self._feeding = asyncio.create_task(self.feeder.run(), name="feeder")
         return self
 
