@@ -85,6 +85,8 @@ class OpenSearchSettings(BaseSettings):
     username: str | None = None
     password: SecretStr | None = None
     verify_certs: bool = True
+    # The CA that signed the nodes' certificates (a deployment's own); unset, the system's trust store.
+    ca_certs: str | None = None
     alias: str = "articles"
     request_timeout_s: float = 30.0
     # Override the template's number_of_shards / number_of_replicas (unset: the file's 1 and 0) for every

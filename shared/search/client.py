@@ -17,6 +17,8 @@ def _client_options(settings: OpenSearchSettings) -> dict[str, Any]:
         "retry_on_timeout": len(settings.hosts) > 1,
         "verify_certs": settings.verify_certs,
     }
+    if settings.ca_certs:
+        options["ca_certs"] = settings.ca_certs
     if settings.username:
         password = settings.password.get_secret_value() if settings.password else ""
         options["http_auth"] = (settings.username, password)
