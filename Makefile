@@ -54,7 +54,7 @@ integration: install ## Integration and e2e tests (start nats-server and OpenSea
 test: lint types ## Lint, types and the test suite: unit, integration, e2e with quick faults (the CI command)
 	$(VENV)/bin/pytest tests --ignore=tests/chaos $(PYTEST_FLAGS)
 
-chaos: install ## The full fault suite: SIGKILLs during 5,000 articles, a 60 s OpenSearch outage, NATS restart, scaling
+chaos: install ## The full fault suite (5,000 articles a run): SIGKILLs, outages, NATS restart, scaling, cluster node failures
 	$(VENV)/bin/pytest tests/chaos -m chaos -q -rxX
 
 contract: install ## Regenerate the checked-in JSON Schemas and AsyncAPI document from the models
