@@ -153,8 +153,17 @@ class Observer:
     async def open(self) -> None:
         self.client = await nats.connect(self.setup.nats_servers, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
         self.js = self.client.jetstream(timeout=3)
-        await ensure_stream(self.js, self.topology)
+        # A just-formed cluster may take a few seconds to place a replicated stream: try until it has.
+        await wait_until(self._stream_ready, 60, f"stream {self.topology.stream}", every_s=1)
         self.search = async_client(self.setup.search)
+
+    async def _stream_ready(self) -> bool:
+        assert self.js is not None
+        try:
+            await ensure_stream(self.js, self.topology)
+        except NATS_ERRORS:
+            return False
+        return True
 
     async def close(self) -> None:
         if self.search is not None:
