@@ -117,6 +117,10 @@ def plan(per_day: int, peak_per_s: float) -> dict[str, Any]:
         },
     }
     disk["held_gb_per_node_of_3"] = {name: round(value / 3, 1) for name, value in disk["held_gb_whole_cluster"].items()}
+    # The stream is most of NATS's disk: what each server holds for shorter retentions.
+    disk["stream_gb_per_server_by_retention_days"] = {
+        days: round(day_gb["stream_one_copy"] * days, 1) for days in (1, 2, ASSUMPTIONS["stream_retention_days"])
+    }
     primaries_per_day = max(1, math.ceil(day_gb["index_primaries"] / ASSUMPTIONS["target_shard_gb"]))
     return {
         "command": "bench/capacity.py",
