@@ -147,7 +147,8 @@ class ClusterLayout:
             **os.environ,
             "OPENSEARCH_PORT": str(node.http_port),
             "OPENSEARCH_HEAP": OPENSEARCH_HEAP,
-            "OPENSEARCH_START_TIMEOUT": "300",
+            # A node rejoining a busy cluster on a loaded machine has taken over 5 minutes.
+            "OPENSEARCH_START_TIMEOUT": "900",
             "NEWSFLOW_LOCAL_DIR": str(node.local_dir),
             "OPENSEARCH_INSTALL_DIR": str(shared_install),
             "OPENSEARCH_CLUSTER_SETTINGS": " ".join(

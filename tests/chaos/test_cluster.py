@@ -33,8 +33,19 @@ ARTICLES = int(os.environ.get("NEWSFLOW_CHAOS_ARTICLES", "5000"))
 FEED_S = ARTICLES / 25
 TIMEOUT_S = 120 + ARTICLES * 0.3
 STAGE_REPLICAS = 2
-# Apart from the single-node servers, `make up-cluster` (4231.., 9211..) and the chaos node (9280).
-LAYOUT = {"nats_port": 4241, "route_port": 6241, "monitor_port": 8241, "opensearch_port": 9221, "transport_port": 9371}
+# Apart from the single-node servers, `make up-cluster` (4231.., 9211..) and the chaos node (9280);
+# NEWSFLOW_CHAOS_PORT_OFFSET moves them all, so that two runs can go side by side.
+_OFFSET = int(os.environ.get("NEWSFLOW_CHAOS_PORT_OFFSET", "0"))
+LAYOUT = {
+    name: port + _OFFSET
+    for name, port in {
+        "nats_port": 4241,
+        "route_port": 6241,
+        "monitor_port": 8241,
+        "opensearch_port": 9221,
+        "transport_port": 9371,
+    }.items()
+}
 CLUSTER_SETTINGS = {"NEWSFLOW_STREAM_REPLICAS": "3", "NEWSFLOW_OPENSEARCH_REPLICAS": "1"}
 ROUTE_CUT_S = 30.0
 
