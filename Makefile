@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?= -q
 
-.PHONY: help install browser up down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
+.PHONY: help install browser up up-cluster down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1mmake %-12s\033[0m %s\n", $$1, $$2}'
@@ -29,7 +29,13 @@ up: install ## Start nats-server, OpenSearch, the four services and the API; ing
 	$(VENV)/bin/newsflow search "artificial intelligence"
 	@echo "reader: http://127.0.0.1:8000/   API: curl 'http://127.0.0.1:8000/v1/articles?q=trillion+parameters&size=3'"
 
-down: ## Stop exactly what `make up` started (by PID)
+up-cluster: install ## 3 nats-servers (JetStream R3), 3 OpenSearch nodes, 2 replicas of each stage; ingest the sample
+	$(PY) deploy/local/stack.py up-cluster
+	eval "$$($(PY) deploy/local/stack.py cluster-env)" && $(VENV)/bin/newsflow ingest corpus/sample/*.txt corpus/sample/*.jsonl
+	$(PY) deploy/local/stack.py wait-indexed --cluster
+	eval "$$($(PY) deploy/local/stack.py cluster-env)" && $(VENV)/bin/newsflow search "artificial intelligence"
+
+down: ## Stop exactly what `make up` and `make up-cluster` started (by PID)
 	python3 deploy/local/stack.py down
 
 status: ## Show the local processes and the pipeline's backlog
@@ -52,7 +58,7 @@ integration: install ## Integration and e2e tests (start nats-server and OpenSea
 test: lint types ## Lint, types and the test suite: unit, integration, e2e with quick faults (the CI command)
 	$(VENV)/bin/pytest tests --ignore=tests/chaos $(PYTEST_FLAGS)
 
-chaos: install ## The full fault suite: SIGKILLs during 5,000 articles, a 60 s OpenSearch outage, NATS restart, scaling
+chaos: install ## The full fault suite (5,000 articles a run): SIGKILLs, outages, NATS restart, scaling, cluster node failures
 	$(VENV)/bin/pytest tests/chaos -m chaos -q -rxX
 
 contract: install ## Regenerate the checked-in JSON Schemas and AsyncAPI document from the models

@@ -110,14 +110,41 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")
         out.print(f"[red]{problem}[/red]")
 
 
+@app.command("nats-users")
+def nats_users(
+    write: Annotated[bool, typer.Option("--write", help="Write deploy/nats/users.conf instead of printing")] = False,
+) -> None:
+    """The compose nats-servers' users: one per stage, allowed only its own subjects and JetStream API calls."""
+    from shared.nats_users import USERS_FILE, users_conf
+
+    conf = users_conf(ServiceSettings().topology)
+    if write:
+        USERS_FILE.write_text(conf)
+        Console().print(f"wrote {USERS_FILE}")
+    else:
+        print(conf, end="")
+
+
 @app.command()
 def setup(
     dashboards_url: Annotated[str | None, typer.Option(help="Also import the saved objects into Dashboards")] = None,
+    writer_user: Annotated[
+        str | None, typer.Option(help="Create this user for the services, limited to the article indices")
+    ] = None,
+    writer_password: Annotated[
+        str | None, typer.Option(envvar="NEWSFLOW_OPENSEARCH_WRITER_PASSWORD", help="Its password", show_default=False)
+    ] = None,
 ) -> None:
-    """Apply the index template and alias; optionally import the OpenSearch Dashboards saved objects."""
-    from cli.setup import apply_index, import_dashboards
+    """Apply the index template and alias; optionally create the services' user (security plugin) and
+    import the OpenSearch Dashboards saved objects."""
+    from cli.setup import WRITER_ROLE, apply_index, apply_writer_user, import_dashboards
 
     settings = OpenSearchSettings()
+    if writer_user:
+        if not writer_password:
+            raise typer.BadParameter("set NEWSFLOW_OPENSEARCH_WRITER_PASSWORD", param_hint="--writer-password")
+        apply_writer_user(settings, writer_user, writer_password)
+        Console().print(f"user {writer_user} has role {WRITER_ROLE}")
     index = asyncio.run(apply_index(settings))
     Console().print(f"alias {settings.alias} -> {index}")
     if dashboards_url:

@@ -19,6 +19,7 @@ import typer
 
 from services._template.app import STAGE as TEMPLATE_STAGE
 from services._template.app import STAGE_SPEC as TEMPLATE_SPEC
+from shared.nats_users import stage_permissions
 from shared.topology import PIPELINE, StageSpec, Topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,17 +148,9 @@ def compose_block(name: ServiceName) -> str:
 
 
 def nats_user_entry(name: ServiceName) -> str:
-    """The compose NATS server's user for the new stage (deploy/nats/compose.conf), from the topology's names."""
+    """The new stage's NATS user and permissions (shared/nats_users.py), as `newsflow nats-users --write` writes it."""
     topology = Topology(pipeline=pipeline_with(stage_spec(name), INSERT_AFTER))
-    outbox = topology.outbox(name.snake)
-    publish = [outbox] if outbox else []
-    publish += [topology.dead_letter_subject(name.snake), "$JS.API.>", f"$JS.ACK.{topology.stream}.>"]
-    quoted = ", ".join(f'"{subject}"' for subject in publish)
-    return (
-        f"    {{ user: {name.snake}, password: $NATS_{name.upper}_PASSWORD,\n"
-        f"      permissions: {{ publish: [{quoted}],\n"
-        '                     subscribe: ["_INBOX.>"] } }'
-    )
+    return stage_permissions(topology, name.snake).conf_entry()
 
 
 def next_steps(name: ServiceName) -> str:
@@ -175,9 +168,10 @@ def next_steps(name: ServiceName) -> str:
             "3. Add this service block to docker-compose.yml, under services:",
             "",
             compose_block(name),
-            f"4. Give it a NATS user in deploy/nats/compose.conf, change the {INSERT_AFTER} user's publish subject "
-            f'"{topology.inbox(after)}" to "{topology.inbox(name.snake)}", pass {password} to the nats service\'s '
-            f"environment in docker-compose.yml, and add {password}= to deploy/compose.env.example:",
+            "4. After step 2, run `newsflow nats-users --write`: deploy/nats/users.conf gets this user, and the "
+            f'{INSERT_AFTER} user publishes to "{topology.inbox(name.snake)}" instead of "{topology.inbox(after)}". '
+            f"Pass {password} to the nats service's environment in docker-compose.yml (and to each nats-N in "
+            f"deploy/cluster/docker-compose.yml), and add {password}= to deploy/compose.env.example:",
             "",
             nats_user_entry(name),
             "",

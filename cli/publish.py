@@ -18,9 +18,7 @@ from shared.settings import ServiceSettings
 
 async def connect(settings: ServiceSettings, console: Console) -> nats.NATS:
     try:
-        return await nats.connect(
-            settings.nats_url, connect_timeout=3, max_reconnect_attempts=1, **connect_options(settings)
-        )
+        return await nats.connect(connect_timeout=3, max_reconnect_attempts=1, **connect_options(settings))
     except (NoServersError, OSError, TimeoutError):
         console.print(f"[red]NATS is not reachable at {settings.nats_url}[/red] (is the stack up? `make up`)")
         raise typer.Exit(code=2) from None

@@ -140,7 +140,9 @@ def reindex(
 
     settings = OpenSearchSettings()
     with _opensearch(settings) as client:
-        report = run_reindex(client, settings.alias, delete_old=delete_old)
+        report = run_reindex(
+            client, settings.alias, delete_old=delete_old, shards=settings.shards, replicas=settings.replicas
+        )
     out.print(
         f"alias {report.alias}: {report.source} -> {report.target}, {report.copied} documents in {report.seconds} s"
         + (f"; {report.source} deleted" if delete_old else f"; {report.source} kept")

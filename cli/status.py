@@ -19,9 +19,7 @@ async def collect_status(settings: ServiceSettings, search: OpenSearchSettings) 
     stages: list[dict[str, Any]] = []
     recent = await _indexed_last_minute_by_stage(search, problems)
     try:
-        client = await nats.connect(
-            settings.nats_url, connect_timeout=3, max_reconnect_attempts=1, **connect_options(settings)
-        )
+        client = await nats.connect(connect_timeout=3, max_reconnect_attempts=1, **connect_options(settings))
     except Exception as error:
         problems.append(f"NATS not reachable at {settings.nats_url}: {error!r}")
         client = None

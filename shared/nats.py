@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker, NatsUserPassword, StorageType
@@ -27,6 +28,7 @@ def pipeline_stream(topology: Topology) -> JStream:
         duplicate_window=DUPLICATE_WINDOW_S,
         max_age=RETENTION_S,
         max_msg_size=MAX_MESSAGE_BYTES,
+        num_replicas=topology.replicas,
     )
 
 
@@ -38,14 +40,14 @@ def credentials(settings: ServiceSettings) -> tuple[str, str] | None:
 
 
 def connect_options(settings: ServiceSettings) -> dict[str, Any]:
-    """Keyword arguments for a plain nats-py connection (the CLI's)."""
+    """Keyword arguments for a plain nats-py connection (the CLI's): every server of the cluster, credentials."""
     found = credentials(settings)
-    return {"user": found[0], "password": found[1]} if found else {}
+    return {"servers": settings.nats_servers, **({"user": found[0], "password": found[1]} if found else {})}
 
 
 def broker_for(settings: ServiceSettings) -> NatsBroker:
     return NatsBroker(
-        settings.nats_url,
+        settings.nats_servers,
         graceful_timeout=settings.graceful_timeout_s,
         max_reconnect_attempts=-1,  # ride out a NATS restart instead of exiting
         # No validation by FastStream: it would reject a whole pulled batch for one bad
@@ -56,10 +58,15 @@ def broker_for(settings: ServiceSettings) -> NatsBroker:
 
 
 async def ensure_stream(js: JetStreamContext, topology: Topology) -> None:
-    """Create the pipeline stream if no service has yet (the CLI may publish first)."""
+    """Create the pipeline stream if no service has yet (the CLI may publish first). A raised replica
+    count (one server grown into a cluster) is applied to the existing stream; a lower one is not, so a
+    client started without the cluster's settings never takes copies away."""
     try:
-        await js.stream_info(topology.stream)
+        info = await js.stream_info(topology.stream)
     except NotFoundError:
         config = pipeline_stream(topology).config
         config.subjects = topology.stream_subjects
         await js.add_stream(config)
+        return
+    if (info.config.num_replicas or 1) < topology.replicas:
+        await js.update_stream(replace(info.config, num_replicas=topology.replicas))

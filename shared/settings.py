@@ -9,14 +9,26 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from shared.topology import Topology
 
 
+def split_urls(urls: str) -> list[str]:
+    """``"http://a:9200, http://b:9200"`` -> both URLs: how a setting names the nodes of a cluster."""
+    found = [url.strip() for url in urls.split(",") if url.strip()]
+    if not found:
+        raise ValueError(f"no URL in {urls!r}")
+    return found
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
     environment: str = "development"
+    # One URL, or several separated by commas (the servers of a cluster): the client fails over between them.
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     namespace: str = "newsflow"
+    # Copies JetStream keeps of the stream (dead letters included) and of every key-value bucket:
+    # 1 on one server, 3 on a three-server cluster (a majority survives one server's loss).
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     log_level: str = "INFO"
     # Pull batch: bounded in size and time so a backlog never floods memory.
     batch_size: int = Field(default=64, ge=1, le=1000)
@@ -49,8 +61,12 @@ class ServiceSettings(BaseSettings):
         return init_settings, env_settings, shared_env, dotenv_settings, file_secret_settings
 
     @property
+    def nats_servers(self) -> list[str]:
+        return split_urls(self.nats_url)
+
+    @property
     def topology(self) -> Topology:
-        return Topology(namespace=self.namespace)
+        return Topology(namespace=self.namespace, replicas=self.stream_replicas)
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> ServiceSettings:
@@ -64,11 +80,23 @@ class OpenSearchSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_OPENSEARCH_", extra="ignore")
 
+    # One URL, or the nodes of a cluster separated by commas: requests go round them, skipping dead ones.
     url: str = "http://127.0.0.1:9200"
     username: str | None = None
     password: SecretStr | None = None
     verify_certs: bool = True
+    # The CA that signed the nodes' certificates (a deployment's own); unset, the system's trust store.
+    ca_certs: str | None = None
     alias: str = "articles"
     # The stories stage's index (services/stories), read by the story queries.
     stories_alias: str = "stories"
     request_timeout_s: float = 30.0
+    # Override the template's number_of_shards / number_of_replicas (unset: the file's 1 and 0) for every
+    # new versioned index; `newsflow setup` also applies replicas to the current one. A replica needs a
+    # second node; shards change only through `newsflow reindex`.
+    shards: int | None = Field(default=None, ge=1, le=64)
+    replicas: int | None = Field(default=None, ge=0, le=5)
+
+    @property
+    def hosts(self) -> list[str]:
+        return split_urls(self.url)

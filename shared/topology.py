@@ -43,6 +43,8 @@ PIPELINE: tuple[StageSpec, ...] = (
 class Topology:
     namespace: str = "newsflow"
     pipeline: tuple[StageSpec, ...] = PIPELINE
+    # Copies of the stream and of every key-value bucket (``ServiceSettings.stream_replicas``).
+    replicas: int = 1
 
     @property
     def stream(self) -> str:

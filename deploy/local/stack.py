@@ -2,10 +2,12 @@
 """The local stack without Docker: nats-server, OpenSearch and the services as processes.
 
     python deploy/local/stack.py up        # servers + services (idempotent)
+    python deploy/local/stack.py up-cluster  # 3 nats-servers, 3 OpenSearch nodes, 2 replicas per stage
     python deploy/local/stack.py infra     # servers only (what the test harness needs)
-    python deploy/local/stack.py down      # stop exactly what this script started, by PID
+    python deploy/local/stack.py down      # stop exactly what this script started (cluster too), by PID
     python deploy/local/stack.py infra-down  # stop the servers only
-    python deploy/local/stack.py wait-indexed  # wait until the article count settles
+    python deploy/local/stack.py wait-indexed [--cluster]  # wait until the article count settles
+    python deploy/local/stack.py cluster-env   # `export` lines that point newsflow commands at the cluster
     python deploy/local/stack.py status
 
 Every process's PID is kept in .local/pids/, its log in .local/logs/. Only the
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from deploy.local import cluster  # noqa: E402
 from shared.localhost import port_open  # noqa: E402  (standard library only, like this script)
 
 LOCAL = Path(os.environ.get("NEWSFLOW_LOCAL_DIR", ROOT / ".local"))
@@ -36,6 +39,17 @@ API_PORT = int(os.environ.get("API_PORT", "8000"))
 # The stages come from the one topology (a new service is started with no edit here).
 # Imported lazily: `down` and `status` must work with any python3, even before an install.
 FIRST_METRICS_PORT = 9101
+# The cluster's layout: ports apart from the single-node servers', so both stacks can run side by side.
+CLUSTER = cluster.ClusterLayout(LOCAL / "cluster")
+CLUSTER_STAGE_REPLICAS = 2
+CLUSTER_FIRST_METRICS_PORT = 9121
+# What runs on the cluster: every stream and bucket on all three servers, every shard on two nodes.
+CLUSTER_ENV = {
+    "NEWSFLOW_NATS_URL": CLUSTER.nats_urls,
+    "NEWSFLOW_OPENSEARCH_URL": CLUSTER.opensearch_urls,
+    "NEWSFLOW_STREAM_REPLICAS": "3",
+    "NEWSFLOW_OPENSEARCH_REPLICAS": "1",
+}
 
 
 def _services() -> list[str]:
@@ -44,8 +58,16 @@ def _services() -> list[str]:
     return Topology().stage_names
 
 
+def _is_server(name: str) -> bool:
+    return name == "nats" or name.startswith("cluster-nats-")
+
+
 def _stage_pid_files() -> list[str]:
-    return sorted(path.stem for path in PIDS.glob("*.pid") if path.stem != "nats") if PIDS.exists() else []
+    return sorted(path.stem for path in PIDS.glob("*.pid") if not _is_server(path.stem)) if PIDS.exists() else []
+
+
+def _server_pid_files() -> list[str]:
+    return sorted(path.stem for path in PIDS.glob("*.pid") if _is_server(path.stem)) if PIDS.exists() else []
 
 
 def _pid_file(name: str) -> Path:
@@ -123,26 +145,70 @@ def start_opensearch() -> None:
     )
 
 
-def start_services() -> None:
-    env = {
+def start_services(
+    env: dict[str, str] | None = None, replicas: int = 1, first_metrics_port: int = FIRST_METRICS_PORT, prefix: str = ""
+) -> None:
+    """``replicas`` processes of every stage (``<prefix><stage>[-n]``); replicas share the stage's durable consumer."""
+    env = env or {
         "NEWSFLOW_NATS_URL": f"nats://127.0.0.1:{NATS_PORT}",
         "NEWSFLOW_OPENSEARCH_URL": f"http://127.0.0.1:{OPENSEARCH_PORT}",
     }
-    for offset, service in enumerate(_services()):
-        if _running_pid(service):
-            print(f"{service}: already running")
+    metrics_port = first_metrics_port
+    for service in _services():
+        for replica in range(1, replicas + 1):
+            name = prefix + service + (f"-{replica}" if replicas > 1 else "")
+            metrics_port += 1
+            if _running_pid(name):
+                print(f"{name}: already running")
+                continue
+            own = f"NEWSFLOW_{service.upper()}_"
+            _spawn(
+                name,
+                [str(VENV_BIN / "python"), "-m", f"services.{service}"],
+                {
+                    **env,
+                    own + "NATS_URL": env["NEWSFLOW_NATS_URL"],
+                    own + "METRICS_PORT": str(metrics_port - 1),
+                },
+            )
+            print(f"{name}: started (log {LOGS / name}.log)")
+
+
+def start_cluster() -> None:
+    """Three nats-servers routed to each other, three OpenSearch nodes discovering each other on their
+    transport ports, then two replicas of every stage pointed at all of them."""
+    nats_nodes = CLUSTER.nats()
+    for node in nats_nodes:
+        name = f"cluster-{node.name}"
+        if _running_pid(name) or port_open(node.client_port):
+            print(f"{name}: already listening on 127.0.0.1:{node.client_port}")
             continue
-        prefix = f"NEWSFLOW_{service.upper()}_"
-        _spawn(
-            service,
-            [str(VENV_BIN / "python"), "-m", f"services.{service}"],
-            {
-                **env,
-                prefix + "NATS_URL": env["NEWSFLOW_NATS_URL"],
-                prefix + "METRICS_PORT": str(FIRST_METRICS_PORT + offset),
-            },
+        process = cluster.start_nats_node(node, LOGS)
+        _pid_file(name).parent.mkdir(parents=True, exist_ok=True)
+        _pid_file(name).write_text(str(process.pid))
+    _wait(lambda: cluster.nats_cluster_ready(nats_nodes), "the NATS cluster (JetStream meta leader)", 60)
+    print(f"NATS cluster: {CLUSTER.nats_urls}")
+    _start_opensearch_cluster()
+    print(f"OpenSearch cluster: {CLUSTER.opensearch_urls}")
+    start_services(CLUSTER_ENV, CLUSTER_STAGE_REPLICAS, CLUSTER_FIRST_METRICS_PORT, prefix="cluster-")
+
+
+def _start_opensearch_cluster() -> None:
+    # Launched together: no node is healthy before a majority has elected a cluster manager.
+    envs = [CLUSTER.opensearch_env(node, LOCAL / "opensearch") for node in CLUSTER.opensearch()]
+    for env in envs:
+        cluster.opensearch_script("launch", env)
+    for env in envs:
+        cluster.opensearch_script("wait", env)
+
+
+def stop_cluster_opensearch() -> None:
+    for node in CLUSTER.opensearch():
+        subprocess.run(
+            ["bash", str(ROOT / "deploy/opensearch/opensearch.sh"), "stop"],
+            check=False,
+            env=CLUSTER.opensearch_env(node, LOCAL / "opensearch"),
         )
-        print(f"{service}: started (log .local/logs/{service}.log)")
 
 
 def start_api() -> None:
@@ -170,7 +236,8 @@ def stop(name: str, timeout_s: float = 30) -> None:
 
 
 def status() -> dict[str, object]:
-    report: dict[str, object] = {name: {"pid": _running_pid(name)} for name in ("nats", *_stage_pid_files())}
+    names = ("nats", *_server_pid_files(), *_stage_pid_files())
+    report: dict[str, object] = {name: {"pid": _running_pid(name)} for name in dict.fromkeys(names)}
     report["opensearch"] = {"pid": _running_pid_opensearch(), "port_open": port_open(OPENSEARCH_PORT)}
     return report
 
@@ -189,32 +256,46 @@ def _running_pid_opensearch() -> int | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "infra", "down", "infra-down", "wait-indexed", "status"])
-    command = parser.parse_args().command
+    parser.add_argument(
+        "command",
+        choices=["up", "up-cluster", "infra", "down", "infra-down", "wait-indexed", "cluster-env", "status"],
+    )
+    parser.add_argument("--cluster", action="store_true", help="wait-indexed: on the cluster of up-cluster")
+    arguments = parser.parse_args()
+    command = arguments.command
     if command in ("up", "infra"):
         start_nats()
         start_opensearch()
         if command == "up":
             start_services()
             start_api()
+    elif command == "up-cluster":
+        start_cluster()
     elif command in ("down", "infra-down"):
         if command == "down":
             for service in _stage_pid_files():
                 stop(service)
-        stop("nats")
+            stop_cluster_opensearch()
+        for server in _server_pid_files() if command == "down" else ["nats"]:
+            stop(server)
         subprocess.run(
             ["bash", str(ROOT / "deploy/opensearch/opensearch.sh"), "stop"],
             check=False,
             env={**os.environ, "NEWSFLOW_LOCAL_DIR": str(LOCAL)},
         )
     elif command == "wait-indexed":
-        wait_indexed()
+        if arguments.cluster:
+            wait_indexed(CLUSTER.nats_urls, CLUSTER.opensearch_urls)
+        else:
+            wait_indexed(f"nats://127.0.0.1:{NATS_PORT}", f"http://127.0.0.1:{OPENSEARCH_PORT}")
+    elif command == "cluster-env":
+        print("\n".join(f"export {name}={value}" for name, value in CLUSTER_ENV.items()))
     else:
         json.dump(status(), sys.stdout, indent=2)
         print()
 
 
-def wait_indexed(timeout_s: float = 180, settle_s: float = 2) -> None:
+def wait_indexed(nats_url: str, opensearch_url: str, timeout_s: float = 180, settle_s: float = 2) -> None:
     """Wait until every stage's backlog is empty and the article count has settled."""
     # Run with the project's python (make up): `newsflow status` reads the backlog and the count.
     import asyncio
@@ -222,8 +303,8 @@ def wait_indexed(timeout_s: float = 180, settle_s: float = 2) -> None:
     from cli.status import collect_status
     from shared.settings import OpenSearchSettings, ServiceSettings
 
-    services = ServiceSettings(nats_url=f"nats://127.0.0.1:{NATS_PORT}")
-    search = OpenSearchSettings(url=f"http://127.0.0.1:{OPENSEARCH_PORT}")
+    services = ServiceSettings(nats_url=nats_url)
+    search = OpenSearchSettings(url=opensearch_url)
     deadline = time.monotonic() + timeout_s
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:

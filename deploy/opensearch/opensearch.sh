@@ -2,16 +2,21 @@
 # Local single-node OpenSearch 2.19.6 for newsflow, without Docker and as root:
 # an embedded node built from Maven jars (see EmbeddedOpenSearch.java for why).
 #
-#   opensearch.sh install | start | stop | status
+#   opensearch.sh install | start | launch | wait | stop | status
+#   (launch: start without waiting, so that the nodes of a cluster can find each other; wait: for health)
 #
 # env: OPENSEARCH_PORT (9200), OPENSEARCH_HEAP (1g), NEWSFLOW_LOCAL_DIR (<repo>/.local),
-#      OPENSEARCH_START_TIMEOUT (120 s)
+#      OPENSEARCH_START_TIMEOUT (120 s), OPENSEARCH_INSTALL_DIR (where lib/ and classes/ are; default
+#      the node's own directory: the nodes of a local cluster share one), OPENSEARCH_CLUSTER_SETTINGS
+#      (extra -Ekey=value node settings; a cluster node's name, transport port, seed hosts; see deploy/local/cluster.py)
 # files under $NEWSFLOW_LOCAL_DIR/opensearch: lib/ classes/ home/ data/ logs/ opensearch.pid
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 OS_DIR="${NEWSFLOW_LOCAL_DIR:-$REPO/.local}/opensearch"
+INSTALL_DIR="${OPENSEARCH_INSTALL_DIR:-$OS_DIR}"
+read -r -a CLUSTER_SETTINGS <<<"${OPENSEARCH_CLUSTER_SETTINGS:-}"
 PORT="${OPENSEARCH_PORT:-9200}"
 HEAP="${OPENSEARCH_HEAP:-1g}"
 TIMEOUT="${OPENSEARCH_START_TIMEOUT:-120}"
@@ -22,24 +27,24 @@ die() { echo "opensearch.sh: $*" >&2; exit 1; }
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 cmd_install() {
-  mkdir -p "$OS_DIR"
+  mkdir -p "$INSTALL_DIR"
   # jars: re-resolved only when pom.xml changes
   local want; want="$(hash_of "$HERE/pom.xml")"
-  if [[ ! -d "$OS_DIR/lib" || "$(cat "$OS_DIR/lib.stamp" 2>/dev/null)" != "$want" ]]; then
-    echo "resolving OpenSearch jars into $OS_DIR/lib ..."
-    rm -rf "$OS_DIR/lib.tmp" "$OS_DIR/lib.stamp"
+  if [[ ! -d "$INSTALL_DIR/lib" || "$(cat "$INSTALL_DIR/lib.stamp" 2>/dev/null)" != "$want" ]]; then
+    echo "resolving OpenSearch jars into $INSTALL_DIR/lib ..."
+    rm -rf "$INSTALL_DIR/lib.tmp" "$INSTALL_DIR/lib.stamp"
     mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$OS_DIR/lib.tmp" >"$OS_DIR/mvn.log" 2>&1 \
-      || { cat "$OS_DIR/mvn.log" >&2; die "maven could not resolve the jars"; }
-    rm -rf "$OS_DIR/lib" && mv "$OS_DIR/lib.tmp" "$OS_DIR/lib"
-    echo "$want" >"$OS_DIR/lib.stamp"
+      -DoutputDirectory="$INSTALL_DIR/lib.tmp" >"$INSTALL_DIR/mvn.log" 2>&1 \
+      || { cat "$INSTALL_DIR/mvn.log" >&2; die "maven could not resolve the jars"; }
+    rm -rf "$INSTALL_DIR/lib" && mv "$INSTALL_DIR/lib.tmp" "$INSTALL_DIR/lib"
+    echo "$want" >"$INSTALL_DIR/lib.stamp"
   fi
   # launcher: recompiled only when it or the jars change
   want="$(hash_of "$HERE/pom.xml" "$HERE/EmbeddedOpenSearch.java")"
-  if [[ "$(cat "$OS_DIR/classes.stamp" 2>/dev/null)" != "$want" ]]; then
-    rm -rf "$OS_DIR/classes"
-    javac -nowarn -d "$OS_DIR/classes" -cp "$OS_DIR/lib/*" "$HERE/EmbeddedOpenSearch.java"
-    echo "$want" >"$OS_DIR/classes.stamp"
+  if [[ "$(cat "$INSTALL_DIR/classes.stamp" 2>/dev/null)" != "$want" ]]; then
+    rm -rf "$INSTALL_DIR/classes"
+    javac -nowarn -d "$INSTALL_DIR/classes" -cp "$INSTALL_DIR/lib/*" "$HERE/EmbeddedOpenSearch.java"
+    echo "$want" >"$INSTALL_DIR/classes.stamp"
   fi
 }
 
@@ -53,12 +58,12 @@ live_pid() {
 
 healthy() { curl -fs -o /dev/null --max-time 5 "$URL/_cluster/health?wait_for_status=yellow&timeout=2s"; }
 
-cmd_start() {
+cmd_launch() {
   command -v curl >/dev/null || die "curl is required"
   cmd_install
   local pid
   if pid="$(live_pid)"; then
-    echo "already running (pid $pid), waiting for $URL"
+    echo "already running (pid $pid)"
   else
     rm -f "$PIDFILE"
     ! curl -s -o /dev/null --max-time 2 "$URL/" || die "port $PORT is in use by another process"
@@ -71,13 +76,17 @@ cmd_start() {
       -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$OS_DIR/data" \
       -XX:ErrorFile="$OS_DIR/logs/hs_err_pid%p.log" \
       -Dopensearch.path.conf="$HERE/config" \
-      -cp "$OS_DIR/classes:$OS_DIR/lib/*" EmbeddedOpenSearch \
+      -cp "$INSTALL_DIR/classes:$INSTALL_DIR/lib/*" EmbeddedOpenSearch \
       -Epath.home="$OS_DIR/home" -Epath.data="$OS_DIR/data" -Epath.logs="$OS_DIR/logs" \
-      -Ehttp.port="$PORT" -Ecluster.name=newsflow-local \
+      -Ehttp.port="$PORT" -Ecluster.name=newsflow-local "${CLUSTER_SETTINGS[@]}" \
       </dev/null >>"$OS_DIR/logs/stdout.log" 2>&1 &
     pid=$!
     echo "$pid" >"$PIDFILE"
   fi
+}
+
+cmd_wait() {
+  local pid; pid="$(live_pid)" || die "not running"
   local t0=$SECONDS
   until healthy; do
     kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; tail -n 30 "$OS_DIR/logs/stdout.log" >&2
@@ -87,6 +96,8 @@ cmd_start() {
   done
   echo "OpenSearch is up at $URL (pid $pid, $((SECONDS - t0))s)"
 }
+
+cmd_start() { cmd_launch; cmd_wait; }
 
 cmd_stop() {
   local pid
@@ -109,6 +120,6 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  install|start|stop|status) "cmd_$1" ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  install|start|launch|wait|stop|status) "cmd_$1" ;;
+  *) echo "usage: $0 install|start|launch|wait|stop|status" >&2; exit 2 ;;
 esac

@@ -63,7 +63,8 @@ class IndexWorker:
         if not self.index_ready:
             assert self.client is not None
             try:
-                await ensure_index(self.client, self.alias)
+                shape = self.settings.opensearch
+                await ensure_index(self.client, self.alias, shape.shards, shape.replicas)
                 self.index_ready = True
             except OpenSearchException as error:
                 log.warning("opensearch_unavailable", alias=self.alias, error=repr(error))

@@ -54,7 +54,11 @@ class IngestWorker:
         settings = self.settings
         if context.offline:
             return
-        self.fetcher = Fetcher(settings.fetch_limits(), AddressPolicy.from_strings(settings.fetch_allowed_networks))
+        self.fetcher = Fetcher(
+            settings.fetch_limits(),
+            AddressPolicy.from_strings(settings.fetch_allowed_networks),
+            respect_robots=settings.fetch_respect_robots,
+        )
         if not settings.durable_state:
             if settings.sources_file:
                 log.warning("poller_off", reason="polling needs durable_state (NATS) to publish and keep state")
@@ -63,8 +67,11 @@ class IngestWorker:
         if js is None:
             raise RuntimeError("durable state needs the stage's JetStream connection")
         topology = context.topology
-        store = await NatsStateStore.open(js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400)
+        store = await NatsStateStore.open(
+            js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400, replicas=topology.replicas
+        )
         self.dedupe = Deduplicator(store)
+        self.fetcher.share_pace(store)
         if settings.sources_file:
 
             async def publish(submission: DocumentSubmitted) -> None:

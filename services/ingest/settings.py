@@ -36,6 +36,8 @@ class IngestSettings(ServiceSettings):
     fetch_read_timeout_s: float = Field(default=_DEFAULT_LIMITS.read_timeout_s, gt=0)
     fetch_total_timeout_s: float = Field(default=_DEFAULT_LIMITS.total_timeout_s, gt=0)
     fetch_per_host_delay_s: float = Field(default=_DEFAULT_LIMITS.per_host_delay_s, ge=0)
+    # robots.txt of every site is fetched (cached a day) and obeyed, pages and feeds alike.
+    fetch_respect_robots: bool = True
     fetch_concurrency: int = Field(default=8, ge=1, description="pages fetched at once by one worker")
 
     def fetch_limits(self) -> FetchLimits:

@@ -102,7 +102,9 @@ class StoriesWorker:
         if not self.index_ready:
             assert self.client is not None
             try:
-                await ensure_index(self.client, self.alias, STORIES_TEMPLATE_FILE)
+                # Stories are spread and copied like the articles they group.
+                shape = self.settings.opensearch
+                await ensure_index(self.client, self.alias, shape.shards, shape.replicas, STORIES_TEMPLATE_FILE)
                 self.index_ready = True
             except OpenSearchException as error:
                 log.warning("opensearch_unavailable", alias=self.alias, error=repr(error))

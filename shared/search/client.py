@@ -11,10 +11,14 @@ from shared.settings import OpenSearchSettings
 
 def _client_options(settings: OpenSearchSettings) -> dict[str, Any]:
     options: dict[str, Any] = {
-        "hosts": [settings.url],
+        "hosts": settings.hosts,
         "timeout": settings.request_timeout_s,
+        # A node that refuses connections is marked dead and skipped until it answers again.
+        "retry_on_timeout": len(settings.hosts) > 1,
         "verify_certs": settings.verify_certs,
     }
+    if settings.ca_certs:
+        options["ca_certs"] = settings.ca_certs
     if settings.username:
         password = settings.password.get_secret_value() if settings.password else ""
         options["http_auth"] = (settings.username, password)

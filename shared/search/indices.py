@@ -19,10 +19,18 @@ def template_name(alias: str) -> str:
     return f"{alias}-template"
 
 
-def index_template(alias: str, template_file: Path = TEMPLATE_FILE) -> dict[str, Any]:
-    """The template JSON from deploy/, bound to one alias's versioned indices."""
+def index_template(
+    alias: str, shards: int | None = None, replicas: int | None = None, template_file: Path = TEMPLATE_FILE
+) -> dict[str, Any]:
+    """A template JSON from deploy/, bound to one alias's versioned indices; ``shards`` and ``replicas``
+    replace the file's counts (a cluster's operator sets them, see OpenSearchSettings)."""
     template: dict[str, Any] = json.loads(template_file.read_text())
     template["index_patterns"] = [f"{alias}-v*"]
+    index_settings = template["template"]["settings"]
+    if shards is not None:
+        index_settings["number_of_shards"] = shards
+    if replicas is not None:
+        index_settings["number_of_replicas"] = replicas
     return template
 
 
@@ -30,11 +38,22 @@ def versioned_index(alias: str, version: int) -> str:
     return f"{alias}-v{version}"
 
 
-async def ensure_index(client: AsyncOpenSearch, alias: str, template_file: Path = TEMPLATE_FILE) -> str:
-    """Apply the template and make sure the alias points at a versioned index. Safe to run concurrently."""
-    await client.indices.put_index_template(name=template_name(alias), body=index_template(alias, template_file))
+async def ensure_index(
+    client: AsyncOpenSearch,
+    alias: str,
+    shards: int | None = None,
+    replicas: int | None = None,
+    template_file: Path = TEMPLATE_FILE,
+) -> str:
+    """Apply the template and make sure the alias points at a versioned index. Safe to run concurrently.
+
+    An existing index gets ``replicas`` applied (a dynamic setting); its shard count stays until a reindex."""
+    body = index_template(alias, shards, replicas, template_file)
+    await client.indices.put_index_template(name=template_name(alias), body=body)
     if await client.indices.exists_alias(name=alias):
         found = await client.indices.get_alias(name=alias)
+        if replicas is not None:
+            await client.indices.put_settings(index=alias, body={"index": {"number_of_replicas": replicas}})
         return str(next(iter(found)))
     first = versioned_index(alias, 1)
     try:

@@ -69,12 +69,14 @@ def reindex(
     alias: str,
     *,
     delete_old: bool = False,
+    shards: int | None = None,
+    replicas: int | None = None,
     swap_grace_s: float = SWAP_GRACE_S,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ReindexReport:
     started = time.perf_counter()
     source = current_index(client, alias)
-    client.indices.put_index_template(name=template_name(alias), body=index_template(alias))
+    client.indices.put_index_template(name=template_name(alias), body=index_template(alias, shards, replicas))
     target = next_index(client, alias)
     client.indices.create(index=target)
 

@@ -19,7 +19,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from deploy.local.cluster import (
+    ClusterLayout,
+    get_json,
+    kill_pid,
+    nats_cluster_ready,
+    opensearch_pid,
+    opensearch_script,
+    start_nats_node,
+    stream_leader,
+)
 from shared.localhost import free_port, port_open
+from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_SERVER = ROOT / ".venv" / "bin" / "nats-server"
@@ -146,3 +157,83 @@ class OpenSearchNodeOutage:
 
     async def restore(self) -> None:
         await asyncio.to_thread(self.node.start)
+
+
+class LocalNatsCluster:
+    """Three nats-servers of our own, routed to each other (deploy/local/cluster.py); a test may kill any."""
+
+    def __init__(self, layout: ClusterLayout, log_dir: Path) -> None:
+        self.layout, self.log_dir = layout, log_dir
+        self.nodes = {node.name: node for node in layout.nats()}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def urls(self) -> str:
+        return self.layout.nats_urls
+
+    def start_node(self, name: str) -> None:
+        self.processes[name] = start_nats_node(self.nodes[name], self.log_dir)
+
+    async def wait_ready(self, timeout_s: float = 60) -> None:
+        nodes = list(self.nodes.values())
+
+        async def ready() -> bool:
+            return await asyncio.to_thread(nats_cluster_ready, nodes)
+
+        await wait_until(ready, timeout_s, "every nats-server healthy with JetStream", every_s=0.5)
+
+    def kill(self, name: str, how: signal.Signals = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        process.send_signal(how)
+        process.wait(30)
+
+    def leader(self, stream: str) -> str | None:
+        return stream_leader(list(self.nodes.values()), stream)
+
+    def routes(self, name: str) -> int | None:
+        """How many route connections a server holds now (its ``/routez``), None if it does not answer."""
+        report = get_json(f"{self.nodes[name].monitor_url}/routez")
+        return None if report is None else int(str(report.get("num_routes", 0)))
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+                process.wait(30)
+
+
+class LocalOpenSearchCluster:
+    """Three embedded OpenSearch nodes forming one cluster (deploy/local/cluster.py) on ports of their own."""
+
+    def __init__(self, layout: ClusterLayout) -> None:
+        self.layout = layout
+        self.nodes = {node.name: node for node in layout.opensearch()}
+
+    @property
+    def urls(self) -> str:
+        return self.layout.opensearch_urls
+
+    def _env(self, name: str) -> dict[str, str]:
+        return self.layout.opensearch_env(self.nodes[name], SHARED_OPENSEARCH_DIR)
+
+    def start(self) -> None:
+        for node in self.nodes.values():
+            if port_open(node.http_port):
+                raise AssertionError(f"port {node.http_port} is taken: another node would be stopped by this test")
+        # Launched together: no node is healthy before a majority has elected a cluster manager.
+        for name in self.nodes:
+            opensearch_script("launch", self._env(name))
+        for name in self.nodes:
+            opensearch_script("wait", self._env(name))
+
+    def kill(self, name: str) -> None:
+        pid = opensearch_pid(self.nodes[name])
+        assert pid is not None, f"{name} is not running"
+        kill_pid(pid, signal.SIGKILL)
+
+    def start_node(self, name: str) -> None:
+        opensearch_script("start", self._env(name))
+
+    def stop(self) -> None:
+        for name in self.nodes:
+            opensearch_script("stop", self._env(name))

@@ -29,9 +29,9 @@ from opensearchpy.helpers import async_scan
 from shared.messages import DocumentSubmitted
 from shared.nats import ensure_stream
 from shared.search.client import async_client
-from shared.settings import OpenSearchSettings
+from shared.settings import OpenSearchSettings, split_urls
 from shared.topology import Topology
-from tests.chaos.faults import NatsServer, Outage
+from tests.chaos.faults import ROOT, LocalNatsCluster, LocalOpenSearchCluster, NatsServer, Outage
 from tests.support import ServiceProcess, numbered_records, wait_until
 
 STAGES = tuple(Topology().stage_names)
@@ -51,6 +51,12 @@ NATS_ERRORS = (nats.errors.Error, TimeoutError, OSError)
 # unchanged for this long means no message is left anywhere to arrive.
 STALL_S = 45.0
 BACKLOG_DRAIN_TIMEOUT_S = 600.0
+RESULTS = ROOT / ".local" / "chaos"
+
+
+def replica_keys(stage: str, replicas: int) -> list[str]:
+    """How a run names a stage's processes: ``enrich`` alone, ``enrich-1``, ``enrich-2`` beside each other."""
+    return [stage] if replicas == 1 else [f"{stage}-{number}" for number in range(1, replicas + 1)]
 
 
 def chaos_seed() -> int:
@@ -62,13 +68,17 @@ class RunSetup:
     """Where a run's services, feeder and audit point."""
 
     env: dict[str, str]  # the services' environment: servers, namespace, alias, settings
-    nats_url: str  # the server the services use (a restart test's own one, or the shared one)
+    nats_url: str  # the server(s) the services use (a restart test's own one, a cluster's, or the shared one)
     search: OpenSearchSettings  # where the test reads the index: the real server, never a proxy
     log_dir: Path
 
     @property
     def topology(self) -> Topology:
-        return Topology(self.env["NEWSFLOW_NAMESPACE"])
+        return Topology(self.env["NEWSFLOW_NAMESPACE"], replicas=int(self.env.get("NEWSFLOW_STREAM_REPLICAS", "1")))
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return split_urls(self.nats_url)
 
 
 def setup_for(
@@ -141,10 +151,19 @@ class Observer:
         self.search: AsyncOpenSearch | None = None
 
     async def open(self) -> None:
-        self.client = await nats.connect(self.setup.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+        self.client = await nats.connect(self.setup.nats_servers, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
         self.js = self.client.jetstream(timeout=3)
-        await ensure_stream(self.js, self.topology)
+        # A just-formed cluster may take a few seconds to place a replicated stream: try until it has.
+        await wait_until(self._stream_ready, 60, f"stream {self.topology.stream}", every_s=1)
         self.search = async_client(self.setup.search)
+
+    async def _stream_ready(self) -> bool:
+        assert self.js is not None
+        try:
+            await ensure_stream(self.js, self.topology)
+        except NATS_ERRORS:
+            return False
+        return True
 
     async def close(self) -> None:
         if self.search is not None:
@@ -223,15 +242,15 @@ class Feeder:
     """
 
     def __init__(
-        self, nats_url: str, subject: str, records: list[DocumentSubmitted], duration_s: float, burst: int
+        self, nats_servers: list[str], subject: str, records: list[DocumentSubmitted], duration_s: float, burst: int
     ) -> None:
-        self.nats_url, self.subject, self.records = nats_url, subject, records
+        self.nats_servers, self.subject, self.records = nats_servers, subject, records
         self.duration_s, self.burst = duration_s, burst
         self.retries = 0
         self.finished_at: float | None = None
 
     async def run(self) -> None:
-        client = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+        client = await nats.connect(self.nats_servers, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
         js = client.jetstream(timeout=2)
         bursts = [self.records[start : start + self.burst] for start in range(0, len(self.records), self.burst)]
         interval = self.duration_s / len(bursts)
@@ -258,22 +277,37 @@ class Feeder:
 class Run:
     """One run: start the services and the feeder, let a scenario inject faults, then audit."""
 
-    def __init__(self, setup: RunSetup, scenario: str, articles: int, feed_s: float, seed: int, burst: int = 1) -> None:
+    def __init__(
+        self,
+        setup: RunSetup,
+        scenario: str,
+        articles: int,
+        feed_s: float,
+        seed: int,
+        burst: int = 1,
+        replicas: int = 1,
+    ) -> None:
         self.setup = setup
+        self.topology = setup.topology
+        self.replicas = replicas
         self.rng = random.Random(seed)
         self.records = numbered_records(articles, prefix=f"{setup.topology.namespace}-{scenario}")
         self.report = RunReport(scenario=scenario, seed=seed, articles=articles, feed_s=feed_s, burst=burst, faults=[])
         self.observer = Observer(setup)
-        self.feeder = Feeder(setup.nats_url, setup.topology.entry_subject, self.records, feed_s, burst)
+        self.feeder = Feeder(setup.nats_servers, setup.topology.entry_subject, self.records, feed_s, burst)
         self.processes: dict[str, ServiceProcess] = {}
         self._started = 0.0
         self._last_fault_end = 0.0
 
     async def __aenter__(self) -> Run:
         await self.observer.open()
-        self._started = self._last_fault_end = time.monotonic()
         for stage in STAGES:
-            self._spawn(stage, stage)
+            for key in replica_keys(stage, self.replicas):
+                self._spawn(key, stage)
+        # Fed once every process consumes, so that the faults land on a stream in flow, not on start-up.
+        for key, process in self.processes.items():
+            await wait_until(lambda process=process: _started_since(process, 0), 300, f"{key} to start", every_s=0.5)
+        self._started = self._last_fault_end = time.monotonic()
         self._feeding = asyncio.create_task(self.feeder.run(), name="feeder")
         return self
 
@@ -334,10 +368,13 @@ class Run:
     async def sigkill(self, key: str, down_s: float) -> None:
         process = self.processes[key]
         state = await self.observer.in_flight(process.name)
+        starts = _starts(process)
         process.kill()
         self.record("sigkill", process=key, down_s=round(down_s, 2), **(state or {}))
         await asyncio.sleep(down_s)
         process.start()
+        # The fault ends once the process consumes again (a replica's siblings may finish the work before that).
+        await wait_until(lambda: _started_since(process, starts), 300, f"{key} to start again", every_s=0.5)
         self.fault_done()
 
     async def outage(self, outage: Outage, what: str, duration_s: float) -> None:
@@ -377,6 +414,53 @@ class Run:
         self.record("nats_restart", signal=how.name, down_s=down_s, index_backlog_before=before)
         self.fault_done()
 
+    async def kill_nats_leader(self, nats_cluster: LocalNatsCluster, down_s: float) -> None:
+        """SIGKILL the server leading the stream's raft group (another is elected), restart it from its store."""
+        leader = nats_cluster.leader(self.topology.stream)
+        assert leader is not None, "the stream has no leader to kill"
+        before = await self.observer.in_flight("index")
+        nats_cluster.kill(leader)
+        await asyncio.sleep(down_s)
+        elected = nats_cluster.leader(self.topology.stream)
+        nats_cluster.start_node(leader)
+        await nats_cluster.wait_ready()
+        self.record("nats_leader_sigkill", server=leader, down_s=down_s, elected=elected, index_backlog_before=before)
+        self.fault_done()
+
+    async def kill_opensearch_node(self, search_cluster: LocalOpenSearchCluster, down_s: float) -> None:
+        """SIGKILL the node holding the write index's primary shard (its replica is promoted), then restart it."""
+        assert self.observer.search is not None
+        shards = await self.observer.search.cat.shards(index=self.setup.search.alias, format="json")
+        primary = next(shard["node"] for shard in shards if shard["prirep"] == "p")
+        await asyncio.to_thread(search_cluster.kill, primary)
+        killed_at = time.monotonic()
+        await asyncio.sleep(down_s)
+        await asyncio.to_thread(search_cluster.start_node, primary)
+        self.record(
+            "opensearch_node_sigkill", node=primary, down_s=round(time.monotonic() - killed_at, 1), held="primary"
+        )
+        self.fault_done()
+
+    async def cut_routes(
+        self, links: list[Outage], nats_cluster: LocalNatsCluster, node: str, duration_s: float
+    ) -> None:
+        """Cut every route connection of one server (proxies on its links) and heal it after ``duration_s``."""
+        for link in links:
+            await link.cut()
+        cut_at = time.monotonic()
+        await asyncio.sleep(duration_s / 2)
+        routes_during_cut = await asyncio.to_thread(nats_cluster.routes, node)
+        await asyncio.sleep(cut_at + duration_s - time.monotonic())
+        for link in links:
+            await link.restore()
+        self.record(
+            "nats_route_cut",
+            server=node,
+            down_s=round(time.monotonic() - cut_at, 1),
+            routes_during_cut=routes_during_cut,
+        )
+        self.fault_done()
+
     def scale_out(self, stage: str) -> None:
         self._spawn(f"{stage}-2", stage)
         self.record("scale_out", stage=stage, replicas=2)
@@ -414,6 +498,26 @@ class Run:
                 return "stalled"
             await asyncio.sleep(0.5)
         return "timeout"
+
+
+def check_report(report: RunReport) -> None:
+    """Write the run's figures to .local/chaos/<scenario>.json and hold it to the standard: exact audit, clean exits."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{report.scenario}.json").write_text(report.to_json() + "\n")
+    print(report.to_json())
+    assert report.audit is not None and report.audit.exact, report.to_json()
+    assert set(report.exit_codes.values()) == {0}, f"SIGTERM drains and exits cleanly: {report.exit_codes}"
+
+
+def _starts(process: ServiceProcess) -> int:
+    """How often the process's log says its stage started consuming (shared/stage/app.py's ``stage_started``)."""
+    if not process.log_path.exists():
+        return 0
+    return process.log_path.read_text(errors="replace").count('"event": "stage_started"')
+
+
+async def _started_since(process: ServiceProcess, starts: int) -> bool:
+    return _starts(process) > starts
 
 
 def _read_logs(log_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
@@ -467,3 +571,40 @@ async def nats_restart(
 async def scale_out(run: Run, stage: str, between: Between, timeout_s: float) -> None:
     await run.reach(stage, run.rng.uniform(*between), timeout_s)
     run.scale_out(stage)
+
+
+async def kill_one_replica_of_each_stage(run: Run, between: Between, timeout_s: float) -> None:
+    """With two replicas per stage, SIGKILL one of each stage in turn (the other carries on) and restart it."""
+    stages = run.rng.sample(STAGES, len(STAGES))
+    moments = sorted(run.rng.uniform(*between) for _ in stages)
+    for stage, moment in zip(stages, moments, strict=True):
+        await run.reach(stage, moment, timeout_s)
+        await run.catch_busy(stage)
+        await run.sigkill(run.rng.choice(replica_keys(stage, run.replicas)), down_s=run.rng.uniform(0.5, 3.0))
+
+
+async def kill_nats_leader(
+    run: Run, nats_cluster: LocalNatsCluster, down_s: float, between: Between, timeout_s: float
+) -> None:
+    await run.reach("index", run.rng.uniform(*between), timeout_s)
+    await run.kill_nats_leader(nats_cluster, down_s)
+
+
+async def kill_opensearch_node(
+    run: Run, search_cluster: LocalOpenSearchCluster, down_s: float, between: Between, timeout_s: float
+) -> None:
+    await run.reach("index", run.rng.uniform(*between), timeout_s)
+    await run.kill_opensearch_node(search_cluster, down_s)
+
+
+async def cut_nats_routes(
+    run: Run,
+    links: list[Outage],
+    nats_cluster: LocalNatsCluster,
+    node: str,
+    duration_s: float,
+    between: Between,
+    timeout_s: float,
+) -> None:
+    await run.reach("index", run.rng.uniform(*between), timeout_s)
+    await run.cut_routes(links, nats_cluster, node, duration_s)

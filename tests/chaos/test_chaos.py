@@ -21,8 +21,8 @@ import pytest
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from tests.chaos import runs
-from tests.chaos.faults import ROOT, NatsServer, OpenSearchNode, OpenSearchNodeOutage
-from tests.chaos.runs import Run, RunReport, RunSetup, chaos_seed, setup_for
+from tests.chaos.faults import NatsServer, OpenSearchNode, OpenSearchNodeOutage
+from tests.chaos.runs import Run, RunSetup, chaos_seed, check_report, setup_for
 
 pytestmark = pytest.mark.chaos
 
@@ -33,7 +33,6 @@ FEED_S = ARTICLES / 25
 TIMEOUT_S = 60 + ARTICLES * 0.3
 # Kills land on full batches: the index pulls up to 256 at once.
 KILL_BURST = 250
-RESULTS = ROOT / ".local" / "chaos"
 
 
 @pytest.fixture
@@ -56,14 +55,6 @@ def _setup(service_env: dict[str, str], search: OpenSearchSettings, nats: NatsSe
     return setup_for(service_env, search, tmp_path / "logs", nats.url, services_opensearch_url=search.url)
 
 
-def _check(report: RunReport) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{report.scenario}.json").write_text(report.to_json() + "\n")
-    print(report.to_json())
-    assert report.audit is not None and report.audit.exact, report.to_json()
-    assert set(report.exit_codes.values()) == {0}, f"SIGTERM drains and exits cleanly: {report.exit_codes}"
-
-
 async def test_each_service_sigkilled_three_times_loses_and_duplicates_nothing(
     service_env: dict[str, str], search: OpenSearchSettings, own_nats: NatsServer, tmp_path: Path
 ) -> None:
@@ -71,7 +62,7 @@ async def test_each_service_sigkilled_three_times_loses_and_duplicates_nothing(
     async with Run(setup, "sigkill", ARTICLES, FEED_S, chaos_seed(), burst=KILL_BURST) as run:
         await runs.kill_each_service(run, rounds=3, between=(0.05, 0.9), timeout_s=TIMEOUT_S)
         report = await run.finish(TIMEOUT_S)
-    _check(report)
+    check_report(report)
     assert len(report.faults) == 12
 
 
@@ -88,7 +79,7 @@ async def test_opensearch_stopped_for_a_minute_loses_nothing_and_drains_by_itsel
             run, OpenSearchNodeOutage(own_opensearch), duration_s=60, between=(0.15, 0.35), timeout_s=TIMEOUT_S
         )
         report = await run.finish(TIMEOUT_S)
-    _check(report)
+    check_report(report)
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
@@ -99,7 +90,7 @@ async def test_nats_server_restarted_mid_run_loses_nothing(
     async with Run(setup, f"nats_restart_{how.name.lower()}", ARTICLES, FEED_S, chaos_seed()) as run:
         await runs.nats_restart(run, own_nats, down_s=10, how=how, between=(0.2, 0.5), timeout_s=TIMEOUT_S)
         report = await run.finish(TIMEOUT_S)
-    _check(report)
+    check_report(report)
 
 
 async def test_two_stages_scaled_to_two_replicas_mid_run_lose_and_duplicate_nothing(
@@ -110,5 +101,5 @@ async def test_two_stages_scaled_to_two_replicas_mid_run_lose_and_duplicate_noth
         await runs.scale_out(run, "enrich", between=(0.1, 0.3), timeout_s=TIMEOUT_S)
         await runs.scale_out(run, "index", between=(0.3, 0.5), timeout_s=TIMEOUT_S)
         report = await run.finish(TIMEOUT_S)
-    _check(report)
+    check_report(report)
     assert report.handled["enrich-2"] > 0 and report.handled["index-2"] > 0, report.handled

@@ -14,7 +14,8 @@
   bomb never expands in memory); connect/read timeouts and an overall deadline,
   so a server that dribbles bytes cannot hold a worker.
 * Conditional GET (ETag / Last-Modified); 429 and 503 honour ``Retry-After``.
-* Politeness: one request at a time per host, with a minimum delay between them.
+* Politeness (robots.py): robots.txt honoured, one request at a time per host, and a minimum delay
+  between requests to a host, held across every ingest replica once ``share_pace`` is called.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ import socket
 import time
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
+from services.ingest.collect.robots import LocalPacer, RobotsCache, SharedPacer
+from services.ingest.collect.state import StateStore
 from shared import __version__
 from shared.errors import PermanentError, TransientError
 
@@ -181,28 +184,21 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-@dataclass
-class _HostPacer:
-    """One request at a time per host, at least ``delay_s`` apart."""
-
-    delay_s: float
-    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
-    last_request: dict[str, float] = field(default_factory=dict)
-
-    def lock(self, host: str) -> asyncio.Lock:
-        return self.locks.setdefault(host, asyncio.Lock())
-
-    async def wait_turn(self, host: str) -> None:
-        wait = self.last_request.get(host, -float("inf")) + self.delay_s - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self.last_request[host] = time.monotonic()
+class Pacer(Protocol):
+    async def wait_turn(self, host: str, delay_s: float | None = None) -> None:
+        """Return when the next request to ``host`` may go (at least ``delay_s`` after the last, if longer)."""
+        ...
 
 
 class Fetcher:
-    def __init__(self, limits: FetchLimits | None = None, policy: AddressPolicy | None = None) -> None:
+    def __init__(
+        self, limits: FetchLimits | None = None, policy: AddressPolicy | None = None, respect_robots: bool = True
+    ) -> None:
         self.limits = limits or FetchLimits()
-        self.pacer = _HostPacer(self.limits.per_host_delay_s)
+        # Per process until ``share_pace`` gives it the replicas' shared store.
+        self.pacer: Pacer = LocalPacer(self.limits.per_host_delay_s)
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.robots = RobotsCache(self._load_robots, self.limits.user_agent) if respect_robots else None
         self.client = httpx.AsyncClient(
             transport=_GuardedTransport(policy or AddressPolicy(), httpx.Limits(max_connections=32)),
             follow_redirects=False,
@@ -213,8 +209,19 @@ class Fetcher:
             headers={"User-Agent": self.limits.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
 
+    def share_pace(self, store: StateStore) -> None:
+        """Keep the pace per host across every replica that shares ``store`` (the NATS KV bucket)."""
+        self.pacer = SharedPacer(store, self.limits.per_host_delay_s)
+
     async def close(self) -> None:
         await self.client.aclose()
+
+    async def _load_robots(self, url: str) -> str | None:
+        try:
+            result = await self._follow(url, None, None, check_robots=False)
+        except FetchRefused:  # none (a 4xx), or one we may not read: the site set no rules we can follow
+            return None
+        return result.content.decode("utf-8", errors="replace")
 
     async def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET ``url`` following redirects; a 304 comes back as a result with ``not_modified``."""
@@ -224,7 +231,9 @@ class Fetcher:
         except TimeoutError as error:
             raise FetchUnavailable("timeout", f"{url} took over {self.limits.total_timeout_s} s") from error
 
-    async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+    async def _follow(
+        self, url: str, etag: str | None, last_modified: str | None, check_robots: bool = True
+    ) -> FetchResult:
         headers = {"Accept": _ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
@@ -234,8 +243,9 @@ class Fetcher:
         for _ in range(self.limits.max_redirects + 1):
             _check_scheme(current)
             host = urlsplit(current).hostname or ""
-            async with self.pacer.lock(host):
-                await self.pacer.wait_turn(host)
+            crawl_delay = await self.robots.check(current) if self.robots and check_robots else None
+            async with self.locks.setdefault(host, asyncio.Lock()):  # one request at a time per host
+                await self.pacer.wait_turn(host, crawl_delay)
                 result, location = await self._get_once(current, headers)
             if location is None:
                 return result

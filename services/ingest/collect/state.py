@@ -69,12 +69,13 @@ class NatsStateStore:
         self.kv = kv
 
     @classmethod
-    async def open(cls, js: JetStreamContext, bucket: str, ttl_s: float) -> NatsStateStore:
-        """Bind to the bucket, creating it on first use. ``ttl_s`` bounds how long an unrewritten key lives."""
+    async def open(cls, js: JetStreamContext, bucket: str, ttl_s: float, replicas: int = 1) -> NatsStateStore:
+        """Bind to the bucket, creating it on first use with ``replicas`` copies (one per server of a
+        cluster, up to 3). ``ttl_s`` bounds how long an unrewritten key lives."""
         try:
             kv = await js.key_value(bucket)
         except BucketNotFoundError:
-            kv = await js.create_key_value(bucket=bucket, history=1, ttl=ttl_s)
+            kv = await js.create_key_value(bucket=bucket, history=1, ttl=ttl_s, replicas=replicas)
         return cls(kv)
 
     async def get(self, key: str) -> tuple[bytes, int] | None:

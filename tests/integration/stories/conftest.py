@@ -48,6 +48,6 @@ async def pause_refresh(settings: StoriesSettings) -> None:
     another's search until then (the window two replicas can start two stories of one event in)."""
     client = async_client(settings.opensearch)
     alias = settings.opensearch.stories_alias
-    await ensure_index(client, alias, STORIES_TEMPLATE_FILE)
+    await ensure_index(client, alias, template_file=STORIES_TEMPLATE_FILE)
     await client.indices.put_settings(index=alias, body={"index": {"refresh_interval": "-1"}})
     await client.close()

@@ -142,6 +142,8 @@ def test_the_nats_user_may_publish_to_the_next_stage_and_its_dead_letters() -> N
     entry = nats_user_entry(ServiceName("sentiment_v2"))
     assert '"newsflow.in.entity_link", "newsflow.dlq.sentiment_v2"' in entry
     assert "$NATS_SENTIMENT_V2_PASSWORD" in entry
+    assert '"$JS.API.CONSUMER.MSG.NEXT.NEWSFLOW.newsflow-sentiment_v2"' in entry
+    assert '"$JS.API.>"' not in entry
 
 
 def test_command_creates_the_service_and_prints_the_steps(repository: Path, cli: typer.Typer) -> None:
