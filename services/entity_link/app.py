@@ -17,7 +17,10 @@ class EntityLinkWorker(PerItemWorker):
         self.linker = linker
 
     def process(self, item: ArticleEnriched) -> list[ArticleFields]:
-        linked = promote(item, ArticleLinked, entities=self.linker.link(item))
+        links = self.linker.link_article(item)
+        linked = promote(item, ArticleLinked, entities=links.entities)
+        if links.status is not None:
+            linked.enrichments[STAGE] = dict(links.status)  # e.g. another language: known names only
         stamp(linked, STAGE)
         return [linked]
 

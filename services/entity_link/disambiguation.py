@@ -26,8 +26,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from services.entity_link.context import SPORT
 from services.entity_link.kb.entity import KBEntity
-from services.entity_link.kb.index import LABEL_WEIGHT, Candidate
+from services.entity_link.kb.index import LABEL_WEIGHT, SURNAME_WEIGHT, Candidate
+from services.entity_link.kb.more import UNTYPED
 from services.entity_link.mentions import ACRONYM_MAX_LETTERS, Mention
 from services.entity_link.text import fold
 
@@ -103,7 +105,18 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "politician": _POLITICS,
     "head_of_state": _POLITICS,
     "sports_club": _SPORT,
+    "national_team": _SPORT,
+    "athlete": _SPORT,
 }
+# Kinds that are teams: what a place's name means in a results story.
+TEAM_KINDS = frozenset({"sports_club", "national_team"})
+# A place reached by another of its names (not its label) must be well known: the lists give villages
+# translated names that read like famous ones ("Nice" for a Malawian district).
+PROMINENT_PLACE = 0.85
+# The recogniser's margin (perceptron units) from which its type is a hard constraint: below it, it guessed.
+SURE_MARGIN = 0.0
+# A surname alone names a person only if that person is famous and the only famous one of that name.
+FAMOUS_SURNAME = 0.8
 _STOP = _words("the a an of in on at for and or to by with from as is its company based")
 
 
@@ -187,8 +200,15 @@ _NO_ENTITIES = ArticleEntities(())
 class _Context:
     """An article's words, and how well each entity's kind and description match them (computed once)."""
 
-    def __init__(self, words: frozenset[str], weights: Weights, descriptions: dict[str, frozenset[str]]) -> None:
+    def __init__(
+        self,
+        words: frozenset[str],
+        weights: Weights,
+        descriptions: dict[str, frozenset[str]],
+        story: frozenset[str] = frozenset(),
+    ) -> None:
         self.words = words
+        self.story = story
         self._weights = weights
         self._descriptions = descriptions
         self._fit: dict[str, float] = {}
@@ -204,10 +224,16 @@ class _Context:
             self._fit[entity.id] = fit
         return fit
 
+    @staticmethod
+    def _own_name(entity: KBEntity) -> str:
+        """The words every mention of the entity repeats, which say nothing about the context."""
+        return entity.name.split(" national ")[0] if entity.kind == "national_team" else entity.name
+
     def _describe(self, entity: KBEntity) -> frozenset[str]:
         words = self._descriptions.get(entity.id)
         if words is None:
-            words = _words(entity.description) - _STOP if entity.description else frozenset()
+            # The label's words too: "Australia national cricket team" goes with "wickets", "innings", "cricket".
+            words = _words(f"{entity.name} {entity.description}") - _STOP - _words(self._own_name(entity))
             self._descriptions[entity.id] = words
         return words
 
@@ -217,14 +243,16 @@ class Disambiguator:
         self.weights = weights or Weights()
         self._description_words: dict[str, frozenset[str]] = {}
 
-    def choose(self, mentions: Sequence[Mention], words: frozenset[str]) -> list[Choice]:
+    def choose(
+        self, mentions: Sequence[Mention], words: frozenset[str], story: frozenset[str] = frozenset()
+    ) -> list[Choice]:
         """The entity of every mention (``None``: not in the KB), coherent with the others.
 
         Mentions that read alike (same text, recogniser type and place cue) get
         the same choice, computed once: a name repeated through an article
-        costs one decision.
+        costs one decision. ``story`` holds the article's kinds (``context.story_kinds``).
         """
-        context = _Context(words, self.weights, self._description_words)
+        context = _Context(words, self.weights, self._description_words, story)
         readings: dict[Reading, Mention] = {}
         for mention in mentions:
             readings.setdefault(_signature(mention), mention)
@@ -241,8 +269,14 @@ class Disambiguator:
 
     def _best(self, mention: Mention, context: _Context, others: ArticleEntities, own: KBEntity | None) -> Choice:
         candidates = _organisations_first(
-            mention, [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
+            mention,
+            [
+                c
+                for c in mention.candidates
+                if _admissible(mention, c, context.story) and not _unexpanded_acronym(mention, c, context.words)
+            ],
         )
+        candidates = _teams_in_sport(mention, _without_shared_surnames(candidates), context.story)
         if not candidates:
             return Choice(None, 0.0, 0.0)
         scored = sorted(
@@ -273,6 +307,56 @@ class Disambiguator:
             + w.coherence * others.coherence(entity, own)
             + w.exact_label * exact
         )
+
+
+def _admissible(mention: Mention, candidate: Candidate, story: frozenset[str]) -> bool:
+    """Whether a candidate may be the mention's entity at all: a wrong id is worse than none.
+
+    The recogniser's type is a hard constraint where it is telling (a
+    person's name never names a place or a company; a name used as an
+    adjective or a work never names a place); in a sports story a team's name
+    (the recogniser's ORG) never names the place it is called after, and a
+    team is named by its place's name only there. A place reached through
+    another of its names must be prominent; a title of unknown type must
+    match the mention's words exactly.
+    """
+    entity, ner = candidate.entity, mention.ner_type
+    if entity.kind == UNTYPED:
+        return ner is not None and candidate.weight >= LABEL_WEIGHT and " " in mention.text
+    sure = mention.ner_score >= SURE_MARGIN
+    if sure and ner == "PER" and entity.type != "PER":
+        return False
+    if sure and ner == "MISC" and entity.type in ("PER", "LOC"):
+        return False
+    if entity.type == "PER" and ner not in ("PER", None):
+        return False
+    sport = SPORT in story
+    if entity.kind in TEAM_KINDS and candidate.weight < LABEL_WEIGHT and not (sport and not mention.locative):
+        return False
+    if entity.type == "LOC":
+        if sport and ner == "ORG":
+            return False
+        if candidate.weight < LABEL_WEIGHT and entity.prior < PROMINENT_PLACE:
+            return False
+    return not (candidate.weight <= SURNAME_WEIGHT and entity.type == "PER" and entity.prior < FAMOUS_SURNAME)
+
+
+def _teams_in_sport(mention: Mention, candidates: list[Candidate], story: frozenset[str]) -> list[Candidate]:
+    """In a sports story, a place's name that is also a team's is the team ("England beat Pakistan").
+
+    Not after "in" or in a dateline ("in England", "LONDON 1996-08-30"): there it is the place.
+    """
+    if SPORT not in story or mention.locative or not any(c.entity.kind in TEAM_KINDS for c in candidates):
+        return candidates
+    return [c for c in candidates if c.entity.type != "LOC"]
+
+
+def _without_shared_surnames(candidates: list[Candidate]) -> list[Candidate]:
+    """People reached by a surname alone, dropped when several share it ("Henry"): none is meant more."""
+    by_surname = [c for c in candidates if c.entity.type == "PER" and c.weight <= SURNAME_WEIGHT]
+    if len(by_surname) < 2:
+        return candidates
+    return [c for c in candidates if c not in by_surname]
 
 
 def _type_fit(mention: Mention, entity: KBEntity) -> float:
