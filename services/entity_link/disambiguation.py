@@ -276,7 +276,7 @@ class Disambiguator:
                 if _admissible(mention, c, context.story) and not _unexpanded_acronym(mention, c, context.words)
             ],
         )
-        candidates = _teams_in_sport(mention, _without_shared_surnames(candidates), context.story)
+        candidates = _teams_in_sport(mention, _without_shared_surnames(candidates), context)
         if not candidates:
             return Choice(None, 0.0, 0.0)
         scored = sorted(
@@ -341,14 +341,40 @@ def _admissible(mention: Mention, candidate: Candidate, story: frozenset[str]) -
     return not (candidate.weight <= SURNAME_WEIGHT and entity.type == "PER" and entity.prior < FAMOUS_SURNAME)
 
 
-def _teams_in_sport(mention: Mention, candidates: list[Candidate], story: frozenset[str]) -> list[Candidate]:
-    """In a sports story, a place's name that is also a team's is the team ("England beat Pakistan").
+# Team sports, and the words that give each away in an article or in a team's label and description.
+_TEAM_SPORTS: dict[str, frozenset[str]] = {
+    "football": _words("football soccer striker midfielder goalkeeper goal goals penalty qualifier friendly"),
+    "cricket": _words("cricket innings wickets wicket bowled batsman"),
+    "rugby": _words("rugby scrum tries"),
+    "basketball": _words("basketball nba rebounds"),
+    "hockey": _words("hockey nhl"),
+    "baseball": _words("baseball pitcher homer inning"),
+}
 
-    Not after "in" or in a dateline ("in England", "LONDON 1996-08-30"): there it is the place.
+
+def _sports_of(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(sport for sport, cues in _TEAM_SPORTS.items() if cues & words)
+
+
+def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Context) -> list[Candidate]:
+    """In a team-sport story, a place's name that is also a team's is the team ("England beat Pakistan").
+
+    Only a team of the story's sport: "England" in a cricket story is not the
+    football team, and when the KB holds no team of that sport the name is
+    left unlinked rather than given to the place. In a story of another
+    sport (athletics, golf), or after "in", or in a dateline, it is the place.
     """
-    if SPORT not in story or mention.locative or not any(c.entity.kind in TEAM_KINDS for c in candidates):
+    if SPORT not in context.story or mention.locative or not any(c.entity.kind in TEAM_KINDS for c in candidates):
         return candidates
-    return [c for c in candidates if c.entity.type != "LOC"]
+    story_sports = _sports_of(context.words)
+    if not story_sports:  # athletics, golf: a place's name is the place; a club's own name is the club
+        places = any(c.entity.type == "LOC" for c in candidates)
+        return [c for c in candidates if not (places and c.entity.kind in TEAM_KINDS)]
+
+    def plays(entity: KBEntity) -> bool:
+        return bool(_sports_of(_words(f"{entity.name} {entity.description}")) & story_sports)
+
+    return [c for c in candidates if c.entity.type != "LOC" and (c.entity.kind not in TEAM_KINDS or plays(c.entity))]
 
 
 def _without_shared_surnames(candidates: list[Candidate]) -> list[Candidate]:
@@ -361,6 +387,8 @@ def _without_shared_surnames(candidates: list[Candidate]) -> list[Candidate]:
 
 def _type_fit(mention: Mention, entity: KBEntity) -> float:
     """How well what the recogniser called the mention suits the candidate's type, in [0, 1]."""
+    if entity.kind == UNTYPED:
+        return 1.0  # a bare title: it is whatever the recogniser saw
     if entity.kind in _NAMED_BY_PLACE:
         if mention.locative:
             return 0.0  # "in Washington" is the city, not the government

@@ -300,7 +300,8 @@ class MentionFinder:
             if span.end - span.start > MAX_MENTION_TOKENS or end - start > MAX_MENTION_CHARS:
                 continue
             # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
-            end = max([end, *(e for e in ends_by_start.get(start, ()) if e > end)])
+            longer = [e for e in ends_by_start.get(start, ()) if e > end]
+            end = max([end, *(e for e in longer if not _SPANS_PUNCTUATION.search(text, end, e))])
             mention = self._mention(
                 text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token]
             )

@@ -6,7 +6,6 @@ python -m cli.kb build --wikidata-dump latest-all.json.bz2 --out kb-full.tsv.gz
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -15,7 +14,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from services.entity_link.kb.entity import ArtifactWriter, KBEntity, read_artifact, write_artifact
-from services.entity_link.kb.more import add_titles, read_more
+from services.entity_link.kb.more import add_titles, confirm_with, read_more
 from services.entity_link.kb.sources import (
     merge_duplicate_organisations,
     merge_same_id,
@@ -69,10 +68,12 @@ class BuildReport:
 def build_from_lists(data_dir: Path, out: Path = BUNDLED_KB) -> BuildReport:
     """The bundled artifact: the shared lists and ``kb-more``, merged by QID, duplicate organisations folded."""
     started = time.perf_counter()
-    more = data_dir / "kb-more"
-    entities = merge_same_id(itertools.chain(read_lists(data_dir), read_more(more) if more.exists() else ()))
-    if more.exists():
-        add_titles(entities, more)
+    more_dir = data_dir / "kb-more"
+    more = merge_same_id(read_more(more_dir)) if more_dir.exists() else {}
+    entities = merge_same_id(read_lists(data_dir))
+    confirm_with(entities, more)
+    if more_dir.exists():
+        add_titles(entities, more_dir)
     redirects = merge_duplicate_organisations(entities)
     prefer_cities_to_same_named_regions(entities)
     resolve_related(entities, redirects)

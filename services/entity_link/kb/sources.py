@@ -79,7 +79,7 @@ def _population_bonus(extra: dict[str, Any]) -> float:
     return 0.09 * max(0.0, math.log10(population) - 3.0)
 
 
-def _age_bonus(qid: str | None) -> float:
+def age_bonus(qid: str | None) -> float:
     """Older Wikidata items are, on the whole, better known ones.
 
     The first items (2012) were made from the English Wikipedia's most linked
@@ -131,7 +131,7 @@ def from_wikidata_entities(row: dict[str, Any], state_ids: dict[str, str], capit
         prior = 0.6 if "president" in subtype else 0.3
     else:
         return None
-    prior = _clip(prior + _count_bonus(all_aliases) + _age_bonus(qid))
+    prior = _clip(prior + _count_bonus(all_aliases) + age_bonus(qid))
     return KBEntity(
         id=qid,
         name=label,
@@ -184,7 +184,7 @@ def from_kb_extra(row: dict[str, Any]) -> KBEntity | None:
     if entity_type == "LOC":
         kind = "place"
     all_aliases: list[str] = row.get("aliases") or []
-    prior = base + _count_bonus(all_aliases) + _age_bonus(row.get("qid")) + 0.04 * (len(row.get("sources") or []) - 1)
+    prior = base + _count_bonus(all_aliases) + age_bonus(row.get("qid")) + 0.04 * (len(row.get("sources") or []) - 1)
     if isinstance(extra.get("nsi_entries"), int):
         prior += 0.02 * min(extra["nsi_entries"], 10)
     if isinstance(extra.get("citations"), int):
