@@ -108,6 +108,8 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "national_team": _SPORT,
     "athlete": _SPORT,
 }
+# Places that lend their names to clubs.
+_TOWN_KINDS = frozenset({"city", "state", "county"})
 # Kinds that are teams: what a place's name means in a results story.
 TEAM_KINDS = frozenset({"sports_club", "national_team"})
 # A place reached by another of its names (not its label) must be well known: the lists give villages
@@ -209,6 +211,7 @@ class _Context:
     ) -> None:
         self.words = words
         self.story = story
+        self.team_sport = SPORT in story and bool(_sports_of(words))
         self._weights = weights
         self._descriptions = descriptions
         self._fit: dict[str, float] = {}
@@ -273,7 +276,7 @@ class Disambiguator:
             [
                 c
                 for c in mention.candidates
-                if _admissible(mention, c, context.story) and not _unexpanded_acronym(mention, c, context.words)
+                if _admissible(mention, c, context) and not _unexpanded_acronym(mention, c, context.words)
             ],
         )
         candidates = _teams_in_sport(mention, _without_shared_surnames(candidates), context)
@@ -309,7 +312,7 @@ class Disambiguator:
         )
 
 
-def _admissible(mention: Mention, candidate: Candidate, story: frozenset[str]) -> bool:
+def _admissible(mention: Mention, candidate: Candidate, context: _Context) -> bool:
     """Whether a candidate may be the mention's entity at all: a wrong id is worse than none.
 
     The recogniser's type is a hard constraint where it is telling (a
@@ -320,7 +323,7 @@ def _admissible(mention: Mention, candidate: Candidate, story: frozenset[str]) -
     another of its names must be prominent; a title of unknown type must
     match the mention's words exactly.
     """
-    entity, ner = candidate.entity, mention.ner_type
+    entity, ner, story = candidate.entity, mention.ner_type, context.story
     if entity.kind == UNTYPED:
         return ner is not None and candidate.weight >= LABEL_WEIGHT and " " in mention.text
     sure = mention.ner_score >= SURE_MARGIN
@@ -332,6 +335,9 @@ def _admissible(mention: Mention, candidate: Candidate, story: frozenset[str]) -
         return False
     sport = SPORT in story
     if entity.kind in TEAM_KINDS and candidate.weight < LABEL_WEIGHT and not (sport and not mention.locative):
+        return False
+    # Results and tables name clubs by their towns ("Reading 2 Oldham 1") and sponsors ("Hyundai").
+    if context.team_sport and not mention.locative and (entity.kind in _TOWN_KINDS or entity.kind == "company"):
         return False
     if entity.type == "LOC":
         if sport and ner == "ORG":

@@ -129,10 +129,11 @@ class Mention:
 class _ArticleWords:
     """What the article's words say about a capitalised word being a name (computed once, when first asked)."""
 
-    def __init__(self, words: list[str], opens: np.ndarray, body_from: int) -> None:
+    def __init__(self, words: list[str], opens: np.ndarray, body_from: int, surnames: frozenset[str]) -> None:
         self._words = words
         self._opens = opens
         self._body_from = body_from
+        self.surnames = surnames  # last words of the article's longer names: "Nadella" after "Satya Nadella"
 
     @cached_property
     def lower_case(self) -> frozenset[str]:
@@ -235,7 +236,8 @@ class MentionFinder:
         named = self.tagger.spans(doc)
         opens = np.ones(len(words), dtype=bool)
         opens[1:] = sentence[1:] != sentence[:-1]
-        article_words = _ArticleWords(words, opens, len(parts[0].spans))
+        surnames = frozenset(words[s.end - 1] for s in named if s.end - s.start > 1)
+        article_words = _ArticleWords(words, opens, len(parts[0].spans), surnames)
         mentions: list[Mention] = []
         offset = 0
         for part in parts:
@@ -395,8 +397,8 @@ class MentionFinder:
         if len(words) >= 2 and not mention.sentence_start:
             return True
         distinctive = any(any(c.isdigit() for c in w) or (w[1:] != w[1:].lower() and not w.isupper()) for w in words)
-        if distinctive:
-            return True
+        if distinctive or (len(words) == 1 and mention.text in article_words.surnames):
+            return True  # "Nadella said" after "Satya Nadella": the name shortened
         best = max(c.entity.prior * c.weight for c in mention.candidates)
         if best < _LONE_ALIAS_MIN_PRIOR or not mention.text[:1].isupper():
             return False

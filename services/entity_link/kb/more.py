@@ -86,6 +86,11 @@ _WORK_NOUNS = frozenset({
     "film", "movie", "album", "song", "single", "novel", "book", "series", "sitcom", "show", "game", "opera",
     "musical", "play", "painting", "poem", "episode", "soundtrack", "comedy", "drama", "documentary",
 })
+# Goods a brand name can be the name of, rather than its maker's ("chocolate bar brand", "beer brand").
+_BRANDED_GOODS = frozenset({
+    "bar", "chocolate", "beer", "drink", "soda", "cereal", "snack", "crisps", "chips", "cigarette", "whisky",
+    "vodka", "wine", "candy", "confectionery", "cream", "juice", "water",
+})
 # Languages, peoples and religions share their adjective with a country ("German"): no name of a thing.
 _CONCEPT_NOUNS = frozenset({"language", "languages", "dialect", "people", "peoples", "ethnicity", "religion"})
 _PRODUCT_NOUNS = frozenset({
@@ -119,6 +124,8 @@ def describe_type(description: str) -> tuple[EntityType, str] | None:
     head = _HEAD_END.split(f" {text} ", maxsplit=1)[0].split()
     if _CONCEPT_NOUNS & set(head) or "ethnic group" in text:
         return None
+    if "brand" in head and _BRANDED_GOODS & set(head):
+        return "PRODUCT", "brand"  # "chocolate bar brand": a product; its maker is another entity
     for word in reversed(head):
         if word in _TEAM_NOUNS:
             return "ORG", "sports_club"
@@ -218,6 +225,8 @@ _CATEGORY_TYPES: list[tuple[re.Pattern[str], EntityType, str]] = [
     (re.compile(r"taking-office|famous-statespeople|famous-monarchs|famous-revolutionaries"), "PER", "politician"),
     (re.compile(r"famous-|nobel-laureates"), "PER", "person"),
     (re.compile(r"newspapers|tv-channels|radio-stations"), "ORG", "newspaper"),
+    (re.compile(r"alcohol-brands|beer-brands|soft-drink|candy|crisps|ice-cream|breakfast-cereals"), "PRODUCT",
+     "brand"),
     (re.compile(r"airlines|brands|companies|restaurant-chains"), "ORG", "company"),
     (re.compile(r"wars|battles|coups|revolutions|massacres|protests|outbreaks"), "EVENT", "event"),
     (re.compile(r"stadiums|landmarks|buildings|museums|castles|bridges|national-parks|historic-sites"), "LOC",
@@ -249,7 +258,9 @@ def read_wikitrivia(folder: Path) -> Iterator[KBEntity]:
                 continue
             sitelinks = int(row["sitelinks"]) if str(row.get("sitelinks") or "").isdigit() else 0
             description = str(row.get("description") or "")
-            entity = _named(match.group(1), label, typed, popularity(sitelinks), [], description)
+            # A description says more about one item than its category does about all of them.
+            described = describe_type(description) if description else None
+            entity = _named(match.group(1), label, described or typed, popularity(sitelinks), [], description)
             if entity is not None:
                 yield entity
 
