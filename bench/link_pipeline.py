@@ -187,7 +187,9 @@ def with_conll(documents: list[Document], data: Path) -> int:
 
 
 def hard_documents(path: Path) -> list[Document]:
-    """The written hard cases: ``links`` are [surface, QID or null]; null: a name that must not get a QID.
+    """The written hard cases: ``links`` are [surface, QID or null, (n)]; null: a name that must not get a QID.
+
+    The surface is its first occurrence in the text, or its n-th ("Musk" after "Elon Musk").
 
     Only the listed names are scored: a sentence's other names (a stadium, a
     state) are neither gold nor errors.
@@ -200,8 +202,10 @@ def hard_documents(path: Path) -> list[Document]:
             row = json.loads(line)
             gold: set[Pair] = set()
             spans: set[tuple[int, int]] = set()
-            for surface, qid in row["links"]:
-                start = row["text"].find(surface)
+            for surface, qid, *occurrence in row["links"]:
+                start = -1
+                for _ in range(occurrence[0] if occurrence else 1):
+                    start = row["text"].find(surface, start + 1)
                 if start < 0:
                     raise ValueError(f"{row['id']}: {surface!r} not in its text")
                 spans.add((start, start + len(surface)))

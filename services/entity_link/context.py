@@ -28,7 +28,8 @@ _CUES: dict[str, frozenset[str]] = {
         "beat beats defeated draw drew halftime points standings played innings bowled batting striker midfielder "
         "defender goalkeeper soccer football cricket tennis golf baseball basketball hockey rugby champion "
         "champions seed seeded round lap grand prix stadium referee penalty fixtures results division playoff "
-        "playoffs pitcher homer inning quarterback touchdown olympic medal victory defeat squad captain"
+        "playoffs pitcher homer inning quarterback touchdown olympic medal victory defeat squad captain qualifier "
+        "friendly goalless"
     ),
     MARKETS: _words(
         "shares share stock stocks index bonds bond yields yield prices price trading traded futures dollar yen "
@@ -58,6 +59,7 @@ def story_kinds(words: Iterable[str], text: str) -> frozenset[str]:
         for kind, cues in _CUES.items():
             hits[kind] += word in cues
     kinds = {kind for kind, n in hits.items() if n >= _MIN_HITS and n >= _MIN_SHARE * counted}
-    if len(_SCORE.findall(text)) >= _MIN_SCORES:
+    scores = len(_SCORE.findall(text))
+    if scores >= _MIN_SCORES or (scores and hits[SPORT]):  # "drew 1-1", not a lone "voted 5-4"
         kinds.add(SPORT)
     return frozenset(kinds)

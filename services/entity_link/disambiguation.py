@@ -119,6 +119,8 @@ PROMINENT_PLACE = 0.85
 SURE_MARGIN = 0.0
 # A surname alone names a person only if that person is famous and the only famous one of that name.
 FAMOUS_SURNAME = 0.8
+# How well known another meaning of a surname must be to keep the person out ("Washington" the capital).
+OTHER_MEANING = 0.5
 _STOP = _words("the a an of in on at for and or to by with from as is its company based")
 
 
@@ -349,7 +351,7 @@ def _admissible(mention: Mention, candidate: Candidate, context: _Context) -> bo
 
 # Team sports, and the words that give each away in an article or in a team's label and description.
 _TEAM_SPORTS: dict[str, frozenset[str]] = {
-    "football": _words("football soccer striker midfielder goalkeeper goal goals penalty qualifier friendly"),
+    "football": _words("football soccer striker midfielder goalkeeper goal goals goalless penalty qualifier friendly"),
     "cricket": _words("cricket innings wickets wicket bowled batsman"),
     "rugby": _words("rugby scrum tries"),
     "basketball": _words("basketball nba rebounds"),
@@ -384,9 +386,16 @@ def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Con
 
 
 def _without_shared_surnames(candidates: list[Candidate]) -> list[Candidate]:
-    """People reached by a surname alone, dropped when several share it ("Henry"): none is meant more."""
+    """People reached by a surname alone, dropped when the name means something else as much.
+
+    Several famous people share it ("Henry"), or it is a well-known place's or
+    company's own name ("Washington"): none of the people is meant more.
+    """
     by_surname = [c for c in candidates if c.entity.type == "PER" and c.weight <= SURNAME_WEIGHT]
-    if len(by_surname) < 2:
+    if not by_surname:
+        return candidates
+    other_meaning = any(c.entity.type != "PER" and c.entity.prior * c.weight >= OTHER_MEANING for c in candidates)
+    if len(by_surname) < 2 and not other_meaning:
         return candidates
     return [c for c in candidates if c not in by_surname]
 

@@ -322,8 +322,8 @@ def _resolve_short_forms(
                 if held is None or len(words[held]) < len(name):
                     longest[(affix, mentions[index].ner_type)] = index
     for index, mention in enumerate(mentions):
-        held = linked[index]
-        if held is None or held.kind is not None or not _may_be_short_form(mention, choices[index]):
+        short = linked[index]
+        if short is None or short.kind is not None or not _may_be_short_form(mention, choices[index]):
             continue
         fuller = [
             j

@@ -28,6 +28,8 @@ SURNAME_WEIGHT = 0.4
 SURNAME_MIN_PRIOR = 0.4
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 BLOCK_ALL = "*"
+# The kind of an entity whose type no source gave (``kb/more.py`` makes them).
+UNTYPED_KIND = "untyped"
 _ROMAN = re.compile(r"[IVXL]+")
 _LOOKUP_CACHE_LIMIT = 100_000
 
@@ -271,7 +273,7 @@ class KnowledgeBase:
             bits = 0
             for entity_id, _ in self.aliases.get(key, ()):
                 entity = self.entities.get(entity_id)
-                if entity is not None:
+                if entity is not None and entity.kind != UNTYPED_KIND:  # a bare title says nothing of its type
                     bits |= TYPE_BITS[entity.type]
             self._type_bits[key] = bits
         return bits

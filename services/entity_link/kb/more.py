@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from services.entity_link.kb.entity import KBEntity
-from services.entity_link.kb.sources import age_bonus, clean_aliases
+from services.entity_link.kb.index import UNTYPED_KIND
+from services.entity_link.kb.sources import age_bonus, clean_aliases, unspaced_names
 from services.entity_link.text import fold
 from shared.messages import EntityType
 
 # The kind of an entity whose type nobody gave (a bare Wikipedia title).
-UNTYPED = "untyped"
+UNTYPED = UNTYPED_KIND
 # Head nouns of descriptions, and what they make an entity: (type, kind). Read from the head backwards.
 # fmt: off
 _PERSON_NOUNS = frozenset({
@@ -170,7 +171,7 @@ def short_names(label: str, kind: str) -> list[str]:
 
 
 # Kinds whose one-word names are mostly words or places in news text.
-_ONE_WORD_UNSAFE = frozenset({"work", "band", "product", UNTYPED})
+_ONE_WORD_UNSAFE = frozenset({"work", "band", "product", "brand", UNTYPED})
 
 
 def _named(
@@ -305,10 +306,10 @@ def confirm_with(entities: dict[str, KBEntity], more: dict[str, KBEntity]) -> No
         if entity is None:
             entities[qid] = known
             continue
-        names = {fold(name).strip() for name in known.all_names()}
-        if fold(entity.name).strip() in names:
+        if fold(entity.name).strip() in {fold(name).strip() for name in known.all_names()}:
             entity.prior = round(min(0.99, max(entity.prior, known.prior) + NOTABLE_BONUS), 3)
-            entity.aliases = clean_aliases(entity.name, [*entity.aliases, *known.aliases])
+            names = [*entity.aliases, *known.aliases]
+            entity.aliases = clean_aliases(entity.name, names) + unspaced_names(names, entity.prior)
             entity.description = entity.description or known.description
             continue
         entity.name, entity.aliases, entity.type, entity.kind = known.name, known.aliases, known.type, known.kind
@@ -334,6 +335,8 @@ def add_titles(entities: dict[str, KBEntity], folder: Path) -> int:
             typed = describe_type(disambiguator) if disambiguator else None
             if typed is None and (disambiguator or len(title.split()) < 2):
                 continue
+            if typed is not None and typed[1] == "work":
+                continue  # a song or a film called after a person or a place ("Donald Trump (song)")
             new = _named(qid, title, typed or ("MISC", UNTYPED), DWNB_PRIOR, [], "")
             if new is not None:
                 entities[qid] = new
