@@ -9,7 +9,8 @@ scores such as "2-1"), never from the names themselves.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Sequence
 
 from services.entity_link.text import fold
 
@@ -50,15 +51,17 @@ _MIN_HITS = 3
 _MIN_SCORES = 2
 
 
-def story_kinds(words: Iterable[str], text: str) -> frozenset[str]:
+# Each cue word -> the kinds it counts for (one look-up per word of an article).
+_KINDS_OF: dict[str, tuple[str, ...]] = {}
+for _kind, _cues in _CUES.items():
+    for _cue in _cues:
+        _KINDS_OF[_cue] = (*_KINDS_OF.get(_cue, ()), _kind)
+
+
+def story_kinds(words: Sequence[str], text: str) -> frozenset[str]:
     """The kinds of story an article is (possibly several, possibly none) from its folded words and raw text."""
-    counted = 0
-    hits = dict.fromkeys(_CUES, 0)
-    for word in words:
-        counted += 1
-        for kind, cues in _CUES.items():
-            hits[kind] += word in cues
-    kinds = {kind for kind, n in hits.items() if n >= _MIN_HITS and n >= _MIN_SHARE * counted}
+    hits = Counter(kind for word in words if word in _KINDS_OF for kind in _KINDS_OF[word])
+    kinds = {kind for kind, n in hits.items() if n >= _MIN_HITS and n >= _MIN_SHARE * len(words)}
     scores = len(_SCORE.findall(text))
     if scores >= _MIN_SCORES or (scores and hits[SPORT]):  # "drew 1-1", not a lone "voted 5-4"
         kinds.add(SPORT)

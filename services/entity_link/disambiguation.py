@@ -121,6 +121,8 @@ SURE_MARGIN = 0.0
 FAMOUS_SURNAME = 0.8
 # How well known another meaning of a surname must be to keep the person out ("Washington" the capital).
 OTHER_MEANING = 0.5
+# How well known a one-word name must be to stand against the recogniser's type ("Washington").
+FAMOUS_ALONE = 0.7
 _STOP = _words("the a an of in on at for and or to by with from as is its company based")
 
 
@@ -273,15 +275,17 @@ class Disambiguator:
         return [final[_signature(m)] for m in mentions]
 
     def _best(self, mention: Mention, context: _Context, others: ArticleEntities, own: KBEntity | None) -> Choice:
-        candidates = _organisations_first(
-            mention,
-            [
-                c
-                for c in mention.candidates
-                if _admissible(mention, c, context) and not _unexpanded_acronym(mention, c, context.words)
-            ],
-        )
-        candidates = _teams_in_sport(mention, _without_shared_surnames(candidates), context)
+        plausible = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
+        admissible = [c for c in plausible if _admissible(mention, c, context)]
+        admissible = _without_shared_surnames(admissible, mention.candidates)
+        not_people = [c for c in plausible if c.entity.type != "PER"]
+        famous = any(c.entity.prior * c.weight >= FAMOUS_ALONE for c in not_people)
+        if not admissible and " " not in mention.text and famous and SPORT not in context.story:
+            # A name famous as something else ("Washington has ...") outweighs the recogniser's "person";
+            # not in sport, where players go by names that are also countries and clubs'.
+            admissible = not_people
+        candidates = _organisations_first(mention, admissible)
+        candidates = _teams_in_sport(mention, candidates, context)
         if not candidates:
             return Choice(None, 0.0, 0.0)
         scored = sorted(
@@ -385,16 +389,17 @@ def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Con
     return [c for c in candidates if c.entity.type != "LOC" and (c.entity.kind not in TEAM_KINDS or plays(c.entity))]
 
 
-def _without_shared_surnames(candidates: list[Candidate]) -> list[Candidate]:
+def _without_shared_surnames(candidates: list[Candidate], every: Sequence[Candidate]) -> list[Candidate]:
     """People reached by a surname alone, dropped when the name means something else as much.
 
     Several famous people share it ("Henry"), or it is a well-known place's or
     company's own name ("Washington"): none of the people is meant more.
+    ``every`` is all the mention's candidates, admissible or not.
     """
     by_surname = [c for c in candidates if c.entity.type == "PER" and c.weight <= SURNAME_WEIGHT]
     if not by_surname:
         return candidates
-    other_meaning = any(c.entity.type != "PER" and c.entity.prior * c.weight >= OTHER_MEANING for c in candidates)
+    other_meaning = any(c.entity.type != "PER" and c.entity.prior * c.weight >= OTHER_MEANING for c in every)
     if len(by_surname) < 2 and not other_meaning:
         return candidates
     return [c for c in candidates if c not in by_surname]

@@ -108,8 +108,11 @@ class KnowledgeBase:
             # "Elizabeth I of England", "Henry VIII": a title, not a surname, ends the name.
             if len(words) >= 2 and all(w[:1].isupper() for w in words) and not _ROMAN.fullmatch(words[-1]):
                 self.add_alias(entity.id, words[-1], SURNAME_WEIGHT)
+        label_words = len(names[0].split())
         for alias in names[1:]:
-            self.add_alias(entity.id, alias, ALIAS_WEIGHT)
+            # One word for a person of a longer name is a surname, whatever list gave it ("Washington").
+            surname = entity.type == "PER" and label_words > 1 and " " not in alias.strip()
+            self.add_alias(entity.id, alias, SURNAME_WEIGHT if surname else ALIAS_WEIGHT)
         for demonym in demonyms:
             self.add_alias(entity.id, demonym, ALIAS_WEIGHT)
             for key in _alias_keys(demonym):
