@@ -26,7 +26,7 @@ def build(
         Path | None,
         typer.Option(help="a Wikidata JSON dump (.json, .json.gz or .json.bz2) to stream instead of the shared lists"),
     ] = None,
-    data: Annotated[Path, typer.Option(help="the team's data folder holding wikidata-entities/ and kb-extra/")] = (
+    data: Annotated[Path, typer.Option(help="the data folder with wikidata-entities/, kb-extra/, kb-more/")] = (
         DEFAULT_SHARED_DATA
     ),
     out: Annotated[Path, typer.Option(help="where to write the artifact (.tsv.xz or .tsv.gz)")] = BUNDLED_KB,

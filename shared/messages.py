@@ -178,6 +178,8 @@ class Entity(Model):
     salience: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     spans: list[tuple[int, int]] = Field(default_factory=list)
+    # "demonym": the entity is named only by its adjective ("German" for Germany): a facet, not a mention of it.
+    kind: Literal["demonym"] | None = None
 
 
 class ArticleLinked(ArticleFields, EnrichedFields):

@@ -16,10 +16,14 @@ STAGE = "entity_link"
 class EntityLinkWorker(PerItemWorker):
     def __init__(self, linker: Linker, knowledge_version: str) -> None:
         self.linker = linker
-        self.field_sources = {"entities": knowledge_version}
+        self.field_sources = {"entities": knowledge_version, f"enrichments.{STAGE}": knowledge_version}
 
     def process(self, item: ArticleEnriched) -> list[ArticleFields]:
-        return [promote(item, ArticleLinked, entities=self.linker.link(item))]
+        links = self.linker.link_article(item)
+        linked = promote(item, ArticleLinked, entities=links.entities)
+        if links.status is not None:
+            linked.enrichments[STAGE] = dict(links.status)  # e.g. another language: known names only
+        return [linked]
 
 
 def create_worker(settings: EntityLinkSettings | None = None) -> EntityLinkWorker:

@@ -26,8 +26,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from services.entity_link.context import SPORT
 from services.entity_link.kb.entity import KBEntity
-from services.entity_link.kb.index import LABEL_WEIGHT, Candidate
+from services.entity_link.kb.index import LABEL_WEIGHT, SURNAME_WEIGHT, Candidate
+from services.entity_link.kb.more import UNTYPED
 from services.entity_link.mentions import ACRONYM_MAX_LETTERS, Mention
 from services.entity_link.text import fold
 
@@ -103,7 +105,24 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "politician": _POLITICS,
     "head_of_state": _POLITICS,
     "sports_club": _SPORT,
+    "national_team": _SPORT,
+    "athlete": _SPORT,
 }
+# Places that lend their names to clubs.
+_TOWN_KINDS = frozenset({"city", "state", "county"})
+# Kinds that are teams: what a place's name means in a results story.
+TEAM_KINDS = frozenset({"sports_club", "national_team"})
+# A place reached by another of its names (not its label) must be well known: the lists give villages
+# translated names that read like famous ones ("Nice" for a Malawian district).
+PROMINENT_PLACE = 0.85
+# The recogniser's margin (perceptron units) from which its type is a hard constraint: below it, it guessed.
+SURE_MARGIN = 0.0
+# A surname alone names a person only if that person is famous and the only famous one of that name.
+FAMOUS_SURNAME = 0.8
+# How well known another meaning of a surname must be to keep the person out ("Washington" the capital).
+OTHER_MEANING = 0.5
+# How well known a one-word name must be to stand against the recogniser's type ("Washington").
+FAMOUS_ALONE = 0.7
 _STOP = _words("the a an of in on at for and or to by with from as is its company based")
 
 
@@ -187,8 +206,16 @@ _NO_ENTITIES = ArticleEntities(())
 class _Context:
     """An article's words, and how well each entity's kind and description match them (computed once)."""
 
-    def __init__(self, words: frozenset[str], weights: Weights, descriptions: dict[str, frozenset[str]]) -> None:
+    def __init__(
+        self,
+        words: frozenset[str],
+        weights: Weights,
+        descriptions: dict[str, frozenset[str]],
+        story: frozenset[str] = frozenset(),
+    ) -> None:
         self.words = words
+        self.story = story
+        self.team_sport = SPORT in story and bool(_sports_of(words))
         self._weights = weights
         self._descriptions = descriptions
         self._fit: dict[str, float] = {}
@@ -204,10 +231,16 @@ class _Context:
             self._fit[entity.id] = fit
         return fit
 
+    @staticmethod
+    def _own_name(entity: KBEntity) -> str:
+        """The words every mention of the entity repeats, which say nothing about the context."""
+        return entity.name.split(" national ")[0] if entity.kind == "national_team" else entity.name
+
     def _describe(self, entity: KBEntity) -> frozenset[str]:
         words = self._descriptions.get(entity.id)
         if words is None:
-            words = _words(entity.description) - _STOP if entity.description else frozenset()
+            # The label's words too: "Australia national cricket team" goes with "wickets", "innings", "cricket".
+            words = _words(f"{entity.name} {entity.description}") - _STOP - _words(self._own_name(entity))
             self._descriptions[entity.id] = words
         return words
 
@@ -217,14 +250,16 @@ class Disambiguator:
         self.weights = weights or Weights()
         self._description_words: dict[str, frozenset[str]] = {}
 
-    def choose(self, mentions: Sequence[Mention], words: frozenset[str]) -> list[Choice]:
+    def choose(
+        self, mentions: Sequence[Mention], words: frozenset[str], story: frozenset[str] = frozenset()
+    ) -> list[Choice]:
         """The entity of every mention (``None``: not in the KB), coherent with the others.
 
         Mentions that read alike (same text, recogniser type and place cue) get
         the same choice, computed once: a name repeated through an article
-        costs one decision.
+        costs one decision. ``story`` holds the article's kinds (``context.story_kinds``).
         """
-        context = _Context(words, self.weights, self._description_words)
+        context = _Context(words, self.weights, self._description_words, story)
         readings: dict[Reading, Mention] = {}
         for mention in mentions:
             readings.setdefault(_signature(mention), mention)
@@ -240,9 +275,17 @@ class Disambiguator:
         return [final[_signature(m)] for m in mentions]
 
     def _best(self, mention: Mention, context: _Context, others: ArticleEntities, own: KBEntity | None) -> Choice:
-        candidates = _organisations_first(
-            mention, [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
-        )
+        plausible = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
+        admissible = [c for c in plausible if _admissible(mention, c, context)]
+        admissible = _without_shared_surnames(admissible, mention.candidates)
+        not_people = [c for c in plausible if c.entity.type != "PER"]
+        famous = any(c.entity.prior * c.weight >= FAMOUS_ALONE for c in not_people)
+        if not admissible and " " not in mention.text and famous and SPORT not in context.story:
+            # A name famous as something else ("Washington has ...") outweighs the recogniser's "person";
+            # not in sport, where players go by names that are also countries and clubs'.
+            admissible = not_people
+        candidates = _organisations_first(mention, admissible)
+        candidates = _teams_in_sport(mention, candidates, context)
         if not candidates:
             return Choice(None, 0.0, 0.0)
         scored = sorted(
@@ -275,8 +318,97 @@ class Disambiguator:
         )
 
 
+def _admissible(mention: Mention, candidate: Candidate, context: _Context) -> bool:
+    """Whether a candidate may be the mention's entity at all: a wrong id is worse than none.
+
+    The recogniser's type is a hard constraint where it is telling (a
+    person's name never names a place or a company; a name used as an
+    adjective or a work never names a place); in a sports story a team's name
+    (the recogniser's ORG) never names the place it is called after, and a
+    team is named by its place's name only there. A place reached through
+    another of its names must be prominent; a title of unknown type must
+    match the mention's words exactly.
+    """
+    entity, ner, story = candidate.entity, mention.ner_type, context.story
+    if entity.kind == UNTYPED:
+        return ner is not None and candidate.weight >= LABEL_WEIGHT and " " in mention.text
+    sure = mention.ner_score >= SURE_MARGIN
+    if sure and ner == "PER" and entity.type != "PER":
+        return False
+    if sure and ner == "MISC" and entity.type in ("PER", "LOC"):
+        return False
+    if entity.type == "PER" and ner not in ("PER", None):
+        return False
+    sport = SPORT in story
+    if entity.kind in TEAM_KINDS and candidate.weight < LABEL_WEIGHT and not (sport and not mention.locative):
+        return False
+    # Results and tables name clubs by their towns ("Reading 2 Oldham 1") and sponsors ("Hyundai").
+    if context.team_sport and not mention.locative and (entity.kind in _TOWN_KINDS or entity.kind == "company"):
+        return False
+    if entity.type == "LOC":
+        if sport and ner == "ORG":
+            return False
+        if candidate.weight < LABEL_WEIGHT and entity.prior < PROMINENT_PLACE:
+            return False
+    return not (candidate.weight <= SURNAME_WEIGHT and entity.type == "PER" and entity.prior < FAMOUS_SURNAME)
+
+
+# Team sports, and the words that give each away in an article or in a team's label and description.
+_TEAM_SPORTS: dict[str, frozenset[str]] = {
+    "football": _words("football soccer striker midfielder goalkeeper goal goals goalless penalty qualifier friendly"),
+    "cricket": _words("cricket innings wickets wicket bowled batsman"),
+    "rugby": _words("rugby scrum tries"),
+    "basketball": _words("basketball nba rebounds"),
+    "hockey": _words("hockey nhl"),
+    "baseball": _words("baseball pitcher homer inning"),
+}
+
+
+def _sports_of(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(sport for sport, cues in _TEAM_SPORTS.items() if cues & words)
+
+
+def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Context) -> list[Candidate]:
+    """In a team-sport story, a place's name that is also a team's is the team ("England beat Pakistan").
+
+    Only a team of the story's sport: "England" in a cricket story is not the
+    football team, and when the KB holds no team of that sport the name is
+    left unlinked rather than given to the place. In a story of another
+    sport (athletics, golf), or after "in", or in a dateline, it is the place.
+    """
+    if SPORT not in context.story or mention.locative or not any(c.entity.kind in TEAM_KINDS for c in candidates):
+        return candidates
+    story_sports = _sports_of(context.words)
+    if not story_sports:  # athletics, golf: a place's name is the place; a club's own name is the club
+        places = any(c.entity.type == "LOC" for c in candidates)
+        return [c for c in candidates if not (places and c.entity.kind in TEAM_KINDS)]
+
+    def plays(entity: KBEntity) -> bool:
+        return bool(_sports_of(_words(f"{entity.name} {entity.description}")) & story_sports)
+
+    return [c for c in candidates if c.entity.type != "LOC" and (c.entity.kind not in TEAM_KINDS or plays(c.entity))]
+
+
+def _without_shared_surnames(candidates: list[Candidate], every: Sequence[Candidate]) -> list[Candidate]:
+    """People reached by a surname alone, dropped when the name means something else as much.
+
+    Several famous people share it ("Henry"), or it is a well-known place's or
+    company's own name ("Washington"): none of the people is meant more.
+    ``every`` is all the mention's candidates, admissible or not.
+    """
+    by_surname = [c for c in candidates if c.entity.type == "PER" and c.weight <= SURNAME_WEIGHT]
+    if not by_surname:
+        return candidates
+    other_meaning = any(c.entity.type != "PER" and c.entity.prior * c.weight >= OTHER_MEANING for c in every)
+    if len(by_surname) < 2 and not other_meaning:
+        return candidates
+    return [c for c in candidates if c not in by_surname]
+
+
 def _type_fit(mention: Mention, entity: KBEntity) -> float:
     """How well what the recogniser called the mention suits the candidate's type, in [0, 1]."""
+    if entity.kind == UNTYPED:
+        return 1.0  # a bare title: it is whatever the recogniser saw
     if entity.kind in _NAMED_BY_PLACE:
         if mention.locative:
             return 0.0  # "in Washington" is the city, not the government

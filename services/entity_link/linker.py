@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+from services.entity_link.context import story_kinds
 from services.entity_link.disambiguation import Choice, Disambiguator, Weights
 from services.entity_link.kb.index import KnowledgeBase
+from services.entity_link.kb.more import UNTYPED
 from services.entity_link.mentions import Mention, MentionFinder
 from services.entity_link.ner.tagger import Tagger
 from services.entity_link.settings import DEFAULT_KB, DEFAULT_NER_MODEL, DEFAULT_OVERLAY
-from services.entity_link.text import LEGAL_FORMS, fold, handle_for, local_id
+from services.entity_link.text import LEGAL_FORMS, fold, handle_for, local_id, normalise_alias
 from shared.messages import ArticleFields, Entity, EntityType
 
 # How much a mention counts toward salience, by where it is.
@@ -46,6 +49,54 @@ def load_knowledge_base(kb_path: Path = DEFAULT_KB, overlay_path: Path | None = 
     return KnowledgeBase.load(kb_path, overlay_path if overlay_path is not None and overlay_path.exists() else None)
 
 
+ENGLISH = "en"
+# What the stage records (``enrichments["entity_link"]``) when it can only look names up.
+UNSUPPORTED_LANGUAGE = "unsupported_language"
+LOCAL_PREFIX = "nf:"
+# A heading-like line: short, no sentence punctuation at its end, most words capitalised.
+_HEADING_MAX_WORDS = 10
+_HEADING_END = (".", "!", "?", ":", ";", ",", '"', "”")
+
+
+@dataclass
+class ArticleLinks:
+    entities: list[Entity]
+    status: dict[str, str] | None  # set when the stage could do less than usual (another language)
+
+
+def heading_spans(article: ArticleFields) -> list[tuple[int, int]] | None:
+    """The body's headings ingest found, as (start, end) offsets; None when it found none (an HTML
+    page, or text without sections), and the body's heading-like lines are looked at instead."""
+    if not article.headings:
+        return None
+    return [(heading.start, heading.start + len(heading.text)) for heading in article.headings]
+
+
+def heading_like_lines(body: str) -> list[tuple[int, int]]:
+    """Lines of the body that read as headings: short, unpunctuated at the end, mostly capitalised."""
+    spans = []
+    offset = 0
+    for line in body.split("\n"):
+        words = line.split()
+        if (
+            words
+            and len(words) <= _HEADING_MAX_WORDS
+            and not line.rstrip().endswith(_HEADING_END)
+            and sum(w[:1].isupper() for w in words) * 2 > len(words)
+        ):
+            spans.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    return spans
+
+
+def _fills_a_line(mention: Mention, lines: Sequence[tuple[int, int]]) -> bool:
+    """Whether a mention takes up most of one of these lines (the line is the name, or its wording is)."""
+    for start, end in lines:
+        if start <= mention.start and mention.end <= end:
+            return 2 * (mention.end - mention.start) >= end - start
+    return False
+
+
 @dataclass
 class LinkedMention:
     mention: Mention
@@ -53,6 +104,7 @@ class LinkedMention:
     name: str
     type: EntityType
     confidence: float
+    kind: Literal["demonym"] | None = None
 
 
 @dataclass
@@ -60,6 +112,7 @@ class _Group:
     id: str
     name: str
     type: EntityType
+    kind: Literal["demonym"] | None = None
     weight: float = 0.0
     confidence: float = 0.0
     mentions: int = 0
@@ -83,27 +136,87 @@ class Linker:
         return cls(kb, Tagger.load(ner_model_path, kb.token_types))
 
     def link(self, article: ArticleFields) -> list[Entity]:
-        return self.link_text(article.title, article.body)
+        return self.link_article(article).entities
+
+    def link_article(self, article: ArticleFields) -> ArticleLinks:
+        """An article's entities, read as its language allows.
+
+        English text goes through the recogniser; text in another language
+        (``language`` comes from the enrich stage) only gets the names the KB
+        knows, and says so: the recogniser learnt English and would take
+        German nouns and weekdays for names.
+        """
+        language = getattr(article, "language", None)
+        if language and language != ENGLISH:
+            linked = self.link_known(article.title, article.body)
+            status = {"status": UNSUPPORTED_LANGUAGE, "language": language, "mode": "dictionary"}
+            return ArticleLinks(self.entities(linked, len(article.body)), status)
+        linked = self.link_mentions(article.title, article.body, heading_spans(article))
+        return ArticleLinks(self.entities(linked, len(article.body)), None)
 
     def link_text(self, title: str, body: str) -> list[Entity]:
         return self.entities(self.link_mentions(title, body), len(body))
 
-    def link_mentions(self, title: str, body: str) -> list[LinkedMention]:
-        """Every mention with the entity it names: a KB id, or a local id for a name the KB lacks."""
-        mentions = self.finder.find(title, body)
-        context = frozenset(fold(f"{title} {body}").split())
-        choices = self.disambiguator.choose(mentions, context)
+    def link_mentions(
+        self, title: str, body: str, headings: Sequence[tuple[int, int]] | None = None
+    ) -> list[LinkedMention]:
+        """Every mention with the entity it names: a KB id, or a local id for a name the KB lacks.
+
+        ``headings`` are the body's heading lines (offsets); when not given,
+        lines that look like headings are found in the body. A name the KB
+        does not know that fills most of a heading (or the title) is the
+        heading's wording, not a name, and is left out.
+        """
+        mentions = [m for m in self.finder.find(title, body) if _has_letters(m.text)]
+        words = fold(f"{title} {body}").split()
+        choices = self.disambiguator.choose(mentions, frozenset(words), story_kinds(words, body))
         linked: list[LinkedMention | None] = [
-            None if self.kb.is_blocked(m.key) else self._linked(m, c) for m, c in zip(mentions, choices, strict=True)
+            None if self.kb.is_blocked(m.key) else self._demonym(m) or self._linked(m, c)
+            for m, c in zip(mentions, choices, strict=True)
         ]
         _resolve_short_forms(mentions, choices, linked)
-        return [item for item in linked if item is not None]
+        lines = [(0, len(title))] if title else []
+        body_lines = list(headings) if headings is not None else heading_like_lines(body)
+        return [
+            item
+            for item in linked
+            if item is not None
+            and not (
+                item.entity_id.startswith(LOCAL_PREFIX)
+                and _fills_a_line(item.mention, lines if item.mention.in_title else body_lines)
+            )
+        ]
+
+    def link_known(self, title: str, body: str) -> list[LinkedMention]:
+        """Only the names the KB knows, by its labels and aliases (any language, unspaced scripts too)."""
+        mentions = self.finder.find_known(title, body)
+        choices = self.disambiguator.choose(mentions, frozenset(fold(f"{title} {body}").split()))
+        return [
+            LinkedMention(m, c.entity.id, c.entity.name, c.entity.type, c.confidence)
+            for m, c in zip(mentions, choices, strict=True)
+            if c.entity is not None and not self.kb.is_blocked(m.key)
+        ]
+
+    def _demonym(self, mention: Mention) -> LinkedMention | None:
+        """ "German" in "the German striker": Germany as a facet, never a mention of the country.
+
+        The recogniser calls such adjectives MISC (or nothing); a demonym it
+        calls a person or an organisation is a name of its own.
+        """
+        if mention.ner_type not in ("MISC", None):
+            return None
+        country = self.kb.demonym_of(mention.key)
+        if country is None:
+            return None
+        return LinkedMention(mention, country.id, country.name, "MISC", 1.0, kind="demonym")
 
     @staticmethod
     def _linked(mention: Mention, choice: Choice) -> LinkedMention | None:
         if choice.entity is not None:
             entity = choice.entity
-            return LinkedMention(mention, entity.id, entity.name, entity.type, choice.confidence)
+            # A bare title of unknown type is whatever the recogniser saw in it.
+            kind = unknown_name_type(mention) if entity.kind == UNTYPED else entity.type
+            return LinkedMention(mention, entity.id, entity.name, kind, choice.confidence)
         if mention.ner_type is None:
             return None  # only the KB thought this a name, and none of its entities fits
         kind = unknown_name_type(mention)
@@ -115,7 +228,8 @@ class Linker:
     def entities(linked: Sequence[LinkedMention], body_length: int) -> list[Entity]:
         groups: dict[str, _Group] = {}
         for item in linked:
-            group = groups.setdefault(item.entity_id, _Group(item.entity_id, item.name, item.type))
+            key = f"{item.entity_id}#{item.kind}" if item.kind else item.entity_id
+            group = groups.setdefault(key, _Group(item.entity_id, item.name, item.type, item.kind))
             mention = item.mention
             group.mentions += 1
             group.confidence = max(group.confidence, item.confidence)
@@ -138,10 +252,17 @@ class Linker:
                 salience=round(g.weight / (g.weight + SALIENCE_HALF), 3),
                 confidence=round(g.confidence, 3),
                 spans=sorted(g.spans),
+                kind=g.kind,
             )
             for g in groups.values()
         ]
         return sorted(entities, key=lambda e: (-e.salience, e.id))
+
+
+def _has_letters(text: str) -> bool:
+    """Numbers ("76", "1 2 3", "1996-08-31 A") are never names, whatever an alias list says."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return any(char.isalpha() for char in first)
 
 
 def unknown_name_type(mention: Mention) -> EntityType:
@@ -162,10 +283,16 @@ def unknown_name_type(mention: Mention) -> EntityType:
     return kind
 
 
+def _may_be_short_form(mention: Mention, choice: Choice) -> bool:
+    """A name the KB does not know, or one word the KB knows only as another's short name ("Lebed")."""
+    entity = choice.entity
+    return entity is None or (" " not in mention.text and mention.key != normalise_alias(entity.name))
+
+
 def _resolve_short_forms(
     mentions: Sequence[Mention], choices: Sequence[Choice], linked: list[LinkedMention | None]
 ) -> None:
-    """A name the KB does not know that is the start or end of a longer name in the article is that entity.
+    """A short name that is the start or end of a longer name in the article is that entity.
 
     "Altman" after "Sam Altman", "Lanternfield" after "Lanternfield Capital":
     news introduces a name in full and shortens it afterwards. Of several
@@ -176,7 +303,8 @@ def _resolve_short_forms(
     # (leading or trailing words, recogniser type of the longer name) -> the index of the longest such name.
     longest: dict[tuple[tuple[str, ...], str | None], int] = {}
     for index, name in enumerate(words):
-        if linked[index] is None:
+        item = linked[index]
+        if item is None or item.kind is not None:
             continue
         for size in range(1, len(name)):
             for affix in {name[:size], name[-size:]}:
@@ -184,7 +312,8 @@ def _resolve_short_forms(
                 if held is None or len(words[held]) < len(name):
                     longest[(affix, mentions[index].ner_type)] = index
     for index, mention in enumerate(mentions):
-        if choices[index].entity is not None or linked[index] is None:
+        short = linked[index]
+        if short is None or short.kind is not None or not _may_be_short_form(mention, choices[index]):
             continue
         fuller = [
             j

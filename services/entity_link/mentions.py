@@ -27,10 +27,10 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from services.entity_link.kb.index import Candidate, KnowledgeBase
+from services.entity_link.kb.index import LABEL_WEIGHT, Candidate, KnowledgeBase
 from services.entity_link.ner.features import TokenDoc, kb_match_values, sentence_ids
 from services.entity_link.ner.tagger import NamedSpan, Tagger
-from services.entity_link.text import normalise_alias, tokenize
+from services.entity_link.text import UNSPACED_NAME, normalise_alias, tokenize
 
 # "Alibaba-backed", "Hangzhou-based": a name inside a hyphenated word, which the recogniser reads whole.
 _NAME_COMPOUND = re.compile(
@@ -39,6 +39,7 @@ _NAME_COMPOUND = re.compile(
     re.IGNORECASE,
 )
 _NEWLINE = re.compile("\n")
+_SPANS_PUNCTUATION = re.compile(r"\s[(),;]|[(),;]\s")
 # Words after which a name is a place: "in Washington", "visiting Rome".
 # fmt: off
 _LOCATIVE = frozenset({
@@ -128,10 +129,11 @@ class Mention:
 class _ArticleWords:
     """What the article's words say about a capitalised word being a name (computed once, when first asked)."""
 
-    def __init__(self, words: list[str], opens: np.ndarray, body_from: int) -> None:
+    def __init__(self, words: list[str], opens: np.ndarray, body_from: int, surnames: frozenset[str]) -> None:
         self._words = words
         self._opens = opens
         self._body_from = body_from
+        self.surnames = surnames  # last words of the article's longer names: "Nadella" after "Satya Nadella"
 
     @cached_property
     def lower_case(self) -> frozenset[str]:
@@ -234,7 +236,8 @@ class MentionFinder:
         named = self.tagger.spans(doc)
         opens = np.ones(len(words), dtype=bool)
         opens[1:] = sentence[1:] != sentence[:-1]
-        article_words = _ArticleWords(words, opens, len(parts[0].spans))
+        surnames = frozenset(words[s.end - 1] for s in named if s.end - s.start > 1)
+        article_words = _ArticleWords(words, opens, len(parts[0].spans), surnames)
         mentions: list[Mention] = []
         offset = 0
         for part in parts:
@@ -244,6 +247,36 @@ class MentionFinder:
             mentions.extend(self._reconcile(part, local, offset, starts, article_words))
             offset += count
         return mentions
+
+    def find_known(self, title: str, body: str) -> list[Mention]:
+        """Names the KB knows, found by its aliases alone: for text the English recogniser must not read.
+
+        Capitals say little in German (every noun has one), so a one-word name
+        counts only if it is an entity's own label and the entity is well known;
+        longer names and names in unspaced scripts count as they are.
+        """
+        mentions: list[Mention] = []
+        for text, in_title in ((title, True), (body, False)):
+            if not text:
+                continue
+            hits = [(m.start, m.end) for m, _key in self.kb.find_aliases(text)]
+            hits += [(start, end) for start, end, _key in self.kb.find_unspaced(text)]
+            taken = 0
+            for start, end in sorted(hits, key=lambda hit: (hit[0], -hit[1])):
+                if start < taken:
+                    continue
+                mention = Mention(start, end, text[start:end], None, 0.0, in_title, False)
+                mention.candidates = self.kb.lookup_key(mention.key)
+                if mention.candidates and self._known_anywhere(mention):
+                    mentions.append(mention)
+                    taken = end
+        return mentions
+
+    @staticmethod
+    def _known_anywhere(mention: Mention) -> bool:
+        if " " in mention.text.strip() or UNSPACED_NAME.fullmatch(mention.text):
+            return True
+        return any(c.weight >= LABEL_WEIGHT and c.entity.prior >= _LONE_ALIAS_MIN_PRIOR for c in mention.candidates)
 
     def _prepare(self, text: str, in_title: bool) -> _Text:
         hits = [(match.start, match.end, key) for match, key in self.kb.find_aliases(text)] if text else []
@@ -269,7 +302,8 @@ class MentionFinder:
             if span.end - span.start > MAX_MENTION_TOKENS or end - start > MAX_MENTION_CHARS:
                 continue
             # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
-            end = max([end, *(e for e in ends_by_start.get(start, ()) if e > end)])
+            longer = [e for e in ends_by_start.get(start, ()) if e > end]
+            end = max([end, *(e for e in longer if not _SPANS_PUNCTUATION.search(text, end, e))])
             mention = self._mention(
                 text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token]
             )
@@ -284,7 +318,7 @@ class MentionFinder:
             if not (whole_words or (first_token >= 0 and _NAME_COMPOUND.match(text, end))):
                 continue  # an alias inside a word, unless it is the name in "Alibaba-backed"
             mention = self._mention(text, start, end, None, 0.0, part.in_title, sentence_starts[first_token])
-            if self._telling(mention, words) and not self._ordinary_word(mention, text, words):
+            if self._telling(mention, words) and self._names_something(mention, text, words):
                 mentions.append(mention)
                 taken.add_alias(end)
         return sorted(mentions, key=lambda m: m.start)
@@ -334,6 +368,20 @@ class MentionFinder:
         popular = any(c.entity.prior * c.weight >= _LONE_ALIAS_MIN_PRIOR for c in mention.candidates)
         return not popular and self.tagger.is_common_word(name)
 
+    def _names_something(self, mention: Mention, text: str, words: _ArticleWords) -> bool:
+        """Whether a one-word alias the recogniser passed over is more than a word the KB also spells.
+
+        An everyday word ("We", "Heat", "Talk") and a shouted headline word
+        ("BEAT", "SATURDAY") are names only if the recogniser says so.
+        """
+        if self._ordinary_word(mention, text, words):
+            return False
+        if " " in mention.text:
+            # Folding made "Russia ) 1" read as the alias "Russia 1": a name never spans a bracket or a comma.
+            return not _SPANS_PUNCTUATION.search(mention.text)
+        shouted = mention.text.isupper() and not mention.acronym
+        return not (shouted or self.tagger.is_common_word(mention.text))
+
     @staticmethod
     def _telling(mention: Mention, article_words: _ArticleWords) -> bool:
         """Whether a KB alias the recogniser passed over is a name all the same.
@@ -349,8 +397,8 @@ class MentionFinder:
         if len(words) >= 2 and not mention.sentence_start:
             return True
         distinctive = any(any(c.isdigit() for c in w) or (w[1:] != w[1:].lower() and not w.isupper()) for w in words)
-        if distinctive:
-            return True
+        if distinctive or (len(words) == 1 and mention.text in article_words.surnames):
+            return True  # "Nadella said" after "Satya Nadella": the name shortened
         best = max(c.entity.prior * c.weight for c in mention.candidates)
         if best < _LONE_ALIAS_MIN_PRIOR or not mention.text[:1].isupper():
             return False

@@ -99,6 +99,7 @@ _UNSPACED = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u318f\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
 )
+UNSPACED_NAME = re.compile(rf"[{_UNSPACED}]{{2,}}")  # a name written wholly in an unspaced script ("阿里巴巴")
 _WORD = rf"[^\W{_UNSPACED}]"  # a word character of a spaced script
 _TOKEN = re.compile(
     rf"""

@@ -14,6 +14,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from services.entity_link.kb.entity import ArtifactWriter, KBEntity, read_artifact, write_artifact
+from services.entity_link.kb.more import add_titles, confirm_with, read_more
 from services.entity_link.kb.sources import (
     merge_duplicate_organisations,
     merge_same_id,
@@ -33,6 +34,8 @@ LIST_ATTRIBUTION = [
     "unitedstates/congress-legislators (CC0)",
     "kb-extra: ROR (CC0), Name Suggestion Index (BSD-3-Clause), Epoch AI (CC BY 4.0), supraverden and "
     "world-leaders-current (CC BY-SA 4.0), every-politician / Wikidata query output (CC0)",
+    "kb-more: FB15k-237 entity2wikidata (MIT; Wikidata CC0), Wikitrivia queries (MIT; Wikidata CC0), "
+    "DW-NB DBpedia titles (MIT; CC BY-SA)",
     "Wikidata (CC0) for identifiers, labels and aliases",
 ]
 DUMP_ATTRIBUTION = ["Wikidata JSON dump (CC0)"]
@@ -63,9 +66,14 @@ class BuildReport:
 
 
 def build_from_lists(data_dir: Path, out: Path = BUNDLED_KB) -> BuildReport:
-    """The bundled artifact: both shared lists, merged by QID, duplicate organisations folded."""
+    """The bundled artifact: the shared lists and ``kb-more``, merged by QID, duplicate organisations folded."""
     started = time.perf_counter()
+    more_dir = data_dir / "kb-more"
+    more = merge_same_id(read_more(more_dir)) if more_dir.exists() else {}
     entities = merge_same_id(read_lists(data_dir))
+    confirm_with(entities, more)
+    if more_dir.exists():
+        add_titles(entities, more_dir)
     redirects = merge_duplicate_organisations(entities)
     prefer_cities_to_same_named_regions(entities)
     resolve_related(entities, redirects)

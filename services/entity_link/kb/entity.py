@@ -25,7 +25,9 @@ FORMAT = "#newsflow-kb"
 FORMAT_VERSION = 1
 ENTITY_TYPES: frozenset[str] = frozenset(get_args(EntityType))
 _ALIAS_SEPARATOR = "\x1f"
-_COLUMNS = 10
+_COLUMNS = 11
+# Artifacts written before demonyms had a column of their own are read as having none.
+_OLD_COLUMNS = 10
 
 
 @dataclass(slots=True)
@@ -50,6 +52,7 @@ class KBEntity:
     related: tuple[str, ...] = ()
     also: tuple[str, ...] = ()
     description: str = ""
+    demonyms: tuple[str, ...] = ()
 
     def all_names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -77,15 +80,18 @@ def _line(entity: KBEntity) -> str:
         " ".join(_clean(id_) for id_ in entity.related),
         " ".join(_clean(id_) for id_ in entity.also),
         _clean(entity.description),
+        _ALIAS_SEPARATOR.join(_clean(demonym) for demonym in entity.demonyms),
     ]
     return "\t".join(columns) + "\n"
 
 
 def _parse(line: str) -> KBEntity:
     parts = line.rstrip("\n").split("\t")
+    if len(parts) == _OLD_COLUMNS:
+        parts.append("")
     if len(parts) != _COLUMNS:
         raise ValueError(f"expected {_COLUMNS} columns, got {len(parts)}: {line[:80]!r}")
-    id_, type_, prior, kind, country, name, aliases, related, also, description = parts
+    id_, type_, prior, kind, country, name, aliases, related, also, description, demonyms = parts
     # Interned: a few dozen kinds and countries repeat over 100k+ rows.
     return KBEntity(
         id=id_,
@@ -98,6 +104,7 @@ def _parse(line: str) -> KBEntity:
         related=tuple(related.split()) if related else (),
         also=tuple(also.split()) if also else (),
         description=description,
+        demonyms=tuple(demonyms.split(_ALIAS_SEPARATOR)) if demonyms else (),
     )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from services.entity_link.kb.entity import KBEntity, read_artifact
 from services.entity_link.kb.matcher import AliasMatch, AliasMatcher, key_variants
-from services.entity_link.text import normalise_alias, without_legal_form
+from services.entity_link.text import UNSPACED_NAME, fold, normalise_alias, without_legal_form
 
 LABEL_WEIGHT = 1.0
 ALIAS_WEIGHT = 0.8
@@ -28,6 +28,9 @@ SURNAME_WEIGHT = 0.4
 SURNAME_MIN_PRIOR = 0.4
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 BLOCK_ALL = "*"
+# The kind of an entity whose type no source gave (``kb/more.py`` makes them).
+UNTYPED_KIND = "untyped"
+_ROMAN = re.compile(r"[IVXL]+")
 _LOOKUP_CACHE_LIMIT = 100_000
 
 # Bits of ``token_types``: which kinds of name a word is part of (features for the recogniser).
@@ -63,7 +66,9 @@ class KnowledgeBase:
         # alias key -> ((entity id, weight), ...): tuples, as a dict per alias would double the memory.
         self.aliases: dict[str, tuple[tuple[str, float], ...]] = {}
         self.blocked: set[tuple[str, str]] = set()  # (alias key, entity id or BLOCK_ALL)
+        self.demonyms: dict[str, str] = {}  # demonym key ("german") -> the country's id
         self._matcher: AliasMatcher | None = None
+        self._unspaced: tuple[frozenset[str], int] | None = None  # unspaced-script keys, the longest's length
         self._group_keys: list[str] = []
         self._token_types: dict[str, int] | None = None
         self._lookups: dict[str, tuple[Candidate, ...]] = {}
@@ -84,7 +89,7 @@ class KnowledgeBase:
     # -- changes ---------------------------------------------------------------
     def add(self, entity: KBEntity) -> KBEntity:
         """Add an entity (or give more names to the one held under its id); returns the held one."""
-        names = entity.all_names()
+        names, demonyms = entity.all_names(), entity.demonyms
         held = self.get(entity.id)
         if held is not None and held is not entity:
             held.related = tuple(sorted({*held.related, *entity.related}))
@@ -100,10 +105,19 @@ class KnowledgeBase:
                 self.add_alias(entity.id, bare_label, LABEL_WEIGHT)
         elif entity.type == "PER" and entity.prior >= SURNAME_MIN_PRIOR:
             words = [w for w in names[0].split() if w.lower() not in _NAME_SUFFIXES]
-            if len(words) >= 2:
+            # "Elizabeth I of England", "Henry VIII": a title, not a surname, ends the name.
+            if len(words) >= 2 and all(w[:1].isupper() for w in words) and not _ROMAN.fullmatch(words[-1]):
                 self.add_alias(entity.id, words[-1], SURNAME_WEIGHT)
+        label_words = len(names[0].split())
         for alias in names[1:]:
-            self.add_alias(entity.id, alias, ALIAS_WEIGHT)
+            # One word for a person of a longer name is a surname, whatever list gave it ("Washington").
+            surname = entity.type == "PER" and label_words > 1 and " " not in alias.strip()
+            self.add_alias(entity.id, alias, SURNAME_WEIGHT if surname else ALIAS_WEIGHT)
+        for demonym in demonyms:
+            self.add_alias(entity.id, demonym, ALIAS_WEIGHT)
+            for key in _alias_keys(demonym):
+                self.demonyms.setdefault(key, entity.id)
+        entity.demonyms = ()  # like names, held in the index only
         self._invalidate()  # the held entity's prior may have changed, and with it the candidates' order
         return entity
 
@@ -163,6 +177,7 @@ class KnowledgeBase:
 
     def _invalidate(self) -> None:
         self._matcher = None
+        self._unspaced = None
         self._token_types = None
         self._lookups.clear()
         self._type_bits.clear()
@@ -178,6 +193,11 @@ class KnowledgeBase:
     def is_blocked(self, key: str) -> bool:
         """Whether operators said a name is no name at all ("AI"): not even an unknown entity."""
         return (key, BLOCK_ALL) in self.blocked
+
+    def demonym_of(self, key: str) -> KBEntity | None:
+        """The country an adjective names its people or things after ("German" -> Germany), if it is one."""
+        country = self.demonyms.get(key)
+        return self.get(country) if country is not None and (key, BLOCK_ALL) not in self.blocked else None
 
     def get(self, entity_id: str) -> KBEntity | None:
         return self.entities.get(self.resolve(entity_id))
@@ -228,6 +248,27 @@ class KnowledgeBase:
         matcher = self.matcher
         return [(match, self._group_keys[match.group]) for match in matcher.find(text)]
 
+    def find_unspaced(self, text: str) -> list[tuple[int, int, str]]:
+        """Known names in Chinese or Japanese text, which has no spaces to find words by: longest first.
+
+        Returns (start, end, alias key) for each, never overlapping.
+        """
+        if self._unspaced is None:
+            keys = frozenset(key for key in self.aliases if UNSPACED_NAME.fullmatch(key))
+            self._unspaced = (keys, max(map(len, keys), default=0))
+        keys, longest = self._unspaced
+        folded = fold(text)  # keys are folded ("ガ" reads "カ"); folding keeps every offset
+        found: list[tuple[int, int, str]] = []
+        for run in UNSPACED_NAME.finditer(folded):
+            start, end = run.span()
+            while start < end - 1:
+                sizes = range(min(longest, end - start), 1, -1)
+                size = next((n for n in sizes if folded[start : start + n] in keys), 0)
+                if size:
+                    found.append((start, start + size, folded[start : start + size]))
+                start += size or 1
+        return found
+
     def type_bits(self, key: str) -> int:
         """The ``TYPE_BITS`` of every entity an alias key may name (remembered: asked for every alias found)."""
         bits = self._type_bits.get(key)
@@ -235,7 +276,7 @@ class KnowledgeBase:
             bits = 0
             for entity_id, _ in self.aliases.get(key, ()):
                 entity = self.entities.get(entity_id)
-                if entity is not None:
+                if entity is not None and entity.kind != UNTYPED_KIND:  # a bare title says nothing of its type
                     bits |= TYPE_BITS[entity.type]
             self._type_bits[key] = bits
         return bits

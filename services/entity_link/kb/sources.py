@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from services.entity_link.kb.entity import KBEntity
-from services.entity_link.text import local_id, normalise_alias
+from services.entity_link.text import UNSPACED_NAME, local_id, normalise_alias
 from shared.messages import EntityType
 
 # Latin script, its extensions and general punctuation: the aliases English news can contain.
@@ -55,6 +55,18 @@ def clean_aliases(name: str, aliases: Iterable[str]) -> tuple[str, ...]:
     return tuple(kept[:_MAX_ALIASES])
 
 
+# Chinese, Japanese and Korean names are kept for well-known entities only: the lists carry 137k of them.
+_UNSPACED_MIN_PRIOR = 0.5
+_MAX_UNSPACED = 4
+
+
+def unspaced_names(aliases: Iterable[str], prior: float) -> tuple[str, ...]:
+    """A well-known entity's names in unspaced scripts, matched in Chinese and Japanese text."""
+    if prior < _UNSPACED_MIN_PRIOR:
+        return ()
+    return tuple(dict.fromkeys(a for a in aliases if UNSPACED_NAME.fullmatch(a)))[:_MAX_UNSPACED]
+
+
 def _count_bonus(aliases: list[str]) -> float:
     # Many translated names mean a well-known entity: the closest thing to sitelinks the lists have.
     return 0.012 * min(len(aliases), 20)
@@ -67,7 +79,7 @@ def _population_bonus(extra: dict[str, Any]) -> float:
     return 0.09 * max(0.0, math.log10(population) - 3.0)
 
 
-def _age_bonus(qid: str | None) -> float:
+def age_bonus(qid: str | None) -> float:
     """Older Wikidata items are, on the whole, better known ones.
 
     The first items (2012) were made from the English Wikipedia's most linked
@@ -95,9 +107,10 @@ def from_wikidata_entities(row: dict[str, Any], state_ids: dict[str, str], capit
         return None
     extra: dict[str, Any] = row.get("extra") or {}
     all_aliases: list[str] = row.get("aliases") or []
+    demonyms: tuple[str, ...] = ()
     if kind == "country" and extra.get("demonym"):
-        # "Chinese", "German": news uses the adjective for the country. The list writes "Dutch, Netherlandic".
-        all_aliases = [*all_aliases, *(d.strip() for d in str(extra["demonym"]).split(","))]
+        # "Chinese", "German": the adjective leads to the country. The list writes "Dutch, Netherlandic".
+        demonyms = clean_aliases(label, [d.strip() for d in str(extra["demonym"]).split(",")])
     subtype = str(row.get("subtype") or "")
     country = str(row.get("country") or "")
     related: list[str] = []
@@ -118,15 +131,17 @@ def from_wikidata_entities(row: dict[str, Any], state_ids: dict[str, str], capit
         prior = 0.6 if "president" in subtype else 0.3
     else:
         return None
+    prior = _clip(prior + _count_bonus(all_aliases) + age_bonus(qid))
     return KBEntity(
         id=qid,
         name=label,
         type=entity_type,
-        prior=_clip(prior + _count_bonus(all_aliases) + _age_bonus(qid)),
+        prior=prior,
         kind=fine_kind,
         country=country,
-        aliases=clean_aliases(label, all_aliases),
+        aliases=clean_aliases(label, all_aliases) + unspaced_names(all_aliases, prior),
         related=tuple(related),
+        demonyms=demonyms,
     )
 
 
@@ -169,19 +184,20 @@ def from_kb_extra(row: dict[str, Any]) -> KBEntity | None:
     if entity_type == "LOC":
         kind = "place"
     all_aliases: list[str] = row.get("aliases") or []
-    prior = base + _count_bonus(all_aliases) + _age_bonus(row.get("qid")) + 0.04 * (len(row.get("sources") or []) - 1)
+    prior = base + _count_bonus(all_aliases) + age_bonus(row.get("qid")) + 0.04 * (len(row.get("sources") or []) - 1)
     if isinstance(extra.get("nsi_entries"), int):
         prior += 0.02 * min(extra["nsi_entries"], 10)
     if isinstance(extra.get("citations"), int):
         prior += 0.03 * math.log10(1 + extra["citations"])
+    prior = _clip(prior)
     return KBEntity(
         id=row.get("qid") or local_id(entity_type, label),
         name=label,
         type=entity_type,
-        prior=_clip(prior),
+        prior=prior,
         kind=kind,
         country=str(row.get("country") or ""),
-        aliases=clean_aliases(label, all_aliases),
+        aliases=clean_aliases(label, all_aliases) + unspaced_names(all_aliases, prior),
         related=tuple(str(q) for q in extra.get("organization_qids") or []),
         description=str(row.get("description") or "")[:_MAX_DESCRIPTION],
     )
@@ -248,9 +264,11 @@ def merge_same_id(entities: Iterable[KBEntity]) -> dict[str, KBEntity]:
         if held is None:
             merged[entity.id] = entity
             continue
-        held.aliases = clean_aliases(held.name, [*held.aliases, entity.name, *entity.aliases])
+        names = [*held.aliases, entity.name, *entity.aliases]
+        held.aliases = clean_aliases(held.name, names) + unspaced_names(names, max(held.prior, entity.prior))
         held.prior = max(held.prior, entity.prior)
         held.description = held.description or entity.description
+        held.demonyms = held.demonyms or entity.demonyms
         held.country = held.country or entity.country
         held.related = tuple(sorted({*held.related, *entity.related}))
         if held.kind in ("organisation", "politician") and entity.kind not in ("organisation", ""):
