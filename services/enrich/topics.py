@@ -25,6 +25,7 @@ scored ``parent score * (1 - exp(-density / 2))`` so it never outranks its paren
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from services.enrich.text import tokenize
+from services.enrich.text import Text, tokenize
 
 PACKAGE_DIR = Path(__file__).parent
 DEFAULT_TAXONOMY = PACKAGE_DIR / "taxonomy.yaml"
@@ -52,32 +53,79 @@ SUBTOPIC_MIN_DENSITY = 1.0
 
 # -- the linear model ----------------------------------------------------------
 
+CHAR_NGRAM_SIZES = (3, 4, 5)
+WORD_CACHE_LIMIT = 200_000  # words whose feature columns are remembered (~30 MB at most)
 
-def featurize(tokens: Iterable[str], index: dict[str, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sublinear tf-idf, L2-normalised, over the model's vocabulary: (column indices, values)."""
-    counts = Counter(column for column in map(index.get, tokens) if column is not None)
-    if not counts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-    tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-    values = tf * idf[columns]
-    return columns, values / np.linalg.norm(values)
+
+def word_features(word: str) -> list[str]:
+    """A word and its character n-grams (accents folded, with boundary marks), fastText-style.
+
+    The n-grams carry a model across inflections and languages that share
+    roots ("économie", "economy", "Ökonomie" share "<eco", "onom").
+    """
+    folded = "<" + unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii") + ">"
+    grams = [word]
+    for size in CHAR_NGRAM_SIZES:
+        grams.extend("#" + folded[start : start + size] for start in range(len(folded) - size + 1))
+    return grams
+
+
+class FeatureSpace:
+    """Maps tokens to sublinear tf-idf vectors over words and character n-grams, L2-normalised.
+
+    Each distinct word's columns are computed once and remembered, so an article
+    costs one dictionary look-up per distinct word plus a few numpy calls.
+    """
+
+    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
+        self.vocabulary = tuple(vocabulary)
+        self.idf = idf
+        self.index = {feature: column for column, feature in enumerate(self.vocabulary)}
+        self._columns_of: dict[str, np.ndarray] = {}
+
+    def columns_of(self, word: str) -> np.ndarray:
+        columns = self._columns_of.get(word)
+        if columns is None:
+            if len(self._columns_of) >= WORD_CACHE_LIMIT:
+                self._columns_of.clear()
+            index = self.index
+            columns = np.array([index[f] for f in word_features(word) if f in index], dtype=np.int64)
+            self._columns_of[word] = columns
+        return columns
+
+    def vector(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(column indices, values) of the document's feature vector."""
+        counts = Counter(tokens)
+        per_word = [self.columns_of(word) for word in counts]
+        if not per_word:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        columns = np.concatenate(per_word)
+        if not len(columns):
+            return columns, np.zeros(0, dtype=np.float64)
+        repeats = np.fromiter((len(c) for c in per_word), dtype=np.int64, count=len(per_word))
+        tf = np.repeat(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)), repeats)
+        unique, inverse = np.unique(columns, return_inverse=True)
+        values = (1.0 + np.log(np.bincount(inverse, weights=tf))) * self.idf[unique]
+        return unique, values / np.linalg.norm(values)
 
 
 @dataclass(frozen=True)
 class LinearTopicModel:
+    """Multinomial logistic regression over ``FeatureSpace`` vectors; ``threshold`` is calibrated in training."""
+
     vocabulary: tuple[str, ...]
     idf: np.ndarray  # (features,)
     coef: np.ndarray  # (features, classes)
     intercept: np.ndarray  # (classes,)
     classes: tuple[str, ...]
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
+    threshold: float = 0.5
+    features: FeatureSpace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "index", {word: i for i, word in enumerate(self.vocabulary)})
+        object.__setattr__(self, "features", FeatureSpace(self.vocabulary, self.idf))
 
     def probabilities(self, tokens: Iterable[str]) -> dict[str, float]:
-        columns, values = featurize(tokens, self.index, self.idf)
+        columns, values = self.features.vector(tokens)
         logits = values @ self.coef[columns] + self.intercept
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))
@@ -86,10 +134,11 @@ class LinearTopicModel:
         np.savez_compressed(
             path,
             vocabulary=np.array(self.vocabulary),
-            idf=self.idf.astype(np.float32),
-            coef=self.coef.astype(np.float32),
+            idf=self.idf.astype(np.float16),
+            coef=self.coef.astype(np.float16),  # half precision: the model's scores move by < 0.001
             intercept=self.intercept.astype(np.float32),
             classes=np.array(self.classes),
+            threshold=np.array(self.threshold),
         )
 
     @classmethod
@@ -98,21 +147,28 @@ class LinearTopicModel:
             return cls(
                 vocabulary=tuple(data["vocabulary"].tolist()),
                 idf=data["idf"].astype(np.float64),
-                coef=data["coef"].astype(np.float64),
+                coef=data["coef"].astype(np.float32),
                 intercept=data["intercept"].astype(np.float64),
                 classes=tuple(data["classes"].tolist()),
+                threshold=float(data["threshold"]),
             )
 
 
 # -- the taxonomy ------------------------------------------------------------
 
+ANY_LANGUAGE = "*"
+
 
 @dataclass(frozen=True)
 class TopicNode:
     key: str  # "technology" or "technology/semiconductors"
-    keywords: tuple[tuple[str, ...], ...]
-    model_class: str | None = None
+    keywords: dict[str, tuple[tuple[str, ...], ...]]  # language (or ANY_LANGUAGE) -> phrases
+    label: str = ""
+    iptc: str | None = None  # an IPTC Media Topic code, "medtop:13000000"
     children: tuple[TopicNode, ...] = ()
+
+    def phrases(self, language: str) -> tuple[tuple[str, ...], ...]:
+        return (*self.keywords.get(ANY_LANGUAGE, ()), *self.keywords.get(language, ()))
 
 
 class KeywordMatcher:
@@ -125,11 +181,11 @@ class KeywordMatcher:
     list it.
     """
 
-    def __init__(self, roots: Iterable[TopicNode]) -> None:
+    def __init__(self, roots: Iterable[TopicNode], language: str = "en") -> None:
         topics_of: dict[tuple[str, ...], set[str]] = {}
         for root in roots:
             for node in (root, *root.children):
-                for phrase in node.keywords:
+                for phrase in node.phrases(language):
                     topics_of.setdefault(phrase, set()).update({node.key, root.key})
         # first word -> [(phrase, topic keys)], for lower-case and for exact-case phrases.
         self._folded: dict[str, list[tuple[tuple[str, ...], frozenset[str]]]] = {}
@@ -163,18 +219,37 @@ class Taxonomy:
         roots = []
         for key, spec in topics.items():
             children = tuple(
-                TopicNode(key=f"{key}/{child}", keywords=_phrases((child_spec or {}).get("keywords", [])))
+                TopicNode(
+                    key=f"{key}/{child}",
+                    keywords=_keywords((child_spec or {}).get("keywords")),
+                    label=(child_spec or {}).get("label", child.replace("-", " ")),
+                    iptc=(child_spec or {}).get("iptc"),
+                )
                 for child, child_spec in (spec.get("children") or {}).items()
             )
             roots.append(
                 TopicNode(
                     key=key,
-                    keywords=_phrases(spec.get("keywords", [])),
-                    model_class=spec.get("model_class"),
+                    keywords=_keywords(spec.get("keywords")),
+                    label=spec.get("label", key.replace("-", " ")),
+                    iptc=spec.get("iptc"),
                     children=children,
                 )
             )
         return cls(tuple(roots))
+
+    def node(self, key: str) -> TopicNode | None:
+        for root in self.roots:
+            for node in (root, *root.children):
+                if node.key == key:
+                    return node
+        return None
+
+
+def _keywords(spec: list[str] | dict[str, list[str]] | None) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A list holds phrases for every language; a mapping holds them per language ("en", "fr", ...)."""
+    by_language = {ANY_LANGUAGE: spec} if isinstance(spec, list) else (spec or {})
+    return {language: _phrases(phrases or []) for language, phrases in by_language.items()}
 
 
 def _phrases(keywords: Iterable[str]) -> tuple[tuple[str, ...], ...]:
@@ -188,22 +263,36 @@ def _phrases(keywords: Iterable[str]) -> tuple[tuple[str, ...], ...]:
 class ScoredTopic:
     key: str
     score: float
+    iptc: str | None = None
 
 
 class TopicClassifier:
     """Model and taxonomy together; without a model (``None``) the taxonomy's keywords decide alone."""
 
-    def __init__(self, model: LinearTopicModel | None, taxonomy: Taxonomy) -> None:
+    def __init__(self, model: LinearTopicModel | None, taxonomy: Taxonomy, threshold: float | None = None) -> None:
         self.model = model
         self.taxonomy = taxonomy
-        self.matcher = KeywordMatcher(taxonomy.roots)
+        self.threshold = threshold if threshold is not None else model.threshold if model else SECONDARY_MIN
+        self._matchers: dict[str, KeywordMatcher] = {}
+
+    def matcher(self, language: str) -> KeywordMatcher:
+        matcher = self._matchers.get(language)
+        if matcher is None:
+            matcher = self._matchers[language] = KeywordMatcher(self.taxonomy.roots, language)
+        return matcher
 
     def keyword_density(
-        self, title: Sequence[str], title_lower: Sequence[str], body: Sequence[str], body_lower: Sequence[str]
+        self,
+        title: Sequence[str],
+        title_lower: Sequence[str],
+        body: Sequence[str],
+        body_lower: Sequence[str],
+        language: str = "en",
     ) -> dict[str, float]:
         """Keyword hits per 100 words for every topic with a hit (title hits count double)."""
-        hits = self.matcher.count(body, body_lower)
-        for key, count in self.matcher.count(title, title_lower).items():
+        matcher = self.matcher(language)
+        hits = matcher.count(body, body_lower)
+        for key, count in matcher.count(title, title_lower).items():
             hits[key] += TITLE_HIT_WEIGHT * count
         per_hundred = 100.0 / max(len(body_lower) + len(title_lower), 100)
         return {key: min(MAX_DENSITY, count * per_hundred) for key, count in hits.items()}
@@ -214,8 +303,8 @@ class TopicClassifier:
         for root in self.taxonomy.roots:
             if not probabilities:
                 prior = 1.0
-            elif root.model_class in probabilities:
-                prior = max(PROBABILITY_FLOOR, probabilities[root.model_class])
+            elif root.key in probabilities:
+                prior = max(PROBABILITY_FLOOR, probabilities[root.key])
             else:
                 prior = UNMODELLED_PRIOR
             log_scores.append(math.log(prior) + EVIDENCE_WEIGHT * density.get(root.key, 0.0))
@@ -224,28 +313,44 @@ class TopicClassifier:
         total = sum(weights)
         return {root.key: weight / total for root, weight in zip(self.taxonomy.roots, weights, strict=True)}
 
+    def top_level_scores_of(self, text: Text) -> dict[str, float]:
+        """``top_level_scores`` for a whole ``Text``, as ``classify`` computes them."""
+        language = text.language.language or "en"
+        density = self.keyword_density(
+            text.title_surface, text.title_tokens, text.content_surface, text.content_tokens, language
+        )
+        probabilities = self.model.probabilities([*text.title_tokens, *text.content_tokens]) if self.model else {}
+        return self.top_level_scores(probabilities, density)
+
     def classify(
         self,
         title: Sequence[str],
         title_lower: Sequence[str],
         body: Sequence[str],
         body_lower: Sequence[str],
+        language: str = "en",
     ) -> list[ScoredTopic]:
-        """Topics for a document, primary first; ``title``/``body`` as written, ``*_lower`` lower-cased."""
+        """Topics for a document, primary first; ``title``/``body`` as written, ``*_lower`` lower-cased.
+
+        A top-level topic is listed when its score clears the calibrated
+        threshold (at most ``MAX_TOP_LEVEL``), each followed by its subtopics.
+        """
         if not body_lower and not title_lower:
             return []
-        density = self.keyword_density(title, title_lower, body, body_lower)
+        density = self.keyword_density(title, title_lower, body, body_lower, language)
         probabilities = self.model.probabilities([*title_lower, *body_lower]) if self.model else {}
         scores = self.top_level_scores(probabilities, density)
         ranked = sorted(self.taxonomy.roots, key=lambda root: -scores[root.key])
         topics: list[ScoredTopic] = []
-        for rank, root in enumerate(ranked[:MAX_TOP_LEVEL]):
+        for root in ranked[:MAX_TOP_LEVEL]:
             parent_score = scores[root.key]
-            if rank > 0 and parent_score < SECONDARY_MIN:
+            if parent_score < self.threshold:
                 break
-            topics.append(ScoredTopic(root.key, round(parent_score, 3)))
+            topics.append(ScoredTopic(root.key, round(parent_score, 3), root.iptc))
             subtopics = [
-                ScoredTopic(child.key, round(parent_score * (1.0 - math.exp(-density[child.key] / 2.0)), 3))
+                ScoredTopic(
+                    child.key, round(parent_score * (1.0 - math.exp(-density[child.key] / 2.0)), 3), child.iptc
+                )
                 for child in root.children
                 if density.get(child.key, 0.0) >= SUBTOPIC_MIN_DENSITY
             ]
