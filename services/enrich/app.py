@@ -6,7 +6,7 @@ from typing import Any
 
 from faststream import FastStream
 
-from services.enrich.enrichers import Enricher, Resources, build_enrichers
+from services.enrich.enrichers import UNSUPPORTED, Enricher, Resources, build_enrichers
 from services.enrich.settings import EnrichSettings
 from services.enrich.text import Text
 from shared.messages import ArticleEnriched, ArticleFields, ArticleIngested, promote
@@ -21,9 +21,11 @@ class EnrichWorker(PerItemWorker):
 
     def enrich(self, article: ArticleIngested) -> ArticleEnriched:
         text = Text.of(article)
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {UNSUPPORTED: []}
         for enricher in self.enrichers:
-            fields.update(enricher.enrich(text))
+            produced = enricher.enrich(text)
+            fields[UNSUPPORTED].extend(produced.pop(UNSUPPORTED, ()))
+            fields.update(produced)
         return promote(article, ArticleEnriched, **fields)
 
     def process(self, item: ArticleIngested) -> list[ArticleFields]:

@@ -119,6 +119,7 @@ class LinearTopicModel:
     intercept: np.ndarray  # (classes,)
     classes: tuple[str, ...]
     threshold: float = 0.5
+    languages: tuple[str, ...] = ("en",)  # those of its training text
     features: FeatureSpace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +140,7 @@ class LinearTopicModel:
             intercept=self.intercept.astype(np.float32),
             classes=np.array(self.classes),
             threshold=np.array(self.threshold),
+            languages=np.array(self.languages),
         )
 
     @classmethod
@@ -151,6 +153,7 @@ class LinearTopicModel:
                 intercept=data["intercept"].astype(np.float64),
                 classes=tuple(data["classes"].tolist()),
                 threshold=float(data["threshold"]),
+                languages=tuple(data["languages"].tolist()),
             )
 
 
@@ -238,12 +241,16 @@ class Taxonomy:
             )
         return cls(tuple(roots))
 
-    def node(self, key: str) -> TopicNode | None:
-        for root in self.roots:
-            for node in (root, *root.children):
-                if node.key == key:
-                    return node
-        return None
+    @property
+    def languages(self) -> frozenset[str]:
+        """Languages some topic has keywords for."""
+        return frozenset(
+            language
+            for root in self.roots
+            for node in (root, *root.children)
+            for language in node.keywords
+            if language != ANY_LANGUAGE
+        )
 
 
 def _keywords(spec: list[str] | dict[str, list[str]] | None) -> dict[str, tuple[tuple[str, ...], ...]]:
@@ -274,6 +281,8 @@ class TopicClassifier:
         self.taxonomy = taxonomy
         self.threshold = threshold if threshold is not None else model.threshold if model else SECONDARY_MIN
         self._matchers: dict[str, KeywordMatcher] = {}
+        # Languages it can classify: the model's training languages and those the keywords are written in.
+        self.languages = taxonomy.languages | frozenset(model.languages if model else ())
 
     def matcher(self, language: str) -> KeywordMatcher:
         matcher = self._matchers.get(language)
@@ -348,9 +357,7 @@ class TopicClassifier:
                 break
             topics.append(ScoredTopic(root.key, round(parent_score, 3), root.iptc))
             subtopics = [
-                ScoredTopic(
-                    child.key, round(parent_score * (1.0 - math.exp(-density[child.key] / 2.0)), 3), child.iptc
-                )
+                ScoredTopic(child.key, round(parent_score * (1.0 - math.exp(-density[child.key] / 2.0)), 3), child.iptc)
                 for child in root.children
                 if density.get(child.key, 0.0) >= SUBTOPIC_MIN_DENSITY
             ]

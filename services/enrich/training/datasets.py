@@ -130,7 +130,13 @@ def read_sib(path: Path, dataset: str, language: str) -> list[LabelledText]:
     """Sentences without a headline: the body is the sentence."""
     return [
         LabelledText(
-            dataset, language, f"flores-{row['index_id']}", row["category"], SIB_LABELS[row["category"]], "", row["text"]
+            dataset,
+            language,
+            f"flores-{row['index_id']}",
+            row["category"],
+            SIB_LABELS[row["category"]],
+            "",
+            row["text"],
         )
         for row in _tsv_rows(path)
     ]

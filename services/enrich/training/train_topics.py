@@ -29,6 +29,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ from services.enrich.training.datasets import SHARED_DATA, LabelledText, load_co
 MAX_FEATURES = 60_000
 MIN_DOCUMENTS = 3
 REGULARISATION_C = 20.0
-FOLDS = 5
+FOLDS = 3
 THRESHOLDS = np.round(np.arange(0.05, 0.8, 0.025), 3)
 
 
@@ -89,7 +90,7 @@ def fit_topic_model(
         columns.extend(cols.tolist())
         values.extend(vals.tolist())
     features = csr_matrix((values, (rows, columns)), shape=(len(documents), len(vocabulary)))
-    classifier = LogisticRegression(C=c, max_iter=3000)
+    classifier = LogisticRegression(C=c, max_iter=300, tol=1e-3)
     classifier.fit(features, list(labels))
     coef, intercept = classifier.coef_, classifier.intercept_
     if len(classifier.classes_) == 2:
@@ -153,9 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     taxonomy = Taxonomy.load(args.taxonomy)
     threshold, f1 = calibrate_threshold(out_of_fold_scores(texts, rows, taxonomy), [row.topic for row in rows])
     model = fit_topic_model([document_tokens(text) for text in texts], [row.topic for row in rows])
-    model = LinearTopicModel(model.vocabulary, model.idf, model.coef, model.intercept, model.classes, threshold)
+    languages = tuple(sorted({row.language for row in rows}))
+    model = replace(model, threshold=threshold, languages=languages)
     model.save(args.topics_out)
-    bbc = [document_tokens(document_text(row)) for row in corpus.evaluation["bbc"].rows if row.language == "en"]
+    bbc = [document_tokens(document_text(row)) for row in corpus.evaluation["bbc"].rows]
     background = BackgroundFrequencies.count(bbc, min_documents=2)
     background.save(args.background_out)
     report = {

@@ -65,14 +65,28 @@ def test_empty_or_tiny_bodies_give_valid_empty_fields(worker: EnrichWorker, samp
     assert enriched.sentiment is None
 
 
-def test_a_non_english_body_gets_language_digest_and_signature_but_no_english_models(
-    worker: EnrichWorker, samples
-) -> None:
+def test_a_german_body_gets_german_sentiment_topics_and_keywords(worker: EnrichWorker, samples) -> None:
     [enriched] = worker.process(samples.article(title="Neue Radwege", body=samples.german_body))
     assert enriched.language == "de"
-    assert enriched.sentiment is None and enriched.topics == [] and enriched.keywords == []
+    assert enriched.unsupported_language == []
+    assert enriched.sentiment is not None and enriched.keywords
+    assert not {"die", "der", "und"} & {keyword.lower() for keyword in enriched.keywords}
     assert enriched.summary and enriched.summary.startswith("Die Stadtverwaltung")
     assert enriched.signature is not None
+
+
+SWEDISH_BODY = (
+    "Kommunen bygger en ny gång- och cykelbro över ån till hösten. Bron ska vara klar innan skolan börjar "
+    "och den gamla bron rivs nästa år. Invånarna har länge önskat en säkrare väg till centrum."
+)
+
+
+def test_an_enrichment_without_the_language_says_so_instead_of_guessing(worker: EnrichWorker, samples) -> None:
+    [enriched] = worker.process(samples.article(title="Ny bro över ån", body=SWEDISH_BODY))
+    assert enriched.language == "sv"
+    assert enriched.unsupported_language == ["sentiment", "topics"]
+    assert enriched.sentiment is None and enriched.topics == []
+    assert enriched.keywords  # Swedish stop words are known
 
 
 def test_a_five_megabyte_body_is_enriched_in_bounded_time(worker: EnrichWorker, samples) -> None:
