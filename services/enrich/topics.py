@@ -54,7 +54,7 @@ SUBTOPIC_MIN_DENSITY = 1.0
 # -- the linear model ----------------------------------------------------------
 
 CHAR_NGRAM_SIZES = (3, 4, 5)
-WORD_CACHE_LIMIT = 200_000  # words whose feature columns are remembered (~30 MB at most)
+WORD_CACHE_LIMIT = 100_000  # distinct words whose logit shares are remembered (~25 MB at most)
 
 
 def word_features(word: str) -> list[str]:
@@ -71,42 +71,37 @@ def word_features(word: str) -> list[str]:
 
 
 class FeatureSpace:
-    """Maps tokens to sublinear tf-idf vectors over words and character n-grams, L2-normalised.
+    """Maps tokens to tf-idf vectors over words and their character n-grams.
 
-    Each distinct word's columns are computed once and remembered, so an article
-    costs one dictionary look-up per distinct word plus a few numpy calls.
+    Each distinct word contributes its features' idf, scaled by ``1 + ln(count)``;
+    the vector is divided by the root of the words' summed squared norms (an
+    n-gram two different words share is not merged first). The vector is thus a
+    sum of per-word vectors, so a linear model can precompute each word's share
+    of the logits (``LinearTopicModel``) and an article costs one cached look-up
+    per distinct word.
     """
 
     def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
         self.vocabulary = tuple(vocabulary)
         self.idf = idf
         self.index = {feature: column for column, feature in enumerate(self.vocabulary)}
-        self._columns_of: dict[str, np.ndarray] = {}
 
     def columns_of(self, word: str) -> np.ndarray:
-        columns = self._columns_of.get(word)
-        if columns is None:
-            if len(self._columns_of) >= WORD_CACHE_LIMIT:
-                self._columns_of.clear()
-            index = self.index
-            columns = np.array([index[f] for f in word_features(word) if f in index], dtype=np.int64)
-            self._columns_of[word] = columns
-        return columns
+        index = self.index
+        return np.array([index[f] for f in word_features(word) if f in index], dtype=np.int64)
 
     def vector(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(column indices, values) of the document's feature vector."""
-        counts = Counter(tokens)
-        per_word = [self.columns_of(word) for word in counts]
-        if not per_word:
+        """(column indices, values) of the document's feature vector; a column may repeat (values add up)."""
+        columns, values, squared_norm = [], [], 0.0
+        for word, count in Counter(tokens).items():
+            word_columns = self.columns_of(word)
+            weights = (1.0 + math.log(count)) * self.idf[word_columns]
+            columns.append(word_columns)
+            values.append(weights)
+            squared_norm += float(weights @ weights)
+        if not squared_norm:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        columns = np.concatenate(per_word)
-        if not len(columns):
-            return columns, np.zeros(0, dtype=np.float64)
-        repeats = np.fromiter((len(c) for c in per_word), dtype=np.int64, count=len(per_word))
-        tf = np.repeat(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)), repeats)
-        unique, inverse = np.unique(columns, return_inverse=True)
-        values = (1.0 + np.log(np.bincount(inverse, weights=tf))) * self.idf[unique]
-        return unique, values / np.linalg.norm(values)
+        return np.concatenate(columns), np.concatenate(values) / math.sqrt(squared_norm)
 
 
 @dataclass(frozen=True)
@@ -121,13 +116,32 @@ class LinearTopicModel:
     threshold: float = 0.5
     languages: tuple[str, ...] = ("en",)  # those of its training text
     features: FeatureSpace = field(init=False, repr=False, compare=False)
+    # word -> (its idf-weighted share of the logits, its features' squared idf norm)
+    _words: dict[str, tuple[np.ndarray, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", FeatureSpace(self.vocabulary, self.idf))
+        object.__setattr__(self, "_words", {})
+
+    def _word(self, word: str) -> tuple[np.ndarray, float]:
+        known = self._words.get(word)
+        if known is None:
+            if len(self._words) >= WORD_CACHE_LIMIT:
+                self._words.clear()
+            columns = self.features.columns_of(word)
+            idf = self.idf[columns]
+            known = self._words[word] = (idf @ self.coef[columns], float(idf @ idf))
+        return known
 
     def probabilities(self, tokens: Iterable[str]) -> dict[str, float]:
-        columns, values = self.features.vector(tokens)
-        logits = values @ self.coef[columns] + self.intercept
+        counts = Counter(tokens)
+        logits = self.intercept
+        if counts:
+            shares, squared_norms = zip(*map(self._word, counts), strict=True)
+            weights = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            squared_norm = float(weights * weights @ np.array(squared_norms))
+            if squared_norm:
+                logits = logits + weights @ np.array(shares) / math.sqrt(squared_norm)
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))
 
@@ -149,7 +163,7 @@ class LinearTopicModel:
             return cls(
                 vocabulary=tuple(data["vocabulary"].tolist()),
                 idf=data["idf"].astype(np.float64),
-                coef=data["coef"].astype(np.float32),
+                coef=data["coef"].astype(np.float64),  # one dtype with the features: numpy's fast path
                 intercept=data["intercept"].astype(np.float64),
                 classes=tuple(data["classes"].tolist()),
                 threshold=float(data["threshold"]),
