@@ -111,7 +111,7 @@ class SentimentEnricher:
     def scorer_for(self, language: str) -> SentimentScorer | None:
         if language not in self.scorers:
             lexicon = self.resources.sentiment_lexicon(language)
-            self.scorers[language] = lexicon and SentimentScorer(lexicon, RULES.get(language, ENGLISH))
+            self.scorers[language] = SentimentScorer(lexicon, RULES.get(language, ENGLISH)) if lexicon else None
         return self.scorers[language]
 
     def enrich(self, text: Text) -> dict[str, Any]:
@@ -154,7 +154,7 @@ class KeywordsEnricher:
     def extractor_for(self, language: str) -> KeywordExtractor | None:
         if language not in self.extractors:
             stop_words = stop_words_for(language)
-            self.extractors[language] = stop_words and KeywordExtractor(self.background, stop_words)
+            self.extractors[language] = KeywordExtractor(self.background, stop_words) if stop_words else None
         return self.extractors[language]
 
     def enrich(self, text: Text) -> dict[str, Any]:
