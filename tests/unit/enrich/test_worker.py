@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from services.enrich.app import STAGE, EnrichWorker, create_worker
-from services.enrich.enrichers import REGISTRY, Resources, build_enrichers
+from services.enrich.enrichers import REGISTRY, UNSUPPORTED, Resources, build_enrichers
 from services.enrich.settings import EnrichSettings
 from services.enrich.text import Text, tokenize
 from shared.messages import ArticleEnriched, EnrichedFields
@@ -37,7 +37,8 @@ def test_every_enricher_returns_only_contract_fields(resources: Resources, sampl
         for field in fields:
             assert field not in owners, f"{field} is written by {owners[field]} and {enricher.name}"
             owners[field] = enricher.name
-    assert set(owners) == set(EnrichedFields.model_fields)
+    # unsupported_language is the one field every enricher may add to (the worker merges the lists).
+    assert set(owners) == set(EnrichedFields.model_fields) - {UNSUPPORTED}
 
 
 def test_a_new_enricher_is_one_class_and_one_list_entry(resources: Resources, samples) -> None:
@@ -96,7 +97,7 @@ def test_a_five_megabyte_body_is_enriched_in_bounded_time(worker: EnrichWorker, 
     [enriched] = worker.process(samples.article(body=body))
     elapsed = time.perf_counter() - started
     assert enriched.word_count == len(tokenize(samples.chip_body)) * (5_000_000 // len(paragraph) + 1)
-    assert enriched.summary and enriched.topics[0].key == "technology"
+    assert enriched.summary and "technology" in {topic.key for topic in enriched.topics}
     assert elapsed < 10  # whole-body work is one regex count; the rest reads a bounded opening
 
 
