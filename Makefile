@@ -74,7 +74,7 @@ kb: install ## Rebuild the bundled knowledge base from ../shared/data (or: newsf
 ner-model: install ## Retrain the entity recogniser from ../shared/data/conll2003 (after a large KB change)
 	$(PY) -m services.entity_link.ner.train --data ../shared/data
 
-topic-model: install ## Retrain the topic model from ../shared/data/bbc-news
+topic-model: install ## Retrain the topic model from ../shared/data (bbc-news, topics-more); ~10 min
 	$(PY) -m services.enrich.training.train_topics
 
 clean: ## Remove caches (keeps .venv and .local)

@@ -38,7 +38,7 @@ from enrich_corpus import RESULTS, SHARED_DATA, DevArticle, read_aggregator_capt
 
 from services.enrich.signature import StorySignature, shingles, signature_of
 from services.enrich.text import Text, split_sentences
-from services.enrich.training.train_topics import LabelledArticle, read_bbc
+from services.enrich.training.datasets import LabelledText, read_bbc
 from shared.signature import BANDS, NEAR_DUPLICATE_JACCARD, NUM_PERM, ROWS, estimated_similarity, shares_band
 
 # Words an outlet rewording a wire story commonly swaps (written for this benchmark).
@@ -65,7 +65,7 @@ STRENGTHS = {"light": (0.1, 0.3, 1), "medium": (0.2, 0.6, 2), "heavy": (0.3, 1.0
 _WORD = re.compile(r"\w+|\W+")
 
 
-def rewrite(article: LabelledArticle, strength: str, rng: random.Random) -> str:
+def rewrite(article: LabelledText, strength: str, rng: random.Random) -> str:
     drop, swap, reorders = STRENGTHS[strength]
     sentences = [s for line in article.body.split("\n") if line.strip() for s in split_sentences(line.strip())]
     kept = [s for s in sentences if rng.random() >= drop] or sentences[:1]
@@ -133,7 +133,7 @@ def development_corpus(articles: Sequence[DevArticle]) -> dict[str, Any]:
     }
 
 
-def bbc_rewrites(articles: Sequence[LabelledArticle], count: int, rng: random.Random) -> dict[str, Any]:
+def bbc_rewrites(articles: Sequence[LabelledText], count: int, rng: random.Random) -> dict[str, Any]:
     chosen = rng.sample(list(articles), min(count, len(articles)))
     report = {}
     for strength in STRENGTHS:
@@ -155,7 +155,7 @@ def bbc_rewrites(articles: Sequence[LabelledArticle], count: int, rng: random.Ra
     return report
 
 
-def bbc_same_category(articles: Sequence[LabelledArticle]) -> dict[str, Any]:
+def bbc_same_category(articles: Sequence[LabelledText]) -> dict[str, Any]:
     texts = [Text(article.title, article.body) for article in articles]
     signatures = [signature_of(text.content_tokens) for text in texts]
     shingle_sets = [shingles(text.content_tokens) for text in texts]

@@ -26,7 +26,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from services.enrich.sentiment import LABEL_THRESHOLD, SentimentScorer, load_vader_lexicon
 from services.enrich.text import Text
-from services.enrich.training.train_topics import read_bbc
+from services.enrich.training.datasets import read_bbc
 
 
 def label(score: float) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ from enrich_corpus import RESULTS, SHARED_DATA
 from services.enrich.app import EnrichWorker
 from services.enrich.enrichers import build_enrichers
 from services.enrich.text import Text
-from services.enrich.training.train_topics import read_bbc
+from services.enrich.training.datasets import read_bbc
 from shared.messages import ArticleEnriched, ArticleIngested, Source, promote
 
 GOAL_ARTICLES_PER_SECOND = 300
@@ -93,8 +94,8 @@ def main() -> None:
     args = parser.parse_args()
     articles = read_bbc(args.data / "bbc-news")
     messages = [
-        ArticleIngested(article_id=article.id, title=article.title, body=article.body, source=Source(name="BBC"))
-        for article in articles
+        ArticleIngested(article_id=f"bbc-{number}", title=article.title, body=article.body, source=Source(name="BBC"))
+        for number, article in enumerate(articles)
     ]
     load_started = time.perf_counter()
     worker = EnrichWorker(build_enrichers())
@@ -107,6 +108,8 @@ def main() -> None:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "whole_stage": whole_stage(worker, messages, args.repeat),
         "per_step": per_step(worker, messages),
+        # Peak resident memory of this process: the articles, the worker and its models.
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "enrich_speed.json").write_text(json.dumps(result, indent=2) + "\n")

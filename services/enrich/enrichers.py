@@ -6,8 +6,10 @@ is a new class taking ``Resources`` and a line in ``REGISTRY``; no other
 enricher changes. Models and data files are loaded once per process, on
 first use, through ``Resources``.
 
-The sentiment lexicon, topic model and stop words are English: for other
-languages those enrichers return their empty values rather than a guess.
+Sentiment, topics and keywords depend on the article's language (detected
+once, in ``Text``). An enricher that has nothing for that language leaves its
+field empty and names itself in ``unsupported_language``, so that "no topic"
+or "neutral" is never confused with "not analysed".
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from services.enrich.keywords import KeywordExtractor
+from services.enrich.keywords import KeywordExtractor, stop_words_for
 from services.enrich.language import identifier
-from services.enrich.sentiment import SentimentScorer, load_vader_lexicon
+from services.enrich.sentiment import ENGLISH, RULES, SentimentScorer, load_lexicon
 from services.enrich.signature import signature_of
 from services.enrich.summary import Summarizer
 from services.enrich.text import Text
@@ -50,8 +52,22 @@ class Resources:
         return BackgroundFrequencies.load(self.background_path)
 
     @cached_property
-    def sentiment_lexicon(self) -> dict[str, float]:
-        return load_vader_lexicon()
+    def sentiment_lexicons(self) -> dict[str, dict[str, float] | None]:
+        """Lexicons by language, each loaded when an article in that language first needs it."""
+        return {}
+
+    def sentiment_lexicon(self, language: str) -> dict[str, float] | None:
+        if language not in self.sentiment_lexicons:
+            self.sentiment_lexicons[language] = load_lexicon(language)
+        return self.sentiment_lexicons[language]
+
+
+UNSUPPORTED = "unsupported_language"
+
+
+def unsupported(name: str, **empty_fields: Any) -> dict[str, Any]:
+    """The fields of an enricher that cannot read the article's language: empty, and saying why."""
+    return {**empty_fields, UNSUPPORTED: [name]}
 
 
 class Enricher(Protocol):
@@ -88,12 +104,23 @@ class SentimentEnricher:
     name = "sentiment"
 
     def __init__(self, resources: Resources) -> None:
-        self.scorer = SentimentScorer(resources.sentiment_lexicon)
+        self.resources = resources
+        self.scorers: dict[str, SentimentScorer | None] = {}
+        self.scorer_for("en")  # load the English lexicon now, not on the first message
+
+    def scorer_for(self, language: str) -> SentimentScorer | None:
+        if language not in self.scorers:
+            lexicon = self.resources.sentiment_lexicon(language)
+            self.scorers[language] = SentimentScorer(lexicon, RULES.get(language, ENGLISH)) if lexicon else None
+        return self.scorers[language]
 
     def enrich(self, text: Text) -> dict[str, Any]:
-        if not text.is_english or not text.prose:
+        scorer = self.scorer_for(text.language.language or "")
+        if scorer is None:
+            return unsupported(self.name, sentiment=None)
+        if not text.prose:
             return {"sentiment": None}
-        sentiment = self.scorer.score(text.prose)
+        sentiment = scorer.score(text.prose)
         return {"sentiment": {"label": sentiment.label, "score": sentiment.score}}
 
 
@@ -104,27 +131,37 @@ class TopicsEnricher:
         self.classifier = TopicClassifier(resources.topic_model, resources.taxonomy)
 
     def enrich(self, text: Text) -> dict[str, Any]:
-        if not text.is_english:
-            return {"topics": []}
+        language = text.language.language or ""
+        if language not in self.classifier.languages:
+            return unsupported(self.name, topics=[])
         topics = self.classifier.classify(
             title=text.title_surface,
             title_lower=text.title_tokens,
             body=text.content_surface,
             body_lower=text.content_tokens,
+            language=language,
         )
-        return {"topics": [{"key": topic.key, "score": topic.score} for topic in topics]}
+        return {"topics": [{"key": topic.key, "score": topic.score, "iptc": topic.iptc} for topic in topics]}
 
 
 class KeywordsEnricher:
     name = "keywords"
 
     def __init__(self, resources: Resources) -> None:
-        self.extractor = KeywordExtractor(resources.background)
+        self.background = resources.background
+        self.extractors: dict[str, KeywordExtractor | None] = {}
+
+    def extractor_for(self, language: str) -> KeywordExtractor | None:
+        if language not in self.extractors:
+            stop_words = stop_words_for(language)
+            self.extractors[language] = KeywordExtractor(self.background, stop_words) if stop_words else None
+        return self.extractors[language]
 
     def enrich(self, text: Text) -> dict[str, Any]:
-        if not text.is_english:
-            return {"keywords": []}
-        return {"keywords": self.extractor.extract(text.title, text.content_sentences)}
+        extractor = self.extractor_for(text.language.language or "")
+        if extractor is None:
+            return unsupported(self.name, keywords=[])
+        return {"keywords": extractor.extract(text.title, text.content_sentences)}
 
 
 class DigestEnricher:

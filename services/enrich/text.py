@@ -235,8 +235,3 @@ class Text:
     def language(self) -> LanguageGuess:
         sample = " ".join(sentence.text for sentence in self.prose[:8]) or self.body
         return detect_language(sample, self.language_hint)
-
-    @property
-    def is_english(self) -> bool:
-        """Whether the English-only models (sentiment lexicon, topic model, stop words) apply."""
-        return self.language.language == "en"

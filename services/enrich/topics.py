@@ -25,6 +25,7 @@ scored ``parent score * (1 - exp(-density / 2))`` so it never outranks its paren
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from services.enrich.text import tokenize
+from services.enrich.text import Text, tokenize
 
 PACKAGE_DIR = Path(__file__).parent
 DEFAULT_TAXONOMY = PACKAGE_DIR / "taxonomy.yaml"
@@ -52,33 +53,95 @@ SUBTOPIC_MIN_DENSITY = 1.0
 
 # -- the linear model ----------------------------------------------------------
 
+CHAR_NGRAM_SIZES = (3, 4, 5)
+WORD_CACHE_LIMIT = 100_000  # distinct words whose logit shares are remembered (~25 MB at most)
 
-def featurize(tokens: Iterable[str], index: dict[str, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sublinear tf-idf, L2-normalised, over the model's vocabulary: (column indices, values)."""
-    counts = Counter(column for column in map(index.get, tokens) if column is not None)
-    if not counts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-    tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-    values = tf * idf[columns]
-    return columns, values / np.linalg.norm(values)
+
+def word_features(word: str) -> list[str]:
+    """A word and its character n-grams (accents folded, with boundary marks), fastText-style.
+
+    The n-grams carry a model across inflections and languages that share
+    roots ("économie", "economy", "Ökonomie" share "<eco", "onom").
+    """
+    folded = "<" + unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii") + ">"
+    grams = [word]
+    for size in CHAR_NGRAM_SIZES:
+        grams.extend("#" + folded[start : start + size] for start in range(len(folded) - size + 1))
+    return grams
+
+
+class FeatureSpace:
+    """Maps tokens to tf-idf vectors over words and their character n-grams.
+
+    Each distinct word contributes its features' idf, scaled by ``1 + ln(count)``;
+    the vector is divided by the root of the words' summed squared norms (an
+    n-gram two different words share is not merged first). The vector is thus a
+    sum of per-word vectors, so a linear model can precompute each word's share
+    of the logits (``LinearTopicModel``) and an article costs one cached look-up
+    per distinct word.
+    """
+
+    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
+        self.vocabulary = tuple(vocabulary)
+        self.idf = idf
+        self.index = {feature: column for column, feature in enumerate(self.vocabulary)}
+
+    def columns_of(self, word: str) -> np.ndarray:
+        index = self.index
+        return np.array([index[f] for f in word_features(word) if f in index], dtype=np.int64)
+
+    def vector(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(column indices, values) of the document's feature vector; a column may repeat (values add up)."""
+        columns, values, squared_norm = [], [], 0.0
+        for word, count in Counter(tokens).items():
+            word_columns = self.columns_of(word)
+            weights = (1.0 + math.log(count)) * self.idf[word_columns]
+            columns.append(word_columns)
+            values.append(weights)
+            squared_norm += float(weights @ weights)
+        if not squared_norm:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return np.concatenate(columns), np.concatenate(values) / math.sqrt(squared_norm)
 
 
 @dataclass(frozen=True)
 class LinearTopicModel:
+    """Multinomial logistic regression over ``FeatureSpace`` vectors; ``threshold`` is calibrated in training."""
+
     vocabulary: tuple[str, ...]
     idf: np.ndarray  # (features,)
     coef: np.ndarray  # (features, classes)
     intercept: np.ndarray  # (classes,)
     classes: tuple[str, ...]
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
+    threshold: float = 0.5
+    languages: tuple[str, ...] = ("en",)  # those of its training text
+    features: FeatureSpace = field(init=False, repr=False, compare=False)
+    # word -> (its idf-weighted share of the logits, its features' squared idf norm)
+    _words: dict[str, tuple[np.ndarray, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "index", {word: i for i, word in enumerate(self.vocabulary)})
+        object.__setattr__(self, "features", FeatureSpace(self.vocabulary, self.idf))
+        object.__setattr__(self, "_words", {})
+
+    def _word(self, word: str) -> tuple[np.ndarray, float]:
+        known = self._words.get(word)
+        if known is None:
+            if len(self._words) >= WORD_CACHE_LIMIT:
+                self._words.clear()
+            columns = self.features.columns_of(word)
+            idf = self.idf[columns]
+            known = self._words[word] = (idf @ self.coef[columns], float(idf @ idf))
+        return known
 
     def probabilities(self, tokens: Iterable[str]) -> dict[str, float]:
-        columns, values = featurize(tokens, self.index, self.idf)
-        logits = values @ self.coef[columns] + self.intercept
+        counts = Counter(tokens)
+        logits = self.intercept
+        if counts:
+            shares, squared_norms = zip(*map(self._word, counts), strict=True)
+            weights = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            squared_norm = float(weights * weights @ np.array(squared_norms))
+            if squared_norm:
+                logits = logits + weights @ np.array(shares) / math.sqrt(squared_norm)
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))
 
@@ -86,10 +149,12 @@ class LinearTopicModel:
         np.savez_compressed(
             path,
             vocabulary=np.array(self.vocabulary),
-            idf=self.idf.astype(np.float32),
-            coef=self.coef.astype(np.float32),
+            idf=self.idf.astype(np.float16),
+            coef=self.coef.astype(np.float16),  # half precision: the model's scores move by < 0.001
             intercept=self.intercept.astype(np.float32),
             classes=np.array(self.classes),
+            threshold=np.array(self.threshold),
+            languages=np.array(self.languages),
         )
 
     @classmethod
@@ -98,21 +163,29 @@ class LinearTopicModel:
             return cls(
                 vocabulary=tuple(data["vocabulary"].tolist()),
                 idf=data["idf"].astype(np.float64),
-                coef=data["coef"].astype(np.float64),
+                coef=data["coef"].astype(np.float64),  # one dtype with the features: numpy's fast path
                 intercept=data["intercept"].astype(np.float64),
                 classes=tuple(data["classes"].tolist()),
+                threshold=float(data["threshold"]),
+                languages=tuple(data["languages"].tolist()),
             )
 
 
 # -- the taxonomy ------------------------------------------------------------
 
+ANY_LANGUAGE = "*"
+
 
 @dataclass(frozen=True)
 class TopicNode:
     key: str  # "technology" or "technology/semiconductors"
-    keywords: tuple[tuple[str, ...], ...]
-    model_class: str | None = None
+    keywords: dict[str, tuple[tuple[str, ...], ...]]  # language (or ANY_LANGUAGE) -> phrases
+    label: str = ""
+    iptc: str | None = None  # an IPTC Media Topic code, "medtop:13000000"
     children: tuple[TopicNode, ...] = ()
+
+    def phrases(self, language: str) -> tuple[tuple[str, ...], ...]:
+        return (*self.keywords.get(ANY_LANGUAGE, ()), *self.keywords.get(language, ()))
 
 
 class KeywordMatcher:
@@ -125,11 +198,11 @@ class KeywordMatcher:
     list it.
     """
 
-    def __init__(self, roots: Iterable[TopicNode]) -> None:
+    def __init__(self, roots: Iterable[TopicNode], language: str = "en") -> None:
         topics_of: dict[tuple[str, ...], set[str]] = {}
         for root in roots:
             for node in (root, *root.children):
-                for phrase in node.keywords:
+                for phrase in node.phrases(language):
                     topics_of.setdefault(phrase, set()).update({node.key, root.key})
         # first word -> [(phrase, topic keys)], for lower-case and for exact-case phrases.
         self._folded: dict[str, list[tuple[tuple[str, ...], frozenset[str]]]] = {}
@@ -163,18 +236,41 @@ class Taxonomy:
         roots = []
         for key, spec in topics.items():
             children = tuple(
-                TopicNode(key=f"{key}/{child}", keywords=_phrases((child_spec or {}).get("keywords", [])))
+                TopicNode(
+                    key=f"{key}/{child}",
+                    keywords=_keywords((child_spec or {}).get("keywords")),
+                    label=(child_spec or {}).get("label", child.replace("-", " ")),
+                    iptc=(child_spec or {}).get("iptc"),
+                )
                 for child, child_spec in (spec.get("children") or {}).items()
             )
             roots.append(
                 TopicNode(
                     key=key,
-                    keywords=_phrases(spec.get("keywords", [])),
-                    model_class=spec.get("model_class"),
+                    keywords=_keywords(spec.get("keywords")),
+                    label=spec.get("label", key.replace("-", " ")),
+                    iptc=spec.get("iptc"),
                     children=children,
                 )
             )
         return cls(tuple(roots))
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """Languages some topic has keywords for."""
+        return frozenset(
+            language
+            for root in self.roots
+            for node in (root, *root.children)
+            for language in node.keywords
+            if language != ANY_LANGUAGE
+        )
+
+
+def _keywords(spec: list[str] | dict[str, list[str]] | None) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A list holds phrases for every language; a mapping holds them per language ("en", "fr", ...)."""
+    by_language = {ANY_LANGUAGE: spec} if isinstance(spec, list) else (spec or {})
+    return {language: _phrases(phrases or []) for language, phrases in by_language.items()}
 
 
 def _phrases(keywords: Iterable[str]) -> tuple[tuple[str, ...], ...]:
@@ -188,22 +284,38 @@ def _phrases(keywords: Iterable[str]) -> tuple[tuple[str, ...], ...]:
 class ScoredTopic:
     key: str
     score: float
+    iptc: str | None = None
 
 
 class TopicClassifier:
     """Model and taxonomy together; without a model (``None``) the taxonomy's keywords decide alone."""
 
-    def __init__(self, model: LinearTopicModel | None, taxonomy: Taxonomy) -> None:
+    def __init__(self, model: LinearTopicModel | None, taxonomy: Taxonomy, threshold: float | None = None) -> None:
         self.model = model
         self.taxonomy = taxonomy
-        self.matcher = KeywordMatcher(taxonomy.roots)
+        self.threshold = threshold if threshold is not None else model.threshold if model else SECONDARY_MIN
+        self._matchers: dict[str, KeywordMatcher] = {}
+        # Languages it can classify: the model's training languages and those the keywords are written in.
+        self.languages = taxonomy.languages | frozenset(model.languages if model else ())
+
+    def matcher(self, language: str) -> KeywordMatcher:
+        matcher = self._matchers.get(language)
+        if matcher is None:
+            matcher = self._matchers[language] = KeywordMatcher(self.taxonomy.roots, language)
+        return matcher
 
     def keyword_density(
-        self, title: Sequence[str], title_lower: Sequence[str], body: Sequence[str], body_lower: Sequence[str]
+        self,
+        title: Sequence[str],
+        title_lower: Sequence[str],
+        body: Sequence[str],
+        body_lower: Sequence[str],
+        language: str = "en",
     ) -> dict[str, float]:
         """Keyword hits per 100 words for every topic with a hit (title hits count double)."""
-        hits = self.matcher.count(body, body_lower)
-        for key, count in self.matcher.count(title, title_lower).items():
+        matcher = self.matcher(language)
+        hits = matcher.count(body, body_lower)
+        for key, count in matcher.count(title, title_lower).items():
             hits[key] += TITLE_HIT_WEIGHT * count
         per_hundred = 100.0 / max(len(body_lower) + len(title_lower), 100)
         return {key: min(MAX_DENSITY, count * per_hundred) for key, count in hits.items()}
@@ -214,8 +326,8 @@ class TopicClassifier:
         for root in self.taxonomy.roots:
             if not probabilities:
                 prior = 1.0
-            elif root.model_class in probabilities:
-                prior = max(PROBABILITY_FLOOR, probabilities[root.model_class])
+            elif root.key in probabilities:
+                prior = max(PROBABILITY_FLOOR, probabilities[root.key])
             else:
                 prior = UNMODELLED_PRIOR
             log_scores.append(math.log(prior) + EVIDENCE_WEIGHT * density.get(root.key, 0.0))
@@ -224,28 +336,42 @@ class TopicClassifier:
         total = sum(weights)
         return {root.key: weight / total for root, weight in zip(self.taxonomy.roots, weights, strict=True)}
 
+    def top_level_scores_of(self, text: Text) -> dict[str, float]:
+        """``top_level_scores`` for a whole ``Text``, as ``classify`` computes them."""
+        language = text.language.language or "en"
+        density = self.keyword_density(
+            text.title_surface, text.title_tokens, text.content_surface, text.content_tokens, language
+        )
+        probabilities = self.model.probabilities([*text.title_tokens, *text.content_tokens]) if self.model else {}
+        return self.top_level_scores(probabilities, density)
+
     def classify(
         self,
         title: Sequence[str],
         title_lower: Sequence[str],
         body: Sequence[str],
         body_lower: Sequence[str],
+        language: str = "en",
     ) -> list[ScoredTopic]:
-        """Topics for a document, primary first; ``title``/``body`` as written, ``*_lower`` lower-cased."""
+        """Topics for a document, primary first; ``title``/``body`` as written, ``*_lower`` lower-cased.
+
+        A top-level topic is listed when its score clears the calibrated
+        threshold (at most ``MAX_TOP_LEVEL``), each followed by its subtopics.
+        """
         if not body_lower and not title_lower:
             return []
-        density = self.keyword_density(title, title_lower, body, body_lower)
+        density = self.keyword_density(title, title_lower, body, body_lower, language)
         probabilities = self.model.probabilities([*title_lower, *body_lower]) if self.model else {}
         scores = self.top_level_scores(probabilities, density)
         ranked = sorted(self.taxonomy.roots, key=lambda root: -scores[root.key])
         topics: list[ScoredTopic] = []
-        for rank, root in enumerate(ranked[:MAX_TOP_LEVEL]):
+        for root in ranked[:MAX_TOP_LEVEL]:
             parent_score = scores[root.key]
-            if rank > 0 and parent_score < SECONDARY_MIN:
+            if parent_score < self.threshold:
                 break
-            topics.append(ScoredTopic(root.key, round(parent_score, 3)))
+            topics.append(ScoredTopic(root.key, round(parent_score, 3), root.iptc))
             subtopics = [
-                ScoredTopic(child.key, round(parent_score * (1.0 - math.exp(-density[child.key] / 2.0)), 3))
+                ScoredTopic(child.key, round(parent_score * (1.0 - math.exp(-density[child.key] / 2.0)), 3), child.iptc)
                 for child in root.children
                 if density.get(child.key, 0.0) >= SUBTOPIC_MIN_DENSITY
             ]

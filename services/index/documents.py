@@ -9,6 +9,8 @@ from shared.messages import ArticleLinked, utcnow
 
 # The index keeps the first spans of each entity; the message carries them all.
 MAX_SPANS_INDEXED = 5
+# Languages with their own analysed copy of title and body (`localized` in the index template).
+LOCALIZED_LANGUAGES = frozenset({"fr", "de", "es"})
 
 
 def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:
@@ -20,6 +22,8 @@ def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:
     document["entity_ids"] = sorted({e["id"] for e in document["entities"]})
     document["entity_handles"] = sorted({e["handle"] for e in document["entities"]})
     document["entity_names"] = sorted({e["name"] for e in document["entities"]})
+    if document["language"] in LOCALIZED_LANGUAGES:
+        document["localized"] = {document["language"]: {"title": document["title"], "body": document["body"]}}
     document["topic_keys"] = [t["key"] for t in document["topics"]]
     document["primary_topic"] = document["topic_keys"][0] if document["topic_keys"] else None
     # Recency sorts, trending windows and the date histogram need a date on every article;

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.enrich.text import Text
 from services.enrich.topics import LinearTopicModel
-from services.enrich.training.train_topics import document_tokens, fit_topic_model, main, read_bbc
+from services.enrich.training.datasets import is_untouched, load_corpus, read_bbc
+from services.enrich.training.train_topics import calibrate_threshold, document_tokens, fit_topic_model, main
 from shared.background import BackgroundFrequencies
 
 ARTICLES = {
@@ -37,26 +39,94 @@ def write_corpus(root: Path) -> Path:
     return root
 
 
+SIB_SENTENCES = {
+    "sports": (
+        "The striker scored twice in the cup final.",
+        "Le buteur a marqué deux fois en finale.",
+        "Der Stürmer traf zweimal im Pokalfinale.",
+    ),
+    "health": (
+        "Doctors said the vaccine protects patients.",
+        "Les médecins disent que le vaccin protège.",
+        "Ärzte sagen, der Impfstoff schützt Patienten.",
+    ),
+}
+MASAKHANEWS = {
+    "sports": ("Rovers sign a new goalkeeper", "The club signed a goalkeeper before the league match."),
+    "health": ("Clinics expand vaccine drive", "Hospitals and clinics offered the vaccine to more patients."),
+}
+
+
+def write_topics_more(data: Path) -> None:
+    """Every file ``load_corpus`` reads, in the datasets' own formats, with sentences written for this test."""
+    more = data / "topics-more"
+    more.mkdir(parents=True)
+    for language in ("eng", "fra"):
+        for split in ("dev", "train50"):
+            lines = ["category\theadline\ttext"]
+            for number in range(3):
+                for label, (headline, text) in MASAKHANEWS.items():
+                    lines.append(f'{label}\t{headline} {split} {number}\t"{text}\nIt ended well."')
+            (more / f"masakhanews-{language}-{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for split, offset in (("train", 0), ("dev", 100)):
+        for position, code in enumerate(("eng_Latn", "fra_Latn", "deu_Latn")):
+            lines = ["index_id\tcategory\ttext"]
+            for number in range(4):
+                for row, (label, sentences) in enumerate(SIB_SENTENCES.items()):
+                    lines.append(f"{offset + 10 * number + row}\t{label}\t{sentences[position]}")
+            (more / f"sib200-{code}-{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        english = (more / f"sib200-eng_Latn-{split}.tsv").read_text(encoding="utf-8")
+        (more / f"sib200-eng14-{split}.tsv").write_text(english, encoding="utf-8")
+
+
 def test_read_bbc_splits_headline_and_body_and_falls_back_to_latin1(tmp_path: Path) -> None:
     articles = read_bbc(write_corpus(tmp_path))
     assert len(articles) == 7
     assert articles[0].title == "United win the derby" and articles[0].body.startswith("United won")
     assert articles[-1].body == "Tickets cost £5 at the gate."
+    assert {article.topic for article in articles} == {"sport", "business"}
+
+
+def test_untouched_rows_never_reach_the_training_pool(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "bbc-news")
+    write_topics_more(tmp_path)
+    corpus = load_corpus(tmp_path)
+    pool = corpus.training_pool()
+    held_out = corpus.untouched_identities
+    assert held_out and not held_out & {row.identity for row in pool}
+    # A Flores sentence held out in one file is held out in its translations and in the other label sets.
+    sib_held_out = {identity for identity in held_out if identity.startswith("flores-")}
+    assert not sib_held_out & {row.identity for row in pool if row.dataset.startswith("sib200")}
+    assert is_untouched("same row") == is_untouched("same row")
 
 
 def test_fit_topic_model_learns_the_labels(tmp_path: Path) -> None:
     articles = read_bbc(write_corpus(tmp_path))
-    documents = [document_tokens(article.title, article.body) for article in articles]
-    model = fit_topic_model(documents, [article.label for article in articles])
-    probabilities = model.probabilities(document_tokens("Striker scores", "The striker scored a goal in the cup."))
+    documents = [document_tokens(Text(article.title, article.body)) for article in articles]
+    model = fit_topic_model(documents, [article.topic for article in articles])
+    probabilities = model.probabilities(
+        document_tokens(Text("Striker scores", "The striker scored a goal in the cup."))
+    )
     assert max(probabilities, key=lambda label: probabilities[label]) == "sport"
 
 
+def test_calibrated_threshold_trades_precision_for_recall() -> None:
+    gold = ["sport", "business", "sport"]
+    scores = [{"sport": 0.9, "business": 0.1}, {"sport": 0.45, "business": 0.55}, {"sport": 0.6, "business": 0.4}]
+    threshold, f1 = calibrate_threshold(scores, gold)
+    assert 0.45 < threshold <= 0.55  # keeps every right answer and drops every wrong one
+    assert f1 == 1.0
+
+
 def test_main_writes_both_artifacts(tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "corpus")
+    write_corpus(tmp_path / "bbc-news")
+    write_topics_more(tmp_path)
     topics, background = tmp_path / "topics.npz", tmp_path / "background.npz"
-    assert main(["--data", str(corpus), "--topics-out", str(topics), "--background-out", str(background)]) == 0
-    assert set(LinearTopicModel.load(topics).classes) == {"sport", "business"}
+    assert main(["--data", str(tmp_path), "--topics-out", str(topics), "--background-out", str(background)]) == 0
+    model = LinearTopicModel.load(topics)
+    assert set(model.classes) == {"sport", "business", "health"}
+    assert set(model.languages) == {"en", "fr", "de"}
+    assert 0.0 < model.threshold < 1.0
     frequencies = BackgroundFrequencies.load(background)
     assert frequencies.documents == 7
     assert frequencies.idf("the") < frequencies.idf("never-seen-word")

@@ -50,3 +50,9 @@ def test_the_minhash_is_packed_for_the_cluster_lookup_and_the_bands_kept() -> No
     assert list(unpack_minhash(document["signature"]["minhash"])) == story.minhash
     assert document["signature"]["lsh_bands"] == story.lsh_bands
     assert to_document(linked("u"), "u")["signature"] is None
+
+
+def test_an_article_in_a_localized_language_gets_its_own_analysed_copy() -> None:
+    french = to_document(linked("fr-1", language="fr"), cluster_id="c1")
+    assert french["localized"] == {"fr": {"title": french["title"], "body": french["body"]}}
+    assert "localized" not in to_document(linked("en-1", language="en"), cluster_id="c2")
