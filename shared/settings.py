@@ -69,4 +69,5 @@ class OpenSearchSettings(BaseSettings):
     password: SecretStr | None = None
     verify_certs: bool = True
     alias: str = "articles"
+    alerts_alias: str = "alerts"  # saved searches (shared/search/alerts.py)
     request_timeout_s: float = 30.0

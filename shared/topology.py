@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from shared.messages import (
     ArticleEnriched,
     ArticleFields,
+    ArticleIndexed,
     ArticleIngested,
     ArticleLinked,
     DocumentSubmitted,
@@ -27,14 +28,15 @@ from shared.messages import (
 class StageSpec:
     name: str
     consumes: type[Model]
-    produces: type[ArticleFields] | None  # None: the last stage, which writes to OpenSearch
+    produces: type[ArticleFields] | None  # None: the last stage
 
 
 PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("ingest", DocumentSubmitted, ArticleIngested),
     StageSpec("enrich", ArticleIngested, ArticleEnriched),
     StageSpec("entity_link", ArticleEnriched, ArticleLinked),
-    StageSpec("index", ArticleLinked, None),
+    StageSpec("index", ArticleLinked, ArticleIndexed),
+    StageSpec("alerts", ArticleIndexed, None),
 )
 
 
@@ -92,6 +94,23 @@ class Topology:
     def durable(self, stage: str) -> str:
         self.stage(stage)
         return f"{self.namespace}-{stage}".replace(".", "-")
+
+    @property
+    def alert_matched_subject(self) -> str:
+        """Where the alerts stage publishes ``AlertMatched``; subscribers (webhooks, users) read it."""
+        return f"{self.namespace}.alerts.matched"
+
+    @property
+    def alerts_fired_bucket(self) -> str:
+        """Key-value bucket of the (alert, article) and (alert, story) pairs that have fired."""
+        return f"{self.stream}_ALERTS_FIRED"
+
+    @property
+    def webhooks_durable(self) -> str:
+        return f"{self.namespace}-webhooks".replace(".", "-")
+
+    def webhooks_dead_letter_subject(self) -> str:
+        return f"{self.namespace}.dlq.webhooks"
 
     @property
     def kv_bucket(self) -> str:
