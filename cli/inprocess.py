@@ -1,8 +1,8 @@
 """The pipeline's stage code run in one process, with no servers: what
 ``newsflow process`` prints and the in-process baseline the benchmarks use.
 
-The stages are the topology's (``shared/topology.py``), up to the last one that
-produces an article (the index writes to OpenSearch, so it is not run here): a
+The stages are the topology's (``shared/topology.py``), up to the index (which
+writes to OpenSearch, so neither it nor the stages after it run here): a
 service inserted by one line of topology is run too, found by the convention
 that ``services/<stage>/app.py`` has ``create_worker(settings=None)``.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from cli.files import FileProblem
 from shared.errors import PermanentError
-from shared.messages import ArticleFields, DocumentSubmitted
+from shared.messages import ArticleFields, ArticleIndexed, DocumentSubmitted
 from shared.stage import PerItemWorker
 from shared.topology import Topology
 
@@ -29,8 +29,14 @@ def default_worker(stage: str) -> PerItemWorker:
 
 
 def runnable_stages(topology: Topology) -> list[str]:
-    """The stages ``process`` can run: every one that hands an article on."""
-    return [spec.name for spec in topology.pipeline if spec.produces is not None]
+    """The stages ``process`` can run: every one before the index, which writes to OpenSearch (the stages
+    after it read what OpenSearch holds)."""
+    stages = []
+    for spec in topology.pipeline:
+        if spec.produces is None or spec.produces is ArticleIndexed:
+            break
+        stages.append(spec.name)
+    return stages
 
 
 class InProcessPipeline:

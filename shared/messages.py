@@ -178,7 +178,7 @@ class AlertMatched(Model):
     cluster_id: str
     title: str
     url: str | None = None
-    source: str
+    source: Source
     published_at: datetime | None = None
     # The article's values on the fields the alert filters on (entity_handles, sentiment.label, ...),
     # and the highlighted passages of its text query, so a reader sees at once why it fired.

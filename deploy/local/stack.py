@@ -40,7 +40,8 @@ FIRST_METRICS_PORT = 9101
 def _services() -> list[str]:
     from shared.topology import Topology
 
-    return Topology().stage_names
+    # webhooks: the alerts' delivery, a consumer beside the pipeline rather than a stage of it.
+    return [*Topology().stage_names, "webhooks"]
 
 
 def _stage_pid_files() -> list[str]:

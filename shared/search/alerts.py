@@ -276,7 +276,8 @@ def _copy_alerts(store: AlertStore, source: str, target: str) -> int:
         except ConflictError:  # copied by the first pass
             continue
         except RequestError as error:
-            raise RuntimeError(f"alert {alert.alert_id} no longer parses against the article mapping: {error}") from error
+            problem = f"alert {alert.alert_id} no longer parses against the article mapping: {error}"
+            raise RuntimeError(problem) from error
         copied += 1
     store.client.indices.refresh(index=target)
     return copied

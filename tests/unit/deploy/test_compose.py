@@ -10,10 +10,12 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from services.alerts.settings import AlertsSettings
 from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
 from services.ingest.settings import IngestSettings
+from services.webhooks.settings import WebhooksSettings
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.topology import Topology
 
@@ -25,6 +27,8 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "enrich": EnrichSettings,
     "entity_link": EntityLinkSettings,
     "index": IndexSettings,
+    "alerts": AlertsSettings,
+    "webhooks": WebhooksSettings,
 }
 
 

@@ -1,0 +1,205 @@
+"""The alerts service: ``create_app(settings)`` builds it; run it with ``python -m services.alerts``.
+
+Each batch of ``ArticleIndexed`` costs one ``_mget`` (the articles as OpenSearch stored them, which
+is what the saved searches were written against), one percolate search for the whole batch, and,
+only when an alert asks for a story size, one refresh and one count of the stories concerned.
+
+Exactly once per (alert, article), or per (alert, story), across redeliveries, replicas and crashes:
+a match first claims its key in a JetStream key-value bucket (``create`` succeeds for one claimant
+only), is then published with a ``Nats-Msg-Id`` that JetStream de-duplicates, and is marked sent.
+A process that died between claim and mark publishes again on redelivery, and JetStream drops the
+copy; a key marked sent, or claimed by another article of the story, never publishes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import nats
+from faststream import FastStream
+from nats.aio.client import Client as NatsClient
+from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+from opensearchpy import AsyncOpenSearch
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
+
+from services.alerts.matching import (
+    Match,
+    alert_matched,
+    fired_key,
+    message_id,
+    parse_matches,
+    percolate_body,
+    story_of,
+)
+from services.alerts.settings import AlertsSettings
+from shared.errors import DependencyUnavailable, TransientError
+from shared.logging import get_logger
+from shared.messages import ArticleIndexed
+from shared.nats import connect_options
+from shared.search.client import async_client
+from shared.search.queries import cluster_sizes_body, parse_cluster_sizes
+from shared.stage import Outcome, create_stage_app
+from shared.topology import Topology
+
+STAGE = "alerts"
+log = get_logger("newsflow.alerts")
+# Fields the percolator never reads: the MinHash signature is large and only clustering needs it.
+NOT_PERCOLATED = ["signature", "entities.spans"]
+
+
+class FiredLedger:
+    """Which keys have fired, in a JetStream key-value bucket: ``claimed:<article>`` then ``sent:<article>``."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def claim(self, key: str, article_id: str) -> bool:
+        """True if this article is to publish the key's match: it claimed it now, or had claimed it before
+        and may have died before marking it sent."""
+        try:
+            await self.kv.create(key, f"claimed:{article_id}".encode())
+            return True
+        except KeyWrongLastSequenceError:
+            entry = await self.kv.get(key)
+        return (entry.value or b"").decode() == f"claimed:{article_id}"
+
+    async def mark_sent(self, key: str, article_id: str) -> None:
+        await self.kv.put(key, f"sent:{article_id}".encode())
+
+
+class AlertsWorker:
+    def __init__(self, settings: AlertsSettings, topology: Topology) -> None:
+        self.settings = settings
+        self.topology = topology
+        self.articles = settings.opensearch.alias
+        self.alerts = settings.opensearch.alerts_alias
+        self.client: AsyncOpenSearch | None = None
+        self.nats: NatsClient | None = None
+        self.ledger: FiredLedger | None = None
+
+    async def start(self) -> None:
+        self.client = async_client(self.settings.opensearch)
+        self.nats = await nats.connect(
+            self.settings.nats_url, max_reconnect_attempts=-1, **connect_options(self.settings)
+        )
+        js = self.nats.jetstream()
+        bucket = self.topology.alerts_fired_bucket
+        try:
+            kv = await js.key_value(bucket)
+        except BucketNotFoundError:
+            kv = await js.create_key_value(bucket=bucket, history=1, ttl=self.settings.fired_memory_days * 86400)
+        self.ledger = FiredLedger(kv)
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+        if self.nats is not None:
+            await self.nats.drain()
+
+    async def process_batch(self, items: Sequence[ArticleIndexed]) -> list[Outcome]:
+        try:
+            documents = await self._stored(items)
+            present = [document for document in documents if document is not None]
+            matches = await self._percolate(present) if present else []
+            matches = await self._with_story_size(matches, present)
+        except (OpenSearchException, TransientError) as error:
+            return [opensearch_failure(error)] * len(items)
+        failures = await self._fire(matches, present)
+        slots = iter(range(len(present)))
+        return [
+            [] if document is None else failures.get(next(slots), [])
+            for document in documents  # a document gone from the index matches nothing
+        ]
+
+    async def _stored(self, items: Sequence[ArticleIndexed]) -> list[dict[str, Any] | None]:
+        """The batch's articles as OpenSearch stored them (a realtime get: no refresh needed)."""
+        assert self.client is not None
+        ids = [item.article_id for item in items]
+        answer = await self.client.mget(index=self.articles, body={"ids": ids}, _source_excludes=NOT_PERCOLATED)
+        found = {doc["_id"]: doc["_source"] for doc in answer["docs"] if doc.get("found")}
+        for article_id in set(ids) - set(found):
+            log.warning("article_not_in_index", stage=STAGE, article_id=article_id)
+        return [found.get(article_id) for article_id in ids]
+
+    async def _percolate(self, documents: list[dict[str, Any]]) -> list[Match]:
+        assert self.client is not None
+        matches: list[Match] = []
+        after: list[Any] | None = None
+        while True:
+            try:
+                answer = await self.client.search(index=self.alerts, body=percolate_body(documents, after))
+            except NotFoundError:  # nobody has saved a search yet
+                return []
+            page, after = parse_matches(answer)
+            matches += page
+            if after is None:
+                return matches
+
+    async def _with_story_size(self, matches: list[Match], documents: list[dict[str, Any]]) -> list[Match]:
+        """The matches whose alert asks for no story size, or whose article's story has reached it."""
+        sized = [match for match in matches if match.alert.min_story_size > 1]
+        if not sized:
+            return matches
+        assert self.client is not None
+        # The batch was just written: make it countable. Only alerts with a story size pay for this.
+        await self.client.indices.refresh(index=self.articles)
+        clusters = [story_of(documents[match.slot]) for match in sized]
+        answer = await self.client.search(index=self.articles, body=cluster_sizes_body(clusters))
+        sizes = parse_cluster_sizes(answer)
+        return [
+            match for match in matches if sizes.get(story_of(documents[match.slot]), 1) >= match.alert.min_story_size
+        ]
+
+    async def _fire(self, matches: list[Match], documents: list[dict[str, Any]]) -> dict[int, Exception]:
+        """Publish every match once; the failure of each article slot that could not be published."""
+        by_key: dict[str, list[Match]] = defaultdict(list)
+        for match in sorted(matches, key=lambda match: match.slot):
+            by_key[fired_key(match.alert, documents[match.slot])].append(match)
+        failures: dict[int, Exception] = {}
+
+        async def fire_in_order(key: str, queue: list[Match]) -> None:
+            # Later articles of one story wait for the earlier: the first claims the key.
+            for match in queue:
+                try:
+                    await self._fire_one(key, match, documents[match.slot])
+                except Exception as error:  # settled per article: it is retried, the others are not held
+                    log.warning("alert_not_published", stage=STAGE, alert_id=match.alert.alert_id, error=repr(error))
+                    failures.setdefault(match.slot, error)
+
+        await asyncio.gather(*(fire_in_order(key, queue) for key, queue in by_key.items()))
+        return failures
+
+    async def _fire_one(self, key: str, match: Match, document: Mapping[str, Any]) -> None:
+        assert self.ledger is not None and self.nats is not None
+        article_id = str(document["article_id"])
+        if not await self.ledger.claim(key, article_id):
+            return
+        event = alert_matched(match, document)
+        await self.nats.jetstream().publish(
+            self.topology.alert_matched_subject,
+            event.model_dump_json().encode(),
+            stream=self.topology.stream,
+            headers={"Nats-Msg-Id": message_id(match.alert, article_id)},
+        )
+        await self.ledger.mark_sent(key, article_id)
+        log.info("alert_matched", stage=STAGE, alert_id=match.alert.alert_id, article_id=article_id)
+
+
+def opensearch_failure(error: Exception) -> TransientError:
+    """An OpenSearch that is down, starting or overloaded holds the batch; anything else is retried."""
+    if isinstance(error, OpenSearchConnectionError):
+        return DependencyUnavailable(f"OpenSearch is unavailable: {error}")
+    if isinstance(error, TransportError) and error.status_code in (429, 502, 503, 504):
+        return DependencyUnavailable(f"OpenSearch is overloaded or starting: {error}")
+    return error if isinstance(error, TransientError) else TransientError(f"OpenSearch request failed: {error!r}")
+
+
+def create_app(settings: AlertsSettings | None = None, topology: Topology | None = None) -> FastStream:
+    settings = settings or AlertsSettings()
+    topology = topology or settings.topology
+    return create_stage_app(settings, STAGE, AlertsWorker(settings, topology), topology)
