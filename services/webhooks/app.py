@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
 
 import httpx
 from faststream import FastStream
@@ -116,7 +118,11 @@ class WebhookSender:
 
 
 class WebhookConsumer:
-    """The pull loop: up to ``concurrency`` deliveries at once, each settled on its own."""
+    """The pull loop: messages held in hand up to ``max_ack_pending``, at most ``concurrency`` requests in
+    flight, at most ``endpoint_concurrency`` of them to any one URL; each message settled on its own.
+
+    A message waiting for its endpoint holds no request slot (its ack timer is kept reset meanwhile),
+    so a hanging endpoint ties up only its own few slots, each for at most ``timeout_s``."""
 
     def __init__(
         self,
@@ -130,6 +136,10 @@ class WebhookConsumer:
         self.directory, self.sender = directory, sender
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.requests = asyncio.Semaphore(settings.concurrency)
+        self.endpoints: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.endpoint_concurrency)
+        )
 
     async def subscribe(self) -> JetStreamContext.PullSubscription:
         config = ConsumerConfig(
@@ -150,7 +160,7 @@ class WebhookConsumer:
 
     async def run(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self.stopping.is_set():
-            free = self.settings.concurrency - len(self.in_flight)
+            free = self.settings.max_ack_pending - len(self.in_flight)
             if free <= 0:
                 await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
@@ -178,7 +188,8 @@ class WebhookConsumer:
                 log.info("no_webhook", stage=STAGE, alert_id=event.alert_id, article_id=event.article_id)
                 await message.ack_sync()
                 return
-            await self.sender.post(alert, event, message.data)
+            async with self._kept_alive(message), self.endpoints[alert.webhook_url], self.requests:
+                await self.sender.post(alert, event, message.data)
         except ValidationError as error:
             await self.dead_letter(message, "validation", str(error)[:2000], "permanent")
         except PermanentError as error:
@@ -197,6 +208,23 @@ class WebhookConsumer:
             await message.ack_sync()
             MESSAGES_OUT.labels(STAGE).inc()
             log.info("delivered", stage=STAGE, alert_id=event.alert_id, article_id=event.article_id, attempt=attempt)
+
+    @contextlib.asynccontextmanager
+    async def _kept_alive(self, message: Msg) -> AsyncIterator[None]:
+        """Reset the message's ack timer while it waits for its endpoint and is sent."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.settings.ack_wait_s / 3)
+                await message.in_progress()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def backoff(self, attempt: int) -> float:
         delays = self.settings.retry_backoff_s

@@ -14,7 +14,9 @@ class WebhooksSettings(ServiceSettings):
     allowed_networks: list[str] = Field(default_factory=list)
     # One attempt's whole budget (connect, send, answer): a slow endpoint costs at most this per try.
     timeout_s: float = Field(default=5.0, gt=0)
-    # Deliveries in flight at once, over all endpoints.
+    # Requests in flight at once, over all endpoints, and to any one endpoint (URL): a hanging
+    # endpoint occupies at most ``endpoint_concurrency`` slots, each for at most ``timeout_s``.
     concurrency: int = Field(default=32, ge=1, le=1024)
+    endpoint_concurrency: int = Field(default=4, ge=1, le=64)
     # How long an alert's webhook URL and secret are reused before they are read again.
     alert_cache_s: float = Field(default=30.0, ge=0)
