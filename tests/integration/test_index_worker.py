@@ -17,10 +17,11 @@ from aiohttp import web
 from services.index.app import IndexMissing, bulk_body, bulk_outcomes
 from services.index.documents import document_version
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
-from shared.messages import ArticleLinked
+from shared.messages import ArticleIndexed, ArticleLinked
 from shared.search.client import async_client
 from shared.search.indices import TEMPLATE_FILE, template_name
 from shared.settings import OpenSearchSettings
+from shared.stage import Outcome
 from tests.unit.index.factories import index_worker, linked, signature
 
 pytestmark = pytest.mark.integration
@@ -44,17 +45,28 @@ async def test_a_newer_version_replaces_and_a_late_older_one_is_acked_as_a_dupli
     first = linked("versioned", title="First telling", ingested_at=T0)
     second = linked("versioned", title="Corrected telling", ingested_at=T0 + timedelta(minutes=5))
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([first]) == [[]]
-        assert await worker.process_batch([second]) == [[]]
-        assert await worker.process_batch([first]) == [[]]  # 409 from OpenSearch: already superseded
+        assert handed_on(await worker.process_batch([first])) == [["versioned"]]
+        assert handed_on(await worker.process_batch([second])) == [["versioned"]]
+        # 409 from OpenSearch: already superseded. The alerts stage reads the stored (newer) version.
+        assert handed_on(await worker.process_batch([first])) == [["versioned"]]
     document = (await _documents(opensearch_settings))["versioned"]
     assert document["title"] == "Corrected telling"
     assert document["_version"] == document_version(second)
 
 
+def handed_on(outcomes: list[Outcome]) -> list[list[str]]:
+    """The ids of the ``ArticleIndexed`` each outcome hands to the next stage (an indexed article has its story)."""
+    handed: list[list[str]] = []
+    for outcome in outcomes:
+        assert not isinstance(outcome, Exception), outcome
+        assert all(isinstance(article, ArticleIndexed) and article.cluster_id for article in outcome)
+        handed.append([article.article_id for article in outcome])
+    return handed
+
+
 async def test_each_item_settles_on_its_own_result(opensearch_settings: OpenSearchSettings, isolated: None) -> None:
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([_with(linked("numeric"), {"score": 5})]) == [[]]
+        assert handed_on(await worker.process_batch([_with(linked("numeric"), {"score": 5})])) == [["numeric"]]
         outcomes = await worker.process_batch(
             [
                 _with(linked("fine-1"), {"score": 6}),
@@ -62,7 +74,7 @@ async def test_each_item_settles_on_its_own_result(opensearch_settings: OpenSear
                 _with(linked("fine-2"), {"score": 7}),
             ]
         )
-    assert outcomes[0] == [] and outcomes[2] == []
+    assert handed_on([outcomes[0], outcomes[2]]) == [["fine-1"], ["fine-2"]]
     rejected = outcomes[1]
     assert isinstance(rejected, PermanentError)
     assert rejected.reason == "mapping_rejected"
