@@ -26,13 +26,17 @@ from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
 from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
+from services.webhooks.app import create_app as webhooks_app
+from services.webhooks.settings import WebhooksSettings
 from shared.messages import AlertMatched, DocumentSubmitted
 from shared.search.alerts import AlertStore, SavedSearch
 from shared.search.client import sync_client
 from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
+from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.conftest import Servers
+from tests.integration.test_webhooks import Receiver, serving
 from tests.support import ROOT, ServiceProcess, running, wait_until
 
 pytestmark = pytest.mark.integration
@@ -175,17 +179,28 @@ def check_exactly_the_expected_pairs(matches: list[AlertMatched], store: AlertSt
 async def test_the_sample_corpus_fires_exactly_the_expected_pairs_once(
     servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore, fired_bucket_removed: None
 ) -> None:
-    for alert in ALERTS:
-        store.add(alert)
+    receiver = Receiver()
+    for alert in ALERTS:  # the text alert also goes to a webhook
+        store.add(alert.model_copy(update={"webhook_url": receiver.url}) if alert.alert_id == "text" else alert)
     topology = Topology(namespace)
     submissions = corpus()
-    alerts = alerts_app(AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=search))
-    async with running(*pipeline_apps(servers, namespace, search), alerts):
+    common: dict[str, Any] = {"nats_url": servers.nats_url, "namespace": namespace, "opensearch": search}
+    alerts = alerts_app(AlertsSettings(**common))
+    webhooks = webhooks_app(WebhooksSettings(**common, allowed_networks=["127.0.0.1/32"]))
+    async with serving(receiver), running(*pipeline_apps(servers, namespace, search), alerts, webhooks):
         client = await nats.connect(servers.nats_url)
         await publish_submissions(client.jetstream(), topology.entry_subject, submissions)
         await client.close()
         await wait_until(lambda: drained(servers, topology, *PIPELINE_STAGES, "alerts"), 180, "alerts settled")
+        expected = expected_pairs(store)["text"]
+        await wait_until(lambda: _at_least(_length(receiver.accepted), len(expected)), 30, "webhook deliveries")
     check_exactly_the_expected_pairs(await published_matches(servers, topology), store)
+    delivered = [AlertMatched.model_validate_json(body).article_id for body in receiver.accepted]
+    assert sorted(delivered) == sorted(expected)
+    secret = store.get("text").webhook_secret  # type: ignore[union-attr]
+    assert secret and all(
+        verify(secret, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER]) for headers, body in receiver.calls
+    )
 
 
 async def test_a_sigkilled_alerts_stage_still_fires_each_pair_once(
@@ -229,6 +244,10 @@ async def test_a_sigkilled_alerts_stage_still_fires_each_pair_once(
     matches = await published_matches(servers, topology)
     assert len(matches) > published_before_restart, "the kill left work for the restarted stage"
     check_exactly_the_expected_pairs(matches, store)
+
+
+async def _length(items: list[Any]) -> int:
+    return len(items)
 
 
 async def _at_least(count: Any, minimum: int) -> bool:

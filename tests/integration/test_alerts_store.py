@@ -1,0 +1,147 @@
+"""Saved searches in the real OpenSearch and the fired-pairs ledger in the real JetStream: the alerts
+stage's worker settles exactly once whatever state a crash left, and a reindex carries the alerts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from services.alerts.app import AlertsWorker
+from services.alerts.matching import fired_key
+from services.alerts.settings import AlertsSettings
+from shared.messages import AlertMatched, ArticleIndexed, Source
+from shared.search.alerts import AlertStore, SavedSearch, migrate_alerts
+from shared.search.client import async_client, sync_client
+from shared.search.indices import ensure_index, template_name
+from shared.settings import OpenSearchSettings
+from shared.topology import Topology
+from tests.conftest import Servers
+
+pytestmark = pytest.mark.integration
+
+HARBOUR = {"title": "Harbour cranes stall", "body": "The harbour cranes at the container port stalled again."}
+
+
+@pytest.fixture
+def search(servers: Servers, namespace: str) -> OpenSearchSettings:
+    return OpenSearchSettings(
+        url=servers.opensearch_url, alias=f"{namespace}-articles", alerts_alias=f"{namespace}-alerts"
+    )
+
+
+@pytest.fixture
+def store(search: OpenSearchSettings, isolated: None) -> Iterator[AlertStore]:
+    client = sync_client(search)
+    yield AlertStore(client, search.alias, search.alerts_alias)
+    client.indices.delete(index=f"{search.alerts_alias}-v*", ignore_unavailable=True)
+    client.indices.delete_index_template(name=template_name(search.alerts_alias), ignore=[404])
+    client.close()
+
+
+@pytest.fixture
+async def worker(servers: Servers, namespace: str, search: OpenSearchSettings) -> AsyncIterator[AlertsWorker]:
+    topology = Topology(namespace)
+    client = await nats.connect(servers.nats_url)
+    await client.jetstream().add_stream(name=topology.stream, subjects=topology.stream_subjects)
+    alerts = AlertsWorker(AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=search), topology)
+    await alerts.start()
+    yield alerts
+    await alerts.stop()
+    with contextlib.suppress(NotFoundError):
+        await client.jetstream().delete_key_value(topology.alerts_fired_bucket)
+    await client.close()
+
+
+async def index_articles(search: OpenSearchSettings, *articles: tuple[str, str]) -> list[ArticleIndexed]:
+    """Articles (id, story) as the index stage leaves them: stored, and handed on as ArticleIndexed."""
+    client = async_client(search)
+    await ensure_index(client, search.alias)
+    handed = []
+    for article_id, story in articles:
+        fields = {**HARBOUR, "article_id": article_id, "cluster_id": story, "source": {"name": "Port Daily"}}
+        await client.index(index=search.alias, id=article_id, body=fields, refresh=True)
+        handed.append(ArticleIndexed(**{**fields, "source": Source(name="Port Daily")}))
+    await client.close()
+    return handed
+
+
+async def published(servers: Servers, topology: Topology) -> list[AlertMatched]:
+    client = await nats.connect(servers.nats_url)
+    js = client.jetstream()
+    info = await js.stream_info(topology.stream, subjects_filter=topology.alert_matched_subject)
+    found = []
+    if info.state.subjects:
+        subscription = await js.subscribe(topology.alert_matched_subject, ordered_consumer=True)
+        for _ in range(sum(info.state.subjects.values())):
+            found.append(AlertMatched.model_validate_json((await subscription.next_msg(timeout=5)).data))
+    await client.close()
+    return found
+
+
+async def test_a_crash_between_claim_and_publish_publishes_once_on_redelivery(
+    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+) -> None:
+    cranes = store.add(SavedSearch(alert_id="cranes", name="cranes", text="cranes"))
+    sent = store.add(SavedSearch(alert_id="sent", name="already sent", text="harbour"))
+    story = store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
+    [article] = await index_articles(search, ("a1", "s1"))
+    document = {"article_id": "a1", "cluster_id": "s1"}
+    assert worker.ledger is not None
+    # What earlier deliveries left: claimed and died; sent; the story claimed by another member.
+    await worker.ledger.kv.put(fired_key(cranes, document), b"claimed:a1")
+    await worker.ledger.kv.put(fired_key(sent, document), b"sent:a1")
+    await worker.ledger.kv.put(fired_key(story, document), b"claimed:a0")
+
+    assert await worker.process_batch([article]) == [[]]
+    assert await worker.process_batch([article]) == [[]]  # a redelivery after the ack was lost
+    topology = Topology(namespace)
+    assert [(match.alert_id, match.article_id) for match in await published(servers, topology)] == [("cranes", "a1")]
+    assert (await worker.ledger.kv.get(fired_key(cranes, document))).value == b"sent:a1"
+
+
+async def test_later_members_of_a_story_fold_into_its_first(
+    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+) -> None:
+    store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
+    store.add(SavedSearch(alert_id="each", name="every article", text="harbour"))
+    batch = await index_articles(search, ("b1", "s1"), ("b2", "s1"), ("b3", "s2"))
+    assert await worker.process_batch(batch) == [[], [], []]
+    later = await index_articles(search, ("b4", "s1"))
+    assert await worker.process_batch(later) == [[]]
+    pairs = sorted((match.alert_id, match.article_id) for match in await published(servers, Topology(namespace)))
+    assert pairs == [("each", "b1"), ("each", "b2"), ("each", "b3"), ("each", "b4"), ("story", "b1"), ("story", "b3")]
+
+
+async def test_no_saved_search_yet_matches_nothing(
+    search: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+) -> None:
+    batch = await index_articles(search, ("c1", "s1"))
+    assert await worker.process_batch(batch) == [[]]
+
+
+def test_a_reindex_rebuilds_the_alerts_against_the_new_mapping(search: OpenSearchSettings, store: AlertStore) -> None:
+    store.add(SavedSearch(alert_id="one", name="one", text="harbour"))
+    store.add(SavedSearch(alert_id="two", name="two", filters={"language": ["en"]}, webhook_url="https://h.test/x"))
+    secret = store.get("two").webhook_secret  # type: ignore[union-attr]
+    moved = migrate_alerts(store.client, search.alias, search.alerts_alias)
+    assert moved is not None and moved[:2] == (f"{search.alerts_alias}-v1", f"{search.alerts_alias}-v2")
+    assert moved[2] == 2
+    assert list(store.client.indices.get_alias(name=search.alerts_alias)) == [f"{search.alerts_alias}-v2"]
+    assert sorted(alert.alert_id for alert in store.all()) == ["one", "two"]
+    assert store.get("two").webhook_secret == secret  # type: ignore[union-attr]
+    body = {"query": {"percolate": {"field": "query", "document": {"title": "harbour news", "language": "en"}}}}
+    hits = store.client.search(index=search.alerts_alias, body=body)["hits"]["hits"]
+    assert sorted(hit["_id"] for hit in hits) == ["one", "two"]
+
+
+def test_an_alert_id_is_taken_once(store: AlertStore) -> None:
+    from opensearchpy.exceptions import ConflictError
+
+    store.add(SavedSearch(alert_id="same", name="first"))
+    with pytest.raises(ConflictError):
+        store.add(SavedSearch(alert_id="same", name="second"))
+    assert store.get("same").name == "first"  # type: ignore[union-attr]
