@@ -17,12 +17,11 @@ from aiohttp import web
 from services.index.app import IndexMissing, bulk_body, bulk_outcomes
 from services.index.documents import document_version
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
-from shared.messages import ArticleIndexed, ArticleLinked
+from shared.messages import ArticleLinked
 from shared.search.client import async_client
 from shared.search.indices import TEMPLATE_FILE, template_name
 from shared.settings import OpenSearchSettings
-from shared.stage import Outcome
-from tests.unit.index.factories import index_worker, linked, signature
+from tests.unit.index.factories import handed_on, ids, index_worker, linked, signature
 
 pytestmark = pytest.mark.integration
 
@@ -52,16 +51,6 @@ async def test_a_newer_version_replaces_and_a_late_older_one_is_acked_as_a_dupli
     document = (await _documents(opensearch_settings))["versioned"]
     assert document["title"] == "Corrected telling"
     assert document["_version"] == document_version(second)
-
-
-def handed_on(outcomes: list[Outcome]) -> list[list[str]]:
-    """The ids of the ``ArticleIndexed`` each outcome hands to the next stage (an indexed article has its story)."""
-    handed: list[list[str]] = []
-    for outcome in outcomes:
-        assert not isinstance(outcome, Exception), outcome
-        assert all(isinstance(article, ArticleIndexed) and article.cluster_id for article in outcome)
-        handed.append([article.article_id for article in outcome])
-    return handed
 
 
 async def test_each_item_settles_on_its_own_result(opensearch_settings: OpenSearchSettings, isolated: None) -> None:
@@ -109,7 +98,7 @@ async def test_a_new_enrichments_fields_are_searchable_and_facetable_without_a_m
         _with(linked("c3"), claims("sceptical", 3, "verified budget figures")),
     ]
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch(batch) == [[], [], []]
+        assert handed_on(await worker.process_batch(batch)) == ids(batch)
     await _documents(opensearch_settings)  # refreshes
     client = async_client(opensearch_settings)
     try:
@@ -196,7 +185,7 @@ async def test_a_reingested_article_keeps_its_cluster(opensearch_settings: OpenS
         await _documents(opensearch_settings)
         # A newer version now has a signature that matches "story", but the article stays where it was.
         newer = linked("first-seen", ingested_at=T0 + timedelta(hours=1), story_signature=signature(4, 10, 1))
-        assert await worker.process_batch([newer]) == [[]]
+        assert handed_on(await worker.process_batch([newer])) == ids([newer])
     assert (await _documents(opensearch_settings))["first-seen"]["cluster_id"] == "first-seen"
 
 
@@ -217,7 +206,7 @@ async def test_a_deleted_index_holds_the_batch_and_comes_back_with_the_template(
     """As after an OpenSearch restart without its data: the index, its alias and the template are gone."""
     alias = opensearch_settings.alias
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([linked("before")]) == [[]]
+        assert handed_on(await worker.process_batch([linked("before")])) == ids([linked("before")])
         client = async_client(opensearch_settings)
         try:
             await client.indices.delete(index=f"{alias}-v*")
@@ -225,7 +214,8 @@ async def test_a_deleted_index_holds_the_batch_and_comes_back_with_the_template(
             held = await worker.process_batch([linked("during-1"), linked("during-2")])
             # Held (not dead-lettered, no attempt spent): the runtime retries the batch with back-off.
             assert len(held) == 2 and all(isinstance(outcome, DependencyUnavailable) for outcome in held)
-            assert await worker.process_batch([linked("during-1"), linked("during-2")]) == [[], []]
+            during = [linked("during-1"), linked("during-2")]
+            assert handed_on(await worker.process_batch(during)) == ids(during)
             mapping = await client.indices.get_mapping(index=alias)
         finally:
             await client.close()
@@ -325,7 +315,7 @@ async def test_an_answer_of_an_unexpected_shape_is_a_transient_error_never_an_es
     path_suffix, spoil = SPOILED_ANSWERS[case]
     batch = [linked("one", story_signature=signature(21)), linked("two")]
     async with index_worker(opensearch_settings) as direct:
-        assert await direct.process_batch([linked("seed")]) == [[]]
+        assert handed_on(await direct.process_batch([linked("seed")])) == ids([linked("seed")])
         async with TamperingProxy(opensearch_settings.url, path_suffix, spoil).running() as proxy_url:
             proxied = opensearch_settings.model_copy(update={"url": proxy_url})
             async with index_worker(proxied) as worker:
@@ -334,7 +324,7 @@ async def test_an_answer_of_an_unexpected_shape_is_a_transient_error_never_an_es
         assert all(isinstance(outcome, TransientError) for outcome in outcomes), outcomes
         assert not any(isinstance(outcome, DependencyUnavailable) for outcome in outcomes)
         # The retry, with OpenSearch answering properly, settles them (a write that did land is a 409 duplicate).
-        assert await direct.process_batch(batch) == [[], []]
+        assert handed_on(await direct.process_batch(batch)) == ids(batch)
 
 
 def _with(article: ArticleLinked, enrichments: dict[str, Any]) -> ArticleLinked:
