@@ -4,9 +4,7 @@ published exactly once, also when the alerts stage is SIGKILLed mid-batch."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,6 @@ from services.webhooks.app import create_app as webhooks_app
 from services.webhooks.settings import WebhooksSettings
 from shared.messages import AlertMatched, DocumentSubmitted
 from shared.search.alerts import AlertStore, SavedSearch
-from shared.search.client import sync_client
-from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -58,38 +54,13 @@ def corpus() -> list[DocumentSubmitted]:
     return [item for path in files for item in read_path(path) if isinstance(item, DocumentSubmitted)]
 
 
-@pytest.fixture
-def search(servers: Servers, namespace: str) -> OpenSearchSettings:
-    return OpenSearchSettings(
-        url=servers.opensearch_url, alias=f"{namespace}-articles", alerts_alias=f"{namespace}-alerts"
-    )
-
-
-@pytest.fixture
-def store(search: OpenSearchSettings, isolated: None) -> Iterator[AlertStore]:
-    client = sync_client(search)
-    yield AlertStore(client, search.alias, search.alerts_alias)
-    client.indices.delete(index=f"{search.alerts_alias}-v*", ignore_unavailable=True)
-    client.indices.delete_index_template(name=template_name(search.alerts_alias), ignore=[404])
-    client.close()
-
-
-@pytest.fixture
-async def fired_bucket_removed(servers: Servers, namespace: str) -> AsyncIterator[None]:
-    yield
-    client = await nats.connect(servers.nats_url)
-    with contextlib.suppress(NotFoundError):
-        await client.jetstream().delete_key_value(Topology(namespace).alerts_fired_bucket)
-    await client.close()
-
-
-def pipeline_apps(servers: Servers, namespace: str, search: OpenSearchSettings) -> list[Any]:
+def pipeline_apps(servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings) -> list[Any]:
     common = {"nats_url": servers.nats_url, "namespace": namespace}
     return [
         ingest_app(IngestSettings(**common)),
         enrich_app(EnrichSettings(**common)),
         link_app(EntityLinkSettings(**common)),
-        index_app(IndexSettings(**common, opensearch=search)),
+        index_app(IndexSettings(**common, opensearch=opensearch_settings)),
     ]
 
 
@@ -177,17 +148,17 @@ def check_exactly_the_expected_pairs(matches: list[AlertMatched], store: AlertSt
 
 
 async def test_the_sample_corpus_fires_exactly_the_expected_pairs_once(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore, fired_bucket_removed: None
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     receiver = Receiver()
     for alert in ALERTS:  # the text alert also goes to a webhook
         store.add(alert.model_copy(update={"webhook_url": receiver.url}) if alert.alert_id == "text" else alert)
     topology = Topology(namespace)
     submissions = corpus()
-    common: dict[str, Any] = {"nats_url": servers.nats_url, "namespace": namespace, "opensearch": search}
+    common: dict[str, Any] = {"nats_url": servers.nats_url, "namespace": namespace, "opensearch": opensearch_settings}
     alerts = alerts_app(AlertsSettings(**common))
     webhooks = webhooks_app(WebhooksSettings(**common, allowed_networks=["127.0.0.1/32"]))
-    async with serving(receiver), running(*pipeline_apps(servers, namespace, search), alerts, webhooks):
+    async with serving(receiver), running(*pipeline_apps(servers, namespace, opensearch_settings), alerts, webhooks):
         client = await nats.connect(servers.nats_url)
         await publish_submissions(client.jetstream(), topology.entry_subject, submissions)
         await client.close()
@@ -206,9 +177,8 @@ async def test_the_sample_corpus_fires_exactly_the_expected_pairs_once(
 async def test_a_sigkilled_alerts_stage_still_fires_each_pair_once(
     servers: Servers,
     namespace: str,
-    search: OpenSearchSettings,
+    opensearch_settings: OpenSearchSettings,
     store: AlertStore,
-    fired_bucket_removed: None,
     tmp_path: Path,
 ) -> None:
     for alert in ALERTS:
@@ -218,14 +188,14 @@ async def test_a_sigkilled_alerts_stage_still_fires_each_pair_once(
     env = {
         "NEWSFLOW_NATS_URL": servers.nats_url,
         "NEWSFLOW_NAMESPACE": namespace,
-        "NEWSFLOW_OPENSEARCH_URL": search.url,
-        "NEWSFLOW_OPENSEARCH_ALIAS": search.alias,
-        "NEWSFLOW_OPENSEARCH_ALERTS_ALIAS": search.alerts_alias,
+        "NEWSFLOW_OPENSEARCH_URL": opensearch_settings.url,
+        "NEWSFLOW_OPENSEARCH_ALIAS": opensearch_settings.alias,
+        "NEWSFLOW_OPENSEARCH_ALERTS_ALIAS": opensearch_settings.alerts_alias,
         # Small batches and a short ack wait: the killed batch comes back quickly, others are mid-way.
         "NEWSFLOW_ALERTS_BATCH_SIZE": "4",
         "NEWSFLOW_ALERTS_ACK_WAIT_S": "3",
     }
-    async with running(*pipeline_apps(servers, namespace, search)):
+    async with running(*pipeline_apps(servers, namespace, opensearch_settings)):
         client = await nats.connect(servers.nats_url)
         await publish_submissions(client.jetstream(), topology.entry_subject, submissions)
         await client.close()

@@ -3,20 +3,19 @@ stage's worker settles exactly once whatever state a crash left, and a reindex c
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from nats.js.errors import NotFoundError
 
 from services.alerts.app import AlertsWorker
 from services.alerts.matching import fired_key
 from services.alerts.settings import AlertsSettings
 from shared.messages import AlertMatched, ArticleIndexed, Source
+from shared.nats import ensure_stream
 from shared.search.alerts import AlertStore, SavedSearch, migrate_alerts
-from shared.search.client import async_client, sync_client
-from shared.search.indices import ensure_index, template_name
+from shared.search.client import async_client
+from shared.search.indices import ensure_index
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.conftest import Servers
@@ -27,43 +26,30 @@ HARBOUR = {"title": "Harbour cranes stall", "body": "The harbour cranes at the c
 
 
 @pytest.fixture
-def search(servers: Servers, namespace: str) -> OpenSearchSettings:
-    return OpenSearchSettings(
-        url=servers.opensearch_url, alias=f"{namespace}-articles", alerts_alias=f"{namespace}-alerts"
-    )
-
-
-@pytest.fixture
-def store(search: OpenSearchSettings, isolated: None) -> Iterator[AlertStore]:
-    client = sync_client(search)
-    yield AlertStore(client, search.alias, search.alerts_alias)
-    client.indices.delete(index=f"{search.alerts_alias}-v*", ignore_unavailable=True)
-    client.indices.delete_index_template(name=template_name(search.alerts_alias), ignore=[404])
-    client.close()
-
-
-@pytest.fixture
-async def worker(servers: Servers, namespace: str, search: OpenSearchSettings) -> AsyncIterator[AlertsWorker]:
+async def worker(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
+) -> AsyncIterator[AlertsWorker]:
+    """The alerts stage's worker alone (``isolated`` removes its stream and key-value bucket afterwards)."""
     topology = Topology(namespace)
     client = await nats.connect(servers.nats_url)
-    await client.jetstream().add_stream(name=topology.stream, subjects=topology.stream_subjects)
-    alerts = AlertsWorker(AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=search), topology)
+    await ensure_stream(client.jetstream(), topology)
+    await client.close()
+    alerts = AlertsWorker(
+        AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings), topology
+    )
     await alerts.start()
     yield alerts
     await alerts.stop()
-    with contextlib.suppress(NotFoundError):
-        await client.jetstream().delete_key_value(topology.alerts_fired_bucket)
-    await client.close()
 
 
-async def index_articles(search: OpenSearchSettings, *articles: tuple[str, str]) -> list[ArticleIndexed]:
+async def index_articles(opensearch_settings: OpenSearchSettings, *articles: tuple[str, str]) -> list[ArticleIndexed]:
     """Articles (id, story) as the index stage leaves them: stored, and handed on as ArticleIndexed."""
-    client = async_client(search)
-    await ensure_index(client, search.alias)
+    client = async_client(opensearch_settings)
+    await ensure_index(client, opensearch_settings.alias)
     handed = []
     for article_id, story in articles:
         fields = {**HARBOUR, "article_id": article_id, "cluster_id": story, "source": {"name": "Port Daily"}}
-        await client.index(index=search.alias, id=article_id, body=fields, refresh=True)
+        await client.index(index=opensearch_settings.alias, id=article_id, body=fields, refresh=True)
         handed.append(ArticleIndexed(**{**fields, "source": Source(name="Port Daily")}))
     await client.close()
     return handed
@@ -83,12 +69,12 @@ async def published(servers: Servers, topology: Topology) -> list[AlertMatched]:
 
 
 async def test_a_crash_between_claim_and_publish_publishes_once_on_redelivery(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
 ) -> None:
     cranes = store.add(SavedSearch(alert_id="cranes", name="cranes", text="cranes"))
     sent = store.add(SavedSearch(alert_id="sent", name="already sent", text="harbour"))
     story = store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
-    [article] = await index_articles(search, ("a1", "s1"))
+    [article] = await index_articles(opensearch_settings, ("a1", "s1"))
     document = {"article_id": "a1", "cluster_id": "s1"}
     assert worker.ledger is not None
     # What earlier deliveries left: claimed and died; sent; the story claimed by another member.
@@ -104,37 +90,40 @@ async def test_a_crash_between_claim_and_publish_publishes_once_on_redelivery(
 
 
 async def test_later_members_of_a_story_fold_into_its_first(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
 ) -> None:
     store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
     store.add(SavedSearch(alert_id="each", name="every article", text="harbour"))
-    batch = await index_articles(search, ("b1", "s1"), ("b2", "s1"), ("b3", "s2"))
+    batch = await index_articles(opensearch_settings, ("b1", "s1"), ("b2", "s1"), ("b3", "s2"))
     assert await worker.process_batch(batch) == [[], [], []]
-    later = await index_articles(search, ("b4", "s1"))
+    later = await index_articles(opensearch_settings, ("b4", "s1"))
     assert await worker.process_batch(later) == [[]]
     pairs = sorted((match.alert_id, match.article_id) for match in await published(servers, Topology(namespace)))
     assert pairs == [("each", "b1"), ("each", "b2"), ("each", "b3"), ("each", "b4"), ("story", "b1"), ("story", "b3")]
 
 
 async def test_no_saved_search_yet_matches_nothing(
-    search: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+    opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
 ) -> None:
-    batch = await index_articles(search, ("c1", "s1"))
+    batch = await index_articles(opensearch_settings, ("c1", "s1"))
     assert await worker.process_batch(batch) == [[]]
 
 
-def test_a_reindex_rebuilds_the_alerts_against_the_new_mapping(search: OpenSearchSettings, store: AlertStore) -> None:
+def test_a_reindex_rebuilds_the_alerts_against_the_new_mapping(
+    opensearch_settings: OpenSearchSettings, store: AlertStore
+) -> None:
+    alias = opensearch_settings.alerts_alias
     store.add(SavedSearch(alert_id="one", name="one", text="harbour"))
     store.add(SavedSearch(alert_id="two", name="two", filters={"language": ["en"]}, webhook_url="https://h.test/x"))
     secret = store.get("two").webhook_secret  # type: ignore[union-attr]
-    moved = migrate_alerts(store.client, search.alias, search.alerts_alias)
-    assert moved is not None and moved[:2] == (f"{search.alerts_alias}-v1", f"{search.alerts_alias}-v2")
+    moved = migrate_alerts(store.client, opensearch_settings.alias, opensearch_settings.alerts_alias)
+    assert moved is not None and moved[:2] == (f"{alias}-v1", f"{alias}-v2")
     assert moved[2] == 2
-    assert list(store.client.indices.get_alias(name=search.alerts_alias)) == [f"{search.alerts_alias}-v2"]
+    assert list(store.client.indices.get_alias(name=alias)) == [f"{alias}-v2"]
     assert sorted(alert.alert_id for alert in store.all()) == ["one", "two"]
     assert store.get("two").webhook_secret == secret  # type: ignore[union-attr]
     body = {"query": {"percolate": {"field": "query", "document": {"title": "harbour news", "language": "en"}}}}
-    hits = store.client.search(index=search.alerts_alias, body=body)["hits"]["hits"]
+    hits = store.client.search(index=alias, body=body)["hits"]["hits"]
     assert sorted(hit["_id"] for hit in hits) == ["one", "two"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,6 @@ from services.webhooks.settings import WebhooksSettings
 from shared.localhost import free_port
 from shared.messages import AlertMatched, DeadLettered, Source
 from shared.search.alerts import AlertStore, SavedSearch
-from shared.search.client import sync_client
-from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from shared.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -76,26 +74,10 @@ async def serving(*receivers: Receiver) -> AsyncIterator[None]:
             await runner.cleanup()
 
 
-@pytest.fixture
-def search(servers: Servers, namespace: str) -> OpenSearchSettings:
-    return OpenSearchSettings(
-        url=servers.opensearch_url, alias=f"{namespace}-articles", alerts_alias=f"{namespace}-alerts"
-    )
-
-
-@pytest.fixture
-def store(search: OpenSearchSettings, isolated: None) -> Iterator[AlertStore]:
-    client = sync_client(search)
-    yield AlertStore(client, search.alias, search.alerts_alias)
-    client.indices.delete(index=f"{search.alerts_alias}-v*", ignore_unavailable=True)
-    client.indices.delete_index_template(name=template_name(search.alerts_alias), ignore=[404])
-    client.close()
-
-
-def webhooks(servers: Servers, namespace: str, search: OpenSearchSettings, **overrides: Any) -> FastStream:
+def webhooks(servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, **overrides: Any) -> FastStream:
     chosen: dict[str, Any] = {"allowed_networks": ["127.0.0.1/32"], "retry_backoff_s": [0.2], "timeout_s": 2.0}
     settings = WebhooksSettings(
-        nats_url=servers.nats_url, namespace=namespace, opensearch=search, **{**chosen, **overrides}
+        nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings, **{**chosen, **overrides}
     )
     return create_app(settings)
 
@@ -139,13 +121,13 @@ def add(store: AlertStore, alert_id: str, receiver: Receiver) -> SavedSearch:
 
 
 async def test_deliveries_are_signed_with_the_alerts_secret(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     receiver = Receiver()
     alert = add(store, "signed", receiver)
     assert alert.webhook_secret
     topology = Topology(namespace)
-    async with serving(receiver), running(webhooks(servers, namespace, search)):
+    async with serving(receiver), running(webhooks(servers, namespace, opensearch_settings)):
         await publish(servers, topology, matched("signed", "a1"), matched("signed", "a2"))
         await wait_until(lambda: _has(receiver.accepted, 2), 30, "two deliveries")
     for headers, body in receiver.calls:
@@ -158,12 +140,12 @@ async def test_deliveries_are_signed_with_the_alerts_secret(
 
 
 async def test_an_endpoint_failing_three_times_gets_the_delivery_once(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     receiver = Receiver(statuses=[500, 500, 500])
     add(store, "flaky", receiver)
     topology = Topology(namespace)
-    async with serving(receiver), running(webhooks(servers, namespace, search)):
+    async with serving(receiver), running(webhooks(servers, namespace, opensearch_settings)):
         await publish(servers, topology, matched("flaky", "b1"))
         await wait_until(lambda: _has(receiver.accepted, 1), 30, "the delivery after three failures")
         await wait_until(lambda: settled(servers, topology), 30, "nothing left to deliver")
@@ -173,13 +155,13 @@ async def test_an_endpoint_failing_three_times_gets_the_delivery_once(
 
 
 async def test_an_endpoint_that_keeps_failing_is_dead_lettered_with_the_reason(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     failing, gone = Receiver(statuses=[503] * 10), Receiver(statuses=[404])
     add(store, "failing", failing)
     add(store, "gone", gone)
     topology = Topology(namespace)
-    app = webhooks(servers, namespace, search, max_deliver=3)
+    app = webhooks(servers, namespace, opensearch_settings, max_deliver=3)
     async with serving(failing, gone), running(app):
         await publish(servers, topology, matched("failing", "c1"), matched("gone", "c2"))
         await wait_until(lambda: _letters(servers, topology, 2), 30, "two dead letters")
@@ -190,12 +172,12 @@ async def test_an_endpoint_that_keeps_failing_is_dead_lettered_with_the_reason(
 
 
 async def test_a_loopback_target_is_refused_without_the_allow_list(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     receiver = Receiver()
     add(store, "inside", receiver)
     topology = Topology(namespace)
-    app = webhooks(servers, namespace, search, allowed_networks=[])
+    app = webhooks(servers, namespace, opensearch_settings, allowed_networks=[])
     async with serving(receiver), running(app):
         await publish(servers, topology, matched("inside", "d1"))
         await wait_until(lambda: _letters(servers, topology, 1), 30, "a dead letter")
@@ -204,14 +186,14 @@ async def test_a_loopback_target_is_refused_without_the_allow_list(
 
 
 async def test_a_hanging_endpoint_does_not_hold_back_another_alert(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     hanging, healthy = Receiver(hang=asyncio.Event()), Receiver()
     add(store, "hanging", hanging)
     add(store, "healthy", healthy)
     topology = Topology(namespace)
     # Fewer request slots than hanging deliveries: only the per-endpoint limit leaves one for the other alert.
-    app = webhooks(servers, namespace, search, timeout_s=30.0, concurrency=4, endpoint_concurrency=2)
+    app = webhooks(servers, namespace, opensearch_settings, timeout_s=30.0, concurrency=4, endpoint_concurrency=2)
     async with serving(hanging, healthy), running(app):
         await publish(servers, topology, *(matched("hanging", f"h{n}") for n in range(5)))
         await wait_until(lambda: _has(hanging.calls, 2), 30, "the hanging endpoint called")
@@ -224,14 +206,14 @@ async def test_a_hanging_endpoint_does_not_hold_back_another_alert(
 
 
 async def test_a_deleted_alert_is_not_delivered(
-    servers: Servers, namespace: str, search: OpenSearchSettings, store: AlertStore
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore
 ) -> None:
     receiver, witness = Receiver(), Receiver()
     add(store, "deleted", receiver)
     add(store, "kept", witness)
     store.remove("deleted")
     topology = Topology(namespace)
-    async with serving(receiver, witness), running(webhooks(servers, namespace, search)):
+    async with serving(receiver, witness), running(webhooks(servers, namespace, opensearch_settings)):
         await publish(servers, topology, matched("deleted", "f1"), matched("kept", "f2"))
         await wait_until(lambda: _has(witness.accepted, 1), 30, "the kept alert's delivery")
         await wait_until(lambda: settled(servers, topology), 30, "nothing left to deliver")
