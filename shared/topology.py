@@ -31,6 +31,10 @@ class StageSpec:
     produces: type[ArticleFields] | None  # None: the last stage
 
 
+# Consumers beside the pipeline: each reads a subject of its own (not a stage's inbox), and has a durable
+# and a dead-letter subject named like a stage's, so `newsflow dlq ... --stage webhooks` works as for a stage.
+SIDE_CONSUMERS: tuple[str, ...] = ("webhooks",)
+
 PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("ingest", DocumentSubmitted, ArticleIngested),
     StageSpec("enrich", ArticleIngested, ArticleEnriched),
@@ -84,7 +88,8 @@ class Topology:
         return self.inbox(self.pipeline[0].name)
 
     def dead_letter_subject(self, stage: str) -> str:
-        self.stage(stage)
+        if stage not in SIDE_CONSUMERS:
+            self.stage(stage)
         return f"{self.namespace}.dlq.{stage}"
 
     @property
@@ -92,7 +97,8 @@ class Topology:
         return f"{self.namespace}.dlq.*"
 
     def durable(self, stage: str) -> str:
-        self.stage(stage)
+        if stage not in SIDE_CONSUMERS:
+            self.stage(stage)
         return f"{self.namespace}-{stage}".replace(".", "-")
 
     @property
@@ -104,13 +110,6 @@ class Topology:
     def alerts_fired_bucket(self) -> str:
         """Key-value bucket of the (alert, article) and (alert, story) pairs that have fired."""
         return f"{self.stream}_ALERTS_FIRED"
-
-    @property
-    def webhooks_durable(self) -> str:
-        return f"{self.namespace}-webhooks".replace(".", "-")
-
-    def webhooks_dead_letter_subject(self) -> str:
-        return f"{self.namespace}.dlq.webhooks"
 
     @property
     def kv_bucket(self) -> str:

@@ -6,9 +6,10 @@ only when an alert asks for a story size, one refresh and one count of the stori
 
 Exactly once per (alert, article), or per (alert, story), across redeliveries, replicas and crashes:
 a match first claims its key in a JetStream key-value bucket (``create`` succeeds for one claimant
-only), is then published with a ``Nats-Msg-Id`` that JetStream de-duplicates, and is marked sent.
-A process that died between claim and mark publishes again on redelivery, and JetStream drops the
-copy; a key marked sent, or claimed by another article of the story, never publishes again.
+only, and the claim names the article and its version), then is published with a ``Nats-Msg-Id``
+that JetStream de-duplicates. A redelivery of the same version (the process died after its claim,
+before or after publishing) publishes again and JetStream drops the copy; a key claimed by another
+article of the story, or by an earlier version of a re-ingested article, never publishes again.
 """
 
 from __future__ import annotations
@@ -53,23 +54,20 @@ NOT_PERCOLATED = ["signature", "entities.spans"]
 
 
 class FiredLedger:
-    """Which keys have fired, in a JetStream key-value bucket: ``claimed:<article>`` then ``sent:<article>``."""
+    """Which keys have fired, in a JetStream key-value bucket: each key holds the article version that claimed it."""
 
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
 
-    async def claim(self, key: str, article_id: str) -> bool:
-        """True if this article is to publish the key's match: it claimed it now, or had claimed it before
-        and may have died before marking it sent."""
+    async def claim(self, key: str, claimant: str) -> bool:
+        """True if this article version is to publish the key's match: it claimed the key now, or claimed it
+        on an earlier delivery and may have died before publishing (JetStream drops the repeat)."""
         try:
-            await self.kv.create(key, f"claimed:{article_id}".encode())
+            await self.kv.create(key, claimant.encode())
             return True
         except KeyWrongLastSequenceError:
             entry = await self.kv.get(key)
-        return (entry.value or b"").decode() == f"claimed:{article_id}"
-
-    async def mark_sent(self, key: str, article_id: str) -> None:
-        await self.kv.put(key, f"sent:{article_id}".encode())
+        return (entry.value or b"").decode() == claimant
 
 
 class AlertsWorker:
@@ -177,7 +175,9 @@ class AlertsWorker:
     async def _fire_one(self, key: str, match: Match, document: Mapping[str, Any]) -> None:
         assert self.ledger is not None and self.nats is not None
         article_id = str(document["article_id"])
-        if not await self.ledger.claim(key, article_id):
+        # The version is part of the claim: a redelivery of this version publishes again (and JetStream drops
+        # it), a later version of the article (re-ingested, updated) or another member of the story does not.
+        if not await self.ledger.claim(key, f"{article_id}@{document.get('ingested_at')}"):
             return
         event = alert_matched(match, document)
         await self.nats.jetstream().publish(
@@ -186,7 +186,6 @@ class AlertsWorker:
             stream=self.topology.stream,
             headers={"Nats-Msg-Id": message_id(match.alert, article_id)},
         )
-        await self.ledger.mark_sent(key, article_id)
         log.info("alert_matched", stage=STAGE, alert_id=match.alert.alert_id, article_id=article_id)
 
 

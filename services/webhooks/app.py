@@ -143,7 +143,7 @@ class WebhookConsumer:
 
     async def subscribe(self) -> JetStreamContext.PullSubscription:
         config = ConsumerConfig(
-            durable_name=self.topology.webhooks_durable,
+            durable_name=self.topology.durable(STAGE),
             filter_subject=self.topology.alert_matched_subject,
             ack_policy=AckPolicy.EXPLICIT,
             # Unbounded on the server: this consumer counts the attempts and dead-letters itself.
@@ -153,7 +153,7 @@ class WebhookConsumer:
         )
         return await self.js.pull_subscribe(
             self.topology.alert_matched_subject,
-            durable=self.topology.webhooks_durable,
+            durable=self.topology.durable(STAGE),
             stream=self.topology.stream,
             config=config,
         )
@@ -246,7 +246,7 @@ class WebhookConsumer:
         with contextlib.suppress(ValidationError):
             letter.article_id = AlertMatched.model_validate_json(message.data).article_id
         await self.js.publish(
-            self.topology.webhooks_dead_letter_subject(),
+            self.topology.dead_letter_subject(STAGE),
             letter.model_dump_json().encode(),
             stream=self.topology.stream,
             headers={"Nats-Msg-Id": f"dlq:{STAGE}:{message.metadata.sequence.stream}"},

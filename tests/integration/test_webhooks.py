@@ -108,7 +108,7 @@ async def dead_letters(servers: Servers, topology: Topology) -> list[DeadLettere
     client = await nats.connect(servers.nats_url)
     js = client.jetstream()
     found: list[DeadLettered] = []
-    subscription = await js.pull_subscribe(topology.webhooks_dead_letter_subject(), durable=None)
+    subscription = await js.pull_subscribe(topology.dead_letter_subject("webhooks"), durable=None)
     with contextlib.suppress(nats.errors.TimeoutError):
         for message in await subscription.fetch(20, timeout=1):
             found.append(DeadLettered.model_validate_json(message.data))
@@ -228,7 +228,7 @@ async def settled(servers: Servers, topology: Topology) -> bool:
     """The webhooks consumer holds nothing: every message acked or terminated."""
     client = await nats.connect(servers.nats_url)
     try:
-        info = await client.jetstream().consumer_info(topology.stream, topology.webhooks_durable)
+        info = await client.jetstream().consumer_info(topology.stream, topology.durable("webhooks"))
     finally:
         await client.close()
     return info.num_pending == 0 and info.num_ack_pending == 0 and info.num_redelivered == 0
