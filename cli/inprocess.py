@@ -4,8 +4,8 @@ prints and the in-process baseline the benchmarks use.
 Each stage's worker is the service's own, driven through the same ``process_batch`` the
 service runs, and stamped the same way; it is started offline, so nothing is fetched and
 dedupe and stories live in this process's memory. The stages are the topology's
-(``shared/topology.py``), up to the last one that produces an article (the index writes to
-OpenSearch, so it is not run here): a service inserted by one line of topology is run too,
+(``shared/topology.py``), up to the index (which writes to OpenSearch, so neither it nor the
+stages after it run here): a service inserted by one line of topology is run too,
 found by the convention that ``services/<stage>/app.py`` has ``create_worker(settings=None)``.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from cli.files import FileProblem
 from shared.errors import PermanentError
-from shared.messages import ArticleFields, DocumentSubmitted
+from shared.messages import ArticleFields, ArticleIndexed, DocumentSubmitted
 from shared.settings import ServiceSettings
 from shared.stage import Dropped, StageContext, StageWorker
 from shared.stage.provenance import stamp
@@ -38,8 +38,14 @@ def default_worker(stage: str) -> StageWorker:
 
 
 def runnable_stages(topology: Topology) -> list[str]:
-    """The stages ``process`` can run: every one that hands an article on."""
-    return [spec.name for spec in topology.pipeline if spec.produces is not None]
+    """The stages ``process`` can run: every one before the index, which writes to OpenSearch (the stages
+    after it read what OpenSearch holds)."""
+    stages = []
+    for spec in topology.pipeline:
+        if spec.produces is None or spec.produces is ArticleIndexed:
+            break
+        stages.append(spec.name)
+    return stages
 
 
 @dataclass

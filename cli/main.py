@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.alerts import alerts_app
 from cli.dlq import dlq_app
 from cli.files import KIND_BY_SUFFIX, FileProblem, read_path
 from cli.inprocess import InProcessPipeline
@@ -29,6 +30,7 @@ console = Console(stderr=True)
 register_search_commands(app)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(kb_app, name="kb")
+app.add_typer(alerts_app, name="alerts")
 register_new_service_command(app)
 
 FILE_TYPES = " ".join([*KIND_BY_SUFFIX, ".jsonl"])

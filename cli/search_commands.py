@@ -135,7 +135,9 @@ def story(
 def reindex(
     delete_old: Annotated[bool, typer.Option("--delete-old", help="Delete the previous index afterwards")] = False,
 ) -> None:
-    """Rebuild the index with the current template into a new versioned index and swap the alias (no downtime)."""
+    """Rebuild the index with the current template into a new versioned index and swap the alias (no downtime);
+    the saved searches (alerts) are rebuilt against the new mapping the same way."""
+    from shared.search.alerts import migrate_alerts
     from shared.search.reindex import reindex as run_reindex
 
     settings = OpenSearchSettings()
@@ -143,10 +145,14 @@ def reindex(
         report = run_reindex(
             client, settings.alias, delete_old=delete_old, shards=settings.shards, replicas=settings.replicas
         )
+        # Saved searches are parsed against the article mapping: they move with it.
+        moved = migrate_alerts(client, settings.alias, settings.alerts_alias)
     out.print(
         f"alias {report.alias}: {report.source} -> {report.target}, {report.copied} documents in {report.seconds} s"
         + (f"; {report.source} deleted" if delete_old else f"; {report.source} kept")
     )
+    if moved:
+        out.print(f"alias {settings.alerts_alias}: {moved[0]} -> {moved[1]}, {moved[2]} saved searches rebuilt")
 
 
 def _print_result(result: SearchResult, request: SearchRequest) -> None:

@@ -192,6 +192,33 @@ class ArticleLinked(ArticleFields, EnrichedFields):
     story_id: str | None = None
 
 
+class ArticleIndexed(ArticleLinked):
+    """An article OpenSearch accepted, with the near-duplicate cluster the index stage gave it."""
+
+    event: Literal["ArticleIndexed"] = "ArticleIndexed"  # type: ignore[assignment]
+    cluster_id: str
+
+
+class AlertMatched(Model):
+    """A saved search matched an indexed article: one per (alert, article), or per (alert, story)."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    event: Literal["AlertMatched"] = "AlertMatched"
+    alert_id: str
+    alert_name: str
+    article_id: str
+    story_id: str
+    title: str
+    url: str | None = None
+    source: Source
+    published_at: datetime | None = None
+    # The article's values on the fields the alert filters on (entity_handles, sentiment.label, ...),
+    # and the highlighted passages of its text query, so a reader sees at once why it fired.
+    matched: dict[str, list[str]] = Field(default_factory=dict)
+    highlights: dict[str, list[str]] = Field(default_factory=dict)
+    matched_at: datetime = Field(default_factory=utcnow)
+
+
 FailureKind = Literal["permanent", "exhausted"]
 
 
@@ -213,8 +240,8 @@ class DeadLettered(Model):
     at: datetime = Field(default_factory=utcnow)
 
 
-ARTICLE_EVENTS: tuple[type[ArticleFields], ...] = (ArticleIngested, ArticleEnriched, ArticleLinked)
-ALL_EVENTS: tuple[type[Model], ...] = (DocumentSubmitted, *ARTICLE_EVENTS, DeadLettered)
+ARTICLE_EVENTS: tuple[type[ArticleFields], ...] = (ArticleIngested, ArticleEnriched, ArticleLinked, ArticleIndexed)
+ALL_EVENTS: tuple[type[Model], ...] = (DocumentSubmitted, *ARTICLE_EVENTS, AlertMatched, DeadLettered)
 
 
 ArticleT = TypeVar("ArticleT", bound=ArticleFields)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.topology import Topology
+from shared.topology import SIDE_CONSUMERS, Topology
 
 USERS_FILE = Path(__file__).resolve().parents[1] / "deploy" / "nats" / "users.conf"
-# The entry stage keeps its dedupe, poll state and leases in the topology's key-value bucket.
-KV_STAGE = "ingest"
 
 
 @dataclass(frozen=True)
@@ -65,12 +63,25 @@ def stage_permissions(topology: Topology, stage: str) -> Permissions:
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
         f"$JS.ACK.{stream}.{durable}.>",
     )
-    outbox = topology.outbox(stage)
-    subjects = (*([outbox] if outbox else []), topology.dead_letter_subject(stage))
-    if stage == KV_STAGE:
-        # The feed poller submits what it finds to the pipeline's entry, like any submitter.
-        subjects = (*subjects, topology.entry_subject, *_bucket_api(topology.kv_bucket))
+    outbox = topology.outbox(stage) if stage in topology.stage_names else None  # a side consumer has none
+    subjects = (
+        *([outbox] if outbox else []),
+        topology.dead_letter_subject(stage),
+        *_beyond_the_pipeline(topology, stage),
+    )
     return Permissions(user=stage, publish=(*subjects, *jetstream_api), subscribe=("_INBOX.>",))
+
+
+def _beyond_the_pipeline(topology: Topology, stage: str) -> tuple[str, ...]:
+    """What a stage writes besides its outbox and dead letters."""
+    if stage == "ingest":
+        # The feed poller submits what it finds to the pipeline's entry, like any submitter, and keeps its
+        # dedupe, poll state and leases in the topology's key-value bucket.
+        return (topology.entry_subject, *_bucket_api(topology.kv_bucket))
+    if stage == "alerts":
+        # Matches go to their own subject (webhooks and users read it); what fired is kept in a bucket.
+        return (topology.alert_matched_subject, *_bucket_api(topology.alerts_fired_bucket))
+    return ()
 
 
 def operator_permissions() -> Permissions:
@@ -80,7 +91,8 @@ def operator_permissions() -> Permissions:
 
 def users_conf(topology: Topology) -> str:
     """The ``authorization`` block every compose nats-server includes."""
-    entries = [stage_permissions(topology, stage) for stage in topology.stage_names] + [operator_permissions()]
+    consumers = [*topology.stage_names, *SIDE_CONSUMERS]
+    entries = [stage_permissions(topology, stage) for stage in consumers] + [operator_permissions()]
     return (
         "# Generated from shared/topology.py by `newsflow nats-users --write`; do not edit by hand.\n"
         "# Passwords come from the environment (compose: .env).\n"

@@ -90,6 +90,7 @@ class OpenSearchSettings(BaseSettings):
     alias: str = "articles"
     # The stories stage's index (services/stories), read by the story queries.
     stories_alias: str = "stories"
+    alerts_alias: str = "alerts"  # saved searches (shared/search/alerts.py)
     request_timeout_s: float = 30.0
     # Override the template's number_of_shards / number_of_replicas (unset: the file's 1 and 0) for every
     # new versioned index; `newsflow setup` also applies replicas to the current one. A replica needs a

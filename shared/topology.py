@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from shared.messages import (
     ArticleEnriched,
     ArticleFields,
+    ArticleIndexed,
     ArticleIngested,
     ArticleLinked,
     DocumentSubmitted,
@@ -27,15 +28,20 @@ from shared.messages import (
 class StageSpec:
     name: str
     consumes: type[Model]
-    produces: type[ArticleFields] | None  # None: the last stage, which writes to OpenSearch
+    produces: type[ArticleFields] | None  # None: the last stage
 
+
+# Consumers beside the pipeline: each reads a subject of its own (not a stage's inbox), and has a durable
+# and a dead-letter subject named like a stage's, so `newsflow dlq ... --stage webhooks` works as for a stage.
+SIDE_CONSUMERS: tuple[str, ...] = ("webhooks",)
 
 PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("ingest", DocumentSubmitted, ArticleIngested),
     StageSpec("enrich", ArticleIngested, ArticleEnriched),
     StageSpec("entity_link", ArticleEnriched, ArticleLinked),
     StageSpec("stories", ArticleLinked, ArticleLinked),
-    StageSpec("index", ArticleLinked, None),
+    StageSpec("index", ArticleLinked, ArticleIndexed),
+    StageSpec("alerts", ArticleIndexed, None),
 )
 
 
@@ -85,7 +91,8 @@ class Topology:
         return self.inbox(self.pipeline[0].name)
 
     def dead_letter_subject(self, stage: str) -> str:
-        self.stage(stage)
+        if stage not in SIDE_CONSUMERS:
+            self.stage(stage)
         return f"{self.namespace}.dlq.{stage}"
 
     @property
@@ -93,8 +100,19 @@ class Topology:
         return f"{self.namespace}.dlq.*"
 
     def durable(self, stage: str) -> str:
-        self.stage(stage)
+        if stage not in SIDE_CONSUMERS:
+            self.stage(stage)
         return f"{self.namespace}-{stage}".replace(".", "-")
+
+    @property
+    def alert_matched_subject(self) -> str:
+        """Where the alerts stage publishes ``AlertMatched``; subscribers (webhooks, users) read it."""
+        return f"{self.namespace}.alerts.matched"
+
+    @property
+    def alerts_fired_bucket(self) -> str:
+        """Key-value bucket of the (alert, article) and (alert, story) pairs that have fired."""
+        return f"{self.stream}_ALERTS_FIRED"
 
     @property
     def kv_bucket(self) -> str:

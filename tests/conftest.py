@@ -82,13 +82,17 @@ def service_env(servers: Servers, namespace: str) -> dict[str, str]:
         "NEWSFLOW_OPENSEARCH_URL": servers.opensearch_url,
         "NEWSFLOW_OPENSEARCH_ALIAS": f"{namespace}-articles",
         "NEWSFLOW_OPENSEARCH_STORIES_ALIAS": f"{namespace}-stories",
+        "NEWSFLOW_OPENSEARCH_ALERTS_ALIAS": f"{namespace}-alerts",
     }
 
 
 @pytest.fixture
 def opensearch_settings(servers: Servers, namespace: str) -> OpenSearchSettings:
     return OpenSearchSettings(
-        url=servers.opensearch_url, alias=f"{namespace}-articles", stories_alias=f"{namespace}-stories"
+        url=servers.opensearch_url,
+        alias=f"{namespace}-articles",
+        stories_alias=f"{namespace}-stories",
+        alerts_alias=f"{namespace}-alerts",
     )
 
 
@@ -100,11 +104,12 @@ async def isolated(servers: Servers, namespace: str, opensearch_settings: OpenSe
     topology = Topology(namespace)
     with contextlib.suppress(NotFoundError):  # the test may not have created them
         await client.jetstream().delete_stream(topology.stream)
-    with contextlib.suppress(NotFoundError):
-        await client.jetstream().delete_key_value(topology.kv_bucket)
+    for bucket in (topology.kv_bucket, topology.alerts_fired_bucket):
+        with contextlib.suppress(NotFoundError):
+            await client.jetstream().delete_key_value(bucket)
     await client.close()
     search = async_client(opensearch_settings)
-    for alias in (opensearch_settings.alias, opensearch_settings.stories_alias):
+    for alias in (opensearch_settings.alias, opensearch_settings.stories_alias, opensearch_settings.alerts_alias):
         await search.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
         await search.indices.delete_index_template(name=template_name(alias), ignore=[404])
     await search.close()

@@ -55,7 +55,8 @@ CLUSTER_ENV = {
 def _services() -> list[str]:
     from shared.topology import Topology
 
-    return Topology().stage_names
+    # webhooks: the alerts' delivery, a consumer beside the pipeline rather than a stage of it.
+    return [*Topology().stage_names, "webhooks"]
 
 
 def _is_server(name: str) -> bool:

@@ -51,7 +51,8 @@ public final class EmbeddedOpenSearch {
         org.opensearch.index.mapper.MapperExtrasPlugin.class,      // scaled_float, search_as_you_type...
         org.opensearch.painless.PainlessPlugin.class,              // scripts
         org.opensearch.index.reindex.ReindexPlugin.class,          // _reindex, _update/_delete_by_query
-        org.opensearch.ingest.common.IngestCommonPlugin.class      // ingest processors
+        org.opensearch.ingest.common.IngestCommonPlugin.class,     // ingest processors
+        org.opensearch.percolator.PercolatorPlugin.class           // percolator field + query (alerts)
     );
 
     /** Node's constructor with classpath plugins is protected. */

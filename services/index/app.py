@@ -1,6 +1,7 @@
 """The index service: pulls linked articles in batches, gives each its story cluster
 (services/index/clusters.py) and writes the batch with one ``_bulk``, settling every
-message from its own item result."""
+message from its own item result. Each article OpenSearch accepted goes on as
+``ArticleIndexed`` (with its cluster) to the stage after it (alerts)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from services.index.documents import document_version, to_document
 from services.index.settings import IndexSettings
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.logging import get_logger
-from shared.messages import ArticleLinked
+from shared.messages import ArticleIndexed, ArticleLinked, promote
 from shared.search.client import async_client
 from shared.search.failures import (
     UNAVAILABLE_STATUSES,
@@ -94,10 +95,14 @@ class IndexWorker:
         try:
             existing, candidates = await self._indexed_neighbours(items)
             cluster_ids = assign_clusters(items, candidates, existing, self.recent, self.settings.cluster_similarity)
-            return await self._bulk(items, cluster_ids)
+            outcomes = await self._bulk(items, cluster_ids)
         except (OpenSearchException, TransientError) as error:
             failure = request_failure(error)
             return [failure for _ in items]
+        return [
+            outcome if isinstance(outcome, Exception) else [promote(article, ArticleIndexed, cluster_id=cluster_id)]
+            for article, cluster_id, outcome in zip(items, cluster_ids, outcomes, strict=True)
+        ]
 
     async def _indexed_neighbours(
         self, items: Sequence[ArticleLinked]

@@ -44,9 +44,11 @@ def valid_message(stage: str, marker: str) -> tuple[bytes, str]:
             hints={"title": f"Valid {marker}", "body": body, "url": f"https://valid.example.test/{marker}"},
         )
         return submission.model_dump_json().encode(), article_from_submission(submission).article_id
-    article = PIPELINE.stage(stage).consumes.model_validate(
-        {"article_id": f"valid-{marker}", "title": f"Valid {marker}", "body": body, "source": Source(name="test")}
-    )
+    model = PIPELINE.stage(stage).consumes
+    fields = {"article_id": f"valid-{marker}", "title": f"Valid {marker}", "body": body, "source": Source(name="test")}
+    if "cluster_id" in model.model_fields:  # an indexed article has its story
+        fields["cluster_id"] = f"valid-{marker}"
+    article = model.model_validate(fields)
     return article.model_dump_json().encode(), f"valid-{marker}"
 
 

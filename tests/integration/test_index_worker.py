@@ -22,7 +22,7 @@ from shared.search.client import async_client
 from shared.search.failures import IndexMissing
 from shared.search.indices import TEMPLATE_FILE, template_name
 from shared.settings import OpenSearchSettings
-from tests.unit.index.factories import index_worker, linked, signature
+from tests.unit.index.factories import handed_on, ids, index_worker, linked, signature
 
 pytestmark = pytest.mark.integration
 
@@ -45,9 +45,10 @@ async def test_a_newer_version_replaces_and_a_late_older_one_is_acked_as_a_dupli
     first = linked("versioned", title="First telling", ingested_at=T0)
     second = linked("versioned", title="Corrected telling", ingested_at=T0 + timedelta(minutes=5))
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([first]) == [[]]
-        assert await worker.process_batch([second]) == [[]]
-        assert await worker.process_batch([first]) == [[]]  # 409 from OpenSearch: already superseded
+        assert handed_on(await worker.process_batch([first])) == [["versioned"]]
+        assert handed_on(await worker.process_batch([second])) == [["versioned"]]
+        # 409 from OpenSearch: already superseded. The alerts stage reads the stored (newer) version.
+        assert handed_on(await worker.process_batch([first])) == [["versioned"]]
     document = (await _documents(opensearch_settings))["versioned"]
     assert document["title"] == "Corrected telling"
     assert document["_version"] == document_version(second)
@@ -55,7 +56,7 @@ async def test_a_newer_version_replaces_and_a_late_older_one_is_acked_as_a_dupli
 
 async def test_each_item_settles_on_its_own_result(opensearch_settings: OpenSearchSettings, isolated: None) -> None:
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([_with(linked("numeric"), {"score": 5})]) == [[]]
+        assert handed_on(await worker.process_batch([_with(linked("numeric"), {"score": 5})])) == [["numeric"]]
         outcomes = await worker.process_batch(
             [
                 _with(linked("fine-1"), {"score": 6}),
@@ -63,7 +64,7 @@ async def test_each_item_settles_on_its_own_result(opensearch_settings: OpenSear
                 _with(linked("fine-2"), {"score": 7}),
             ]
         )
-    assert outcomes[0] == [] and outcomes[2] == []
+    assert handed_on([outcomes[0], outcomes[2]]) == [["fine-1"], ["fine-2"]]
     rejected = outcomes[1]
     assert isinstance(rejected, PermanentError)
     assert rejected.reason == "mapping_rejected"
@@ -98,7 +99,7 @@ async def test_a_new_enrichments_fields_are_searchable_and_facetable_without_a_m
         _with(linked("c3"), claims("sceptical", 3, "verified budget figures")),
     ]
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch(batch) == [[], [], []]
+        assert handed_on(await worker.process_batch(batch)) == ids(batch)
     await _documents(opensearch_settings)  # refreshes
     client = async_client(opensearch_settings)
     try:
@@ -185,7 +186,7 @@ async def test_a_reingested_article_keeps_its_cluster(opensearch_settings: OpenS
         await _documents(opensearch_settings)
         # A newer version now has a signature that matches "story", but the article stays where it was.
         newer = linked("first-seen", ingested_at=T0 + timedelta(hours=1), story_signature=signature(4, 10, 1))
-        assert await worker.process_batch([newer]) == [[]]
+        assert handed_on(await worker.process_batch([newer])) == ids([newer])
     assert (await _documents(opensearch_settings))["first-seen"]["cluster_id"] == "first-seen"
 
 
@@ -206,7 +207,7 @@ async def test_a_deleted_index_holds_the_batch_and_comes_back_with_the_template(
     """As after an OpenSearch restart without its data: the index, its alias and the template are gone."""
     alias = opensearch_settings.alias
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([linked("before")]) == [[]]
+        assert handed_on(await worker.process_batch([linked("before")])) == ids([linked("before")])
         client = async_client(opensearch_settings)
         try:
             await client.indices.delete(index=f"{alias}-v*")
@@ -214,7 +215,8 @@ async def test_a_deleted_index_holds_the_batch_and_comes_back_with_the_template(
             held = await worker.process_batch([linked("during-1"), linked("during-2")])
             # Held (not dead-lettered, no attempt spent): the runtime retries the batch with back-off.
             assert len(held) == 2 and all(isinstance(outcome, DependencyUnavailable) for outcome in held)
-            assert await worker.process_batch([linked("during-1"), linked("during-2")]) == [[], []]
+            during = [linked("during-1"), linked("during-2")]
+            assert handed_on(await worker.process_batch(during)) == ids(during)
             mapping = await client.indices.get_mapping(index=alias)
         finally:
             await client.close()
@@ -314,7 +316,7 @@ async def test_an_answer_of_an_unexpected_shape_is_a_transient_error_never_an_es
     path_suffix, spoil = SPOILED_ANSWERS[case]
     batch = [linked("one", story_signature=signature(21)), linked("two")]
     async with index_worker(opensearch_settings) as direct:
-        assert await direct.process_batch([linked("seed")]) == [[]]
+        assert handed_on(await direct.process_batch([linked("seed")])) == ids([linked("seed")])
         async with TamperingProxy(opensearch_settings.url, path_suffix, spoil).running() as proxy_url:
             proxied = opensearch_settings.model_copy(update={"url": proxy_url})
             async with index_worker(proxied) as worker:
@@ -323,7 +325,7 @@ async def test_an_answer_of_an_unexpected_shape_is_a_transient_error_never_an_es
         assert all(isinstance(outcome, TransientError) for outcome in outcomes), outcomes
         assert not any(isinstance(outcome, DependencyUnavailable) for outcome in outcomes)
         # The retry, with OpenSearch answering properly, settles them (a write that did land is a 409 duplicate).
-        assert await direct.process_batch(batch) == [[], []]
+        assert handed_on(await direct.process_batch(batch)) == ids(batch)
 
 
 def _with(article: ArticleLinked, enrichments: dict[str, Any]) -> ArticleLinked:

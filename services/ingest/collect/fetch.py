@@ -1,14 +1,9 @@
 """Fetching pages and feeds from the open web, treating every server as hostile.
 
 * http(s) only; redirects followed by hand (bounded), each hop checked again.
-* The address check happens where the socket is opened (a wrapped httpcore
-  network backend): the host name is resolved once, every address is checked,
-  and the connection goes to a checked address, so a DNS answer that changes
-  between check and connect (rebinding) cannot slip a private address through.
-  Loopback, private, link-local (cloud metadata), multicast and reserved
-  addresses are refused unless an operator allow-list names their network.
-* Proxies from the environment are ignored: a proxy would connect for us,
-  past the address check.
+* The address check happens where the socket is opened, and loopback, private,
+  link-local and reserved addresses are refused unless an operator allow-list
+  names their network (shared/guarded_http.py, which webhooks use too).
 * Size caps on the bytes received and, separately, on the bytes after
   decompression (we decompress ourselves, in bounded steps, so a compression
   bomb never expands in memory); connect/read timeouts and an overall deadline,
@@ -21,27 +16,20 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from services.ingest.collect.robots import LocalPacer, RobotsCache, SharedPacer
 from services.ingest.collect.state import StateStore
 from shared import __version__
 from shared.errors import PermanentError, TransientError
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
+from shared.guarded_http import AddressPolicy, BlockedAddress, HostUnresolvable, RefusedConnection, guarded_transport
 
 _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,"
@@ -90,100 +78,6 @@ class FetchResult:
         return self.status == 304
 
 
-@dataclass(frozen=True)
-class AddressPolicy:
-    """Which resolved addresses a fetch may connect to."""
-
-    allowed_networks: tuple[IPNetwork, ...] = ()
-
-    @classmethod
-    def from_strings(cls, networks: Iterable[str]) -> AddressPolicy:
-        return cls(tuple(ipaddress.ip_network(network.strip(), strict=False) for network in networks))
-
-    def permits(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if any(address in network for network in self.allowed_networks):
-            return True
-        return address.is_global and not (address.is_multicast or address.is_reserved)
-
-
-class BlockedAddress(FetchRefused):
-    def __init__(self, host: str, addresses: list[str]) -> None:
-        super().__init__("blocked_address", f"{host} resolves only to refused addresses {addresses}")
-
-
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, resolving and checking the address before each connection."""
-
-    def __init__(self, policy: AddressPolicy) -> None:
-        self.policy = policy
-        self.inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await _resolve(host, port)
-        permitted = [address for address in addresses if self.policy.permits(address)]
-        if not permitted:
-            raise BlockedAddress(host, [str(address) for address in addresses])
-        last_error: Exception | None = None
-        for address in permitted:
-            try:
-                # TLS still verifies and sends SNI for ``host``: httpcore takes those from the request's origin.
-                return await self.inner.connect_tcp(
-                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except httpcore.ConnectError as error:
-                last_error = error
-        assert last_error is not None
-        raise last_error
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise FetchRefused("unix_socket", "fetching through a unix socket is not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
-
-
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise FetchUnavailable("dns", f"cannot resolve {host}: {error.strerror}") from error
-    found: list[IPAddress] = []
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if address not in found:
-            found.append(address)
-    return found
-
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, policy: AddressPolicy, limits: httpx.Limits) -> None:
-        super().__init__(trust_env=False, limits=limits)
-        # httpx has no public hook for the network backend; its transport keeps the httpcore pool
-        # in ``_pool`` (httpx 0.28, pinned), so the pool is rebuilt with the guarded backend.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(policy),
-        )
-
-
 class Pacer(Protocol):
     async def wait_turn(self, host: str, delay_s: float | None = None) -> None:
         """Return when the next request to ``host`` may go (at least ``delay_s`` after the last, if longer)."""
@@ -200,7 +94,7 @@ class Fetcher:
         self.locks: dict[str, asyncio.Lock] = {}
         self.robots = RobotsCache(self._load_robots, self.limits.user_agent) if respect_robots else None
         self.client = httpx.AsyncClient(
-            transport=_GuardedTransport(policy or AddressPolicy(), httpx.Limits(max_connections=32)),
+            transport=guarded_transport(policy or AddressPolicy(), httpx.Limits(max_connections=32)),
             follow_redirects=False,
             trust_env=False,
             timeout=httpx.Timeout(
@@ -269,6 +163,10 @@ class Fetcher:
                 if response.status_code != 304:
                     result.content = await self._read_body(url, response)
                 return result, None
+        except (BlockedAddress, RefusedConnection) as error:
+            raise FetchRefused(error.reason, error.detail) from error
+        except HostUnresolvable as error:
+            raise FetchUnavailable("dns", error.detail) from error
         except httpx.TimeoutException as error:
             raise FetchUnavailable("timeout", f"{url}: {type(error).__name__}") from error
         except httpx.TransportError as error:

@@ -20,7 +20,7 @@ from shared.search.indices import template_name
 from shared.search.queries import Searcher, SearchRequest, parse_entity_names
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
-from tests.unit.index.factories import entity, index_worker, linked, signature
+from tests.unit.index.factories import entity, handed_on, ids, index_worker, linked, signature
 
 pytestmark = pytest.mark.integration
 
@@ -235,7 +235,7 @@ async def indexed(servers: Servers) -> AsyncIterator[Indexed]:
     """The corpus, indexed once for this module's read-only tests."""
     settings = OpenSearchSettings(url=servers.opensearch_url, alias=f"tsearch{datetime.now(UTC):%H%M%S%f}-articles")
     async with index_worker(settings) as worker:
-        assert await worker.process_batch(CORPUS) == [[] for _ in CORPUS]
+        assert handed_on(await worker.process_batch(CORPUS)) == ids(CORPUS)
         assert worker.client is not None
         await worker.client.indices.refresh(index=settings.alias)
     client = sync_client(settings)

@@ -12,7 +12,7 @@ from opensearchpy import AsyncOpenSearch
 from shared.search.client import async_client, sync_client
 from shared.search.reindex import reindex
 from shared.settings import OpenSearchSettings
-from tests.unit.index.factories import index_worker, linked
+from tests.unit.index.factories import handed_on, ids, index_worker, linked
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ async def test_reindex_swaps_the_alias_to_the_current_mapping_while_writes_and_r
                 linked(f"doc-{len(written) + n}", title=f"Harbour report number {len(written) + n}", ingested_at=T0)
                 for n in range(5)
             ]
-            assert await worker.process_batch(batch) == [[] for _ in batch]
+            assert handed_on(await worker.process_batch(batch)) == ids(batch)
             written.extend(article.article_id for article in batch)
 
         async def keep_writing() -> None:
@@ -107,12 +107,12 @@ async def test_reindex_keeps_versions_and_can_drop_the_old_index(
     older = linked("story", title="First version", ingested_at=T0)
     newer = linked("story", title="Second version", ingested_at=T0 + timedelta(hours=1))
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch([newer]) == [[]]
+        assert handed_on(await worker.process_batch([newer])) == ids([newer])
         with sync_client(opensearch_settings) as admin:
             first = await asyncio.to_thread(reindex, admin, alias, swap_grace_s=0)
             second = await asyncio.to_thread(reindex, admin, alias, delete_old=True, swap_grace_s=0)
         # The late older version is still refused by the copy's external version.
-        assert await worker.process_batch([older]) == [[]]
+        assert handed_on(await worker.process_batch([older])) == ids([older])
     client = async_client(opensearch_settings)
     try:
         document = await client.get(index=alias, id="story")

@@ -13,7 +13,7 @@ from shared.search.client import sync_client
 from shared.search.queries import Searcher, SearchRequest
 from shared.settings import OpenSearchSettings
 from tests.support import SAMPLE, sample_articles
-from tests.unit.index.factories import index_worker
+from tests.unit.index.factories import handed_on, ids, index_worker
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,9 @@ async def test_the_retold_story_is_one_cluster_with_the_original_first(
     async with index_worker(opensearch_settings) as worker:
         batches = iter(names)
         while chunk := list(islice(batches, BATCH)):
-            assert await worker.process_batch([articles[name] for name in chunk]) == [[] for _ in chunk]
+            assert handed_on(await worker.process_batch([articles[name] for name in chunk])) == ids(
+                [articles[name] for name in chunk]
+            )
         assert worker.client is not None
         await worker.client.indices.refresh(index=opensearch_settings.alias)
 

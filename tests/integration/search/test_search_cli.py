@@ -11,7 +11,7 @@ from cli.main import app
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from tests.integration.search.test_queries import CORPUS
-from tests.unit.index.factories import index_worker
+from tests.unit.index.factories import handed_on, ids, index_worker
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def cli_env(opensearch_settings: OpenSearchSettings, isolated: None) -> dict[str, str]:
     async with index_worker(opensearch_settings) as worker:
-        assert await worker.process_batch(CORPUS) == [[] for _ in CORPUS]
+        assert handed_on(await worker.process_batch(CORPUS)) == ids(CORPUS)
     client = async_client(opensearch_settings)
     await client.indices.refresh(index=opensearch_settings.alias)
     await client.close()

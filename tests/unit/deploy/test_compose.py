@@ -10,12 +10,14 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from services.alerts.settings import AlertsSettings
 from services.api.settings import ApiSettings
 from services.enrich.settings import EnrichSettings
 from services.entity_link.settings import EntityLinkSettings
 from services.index.settings import IndexSettings
 from services.ingest.settings import IngestSettings
 from services.stories.settings import StoriesSettings
+from services.webhooks.settings import WebhooksSettings
 from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.topology import Topology
 
@@ -28,6 +30,8 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "entity_link": EntityLinkSettings,
     "stories": StoriesSettings,
     "index": IndexSettings,
+    "alerts": AlertsSettings,
+    "webhooks": WebhooksSettings,
 }
 
 

@@ -3,7 +3,7 @@ whose similarity the test chooses, and a started index worker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -12,10 +12,19 @@ import numpy as np
 
 from services.index.app import IndexWorker, create_worker
 from services.index.settings import IndexSettings
-from shared.messages import ArticleLinked, Entity, OriginalSource, Sentiment, Signature, Source, TopicScore
+from shared.messages import (
+    ArticleIndexed,
+    ArticleLinked,
+    Entity,
+    OriginalSource,
+    Sentiment,
+    Signature,
+    Source,
+    TopicScore,
+)
 from shared.settings import OpenSearchSettings
 from shared.signature import NUM_PERM, band_keys
-from shared.stage import StageContext
+from shared.stage import Outcome, StageContext
 
 
 def signature(story: int, differing: int = 0, variant: int = 0) -> Signature:
@@ -76,3 +85,18 @@ async def index_worker(opensearch: OpenSearchSettings, **settings: Any) -> Async
         yield worker
     finally:
         await worker.stop()
+
+
+def handed_on(outcomes: list[Outcome]) -> list[list[str]]:
+    """The ids of the ``ArticleIndexed`` each outcome hands to the next stage (an indexed article has its story)."""
+    handed: list[list[str]] = []
+    for outcome in outcomes:
+        assert not isinstance(outcome, Exception), outcome
+        assert all(isinstance(article, ArticleIndexed) and article.cluster_id for article in outcome)
+        handed.append([article.article_id for article in outcome])
+    return handed
+
+
+def ids(articles: Sequence[ArticleLinked]) -> list[list[str]]:
+    """What ``handed_on`` gives when every article of the batch was indexed."""
+    return [[article.article_id] for article in articles]

@@ -22,4 +22,4 @@ def test_inserting_a_stage_is_one_line_of_topology() -> None:
     topology = Topology("x", pipeline=(*PIPELINE[:2], extra, *PIPELINE[2:]))
     assert topology.outbox("enrich") == topology.inbox("readability")
     assert topology.outbox("readability") == topology.inbox(link.name)
-    assert topology.outbox("index") is None
+    assert topology.outbox(PIPELINE[-1].name) is None

@@ -1,0 +1,252 @@
+"""Alerts benchmark: ingest-to-alert latency with saved searches registered, and the cost of percolating.
+
+(a) latency: ingest, enrich, entity_link, index and alerts run as processes (bench/pipeline.py's
+    ``Services``) on their own namespace, stream and aliases, with ``--alerts`` saved searches
+    registered. Articles (bench/corpus.py, generated from the sample) are published at ``--rate``/s;
+    a core NATS subscription on the alerts subject notes when the first ``AlertMatched`` of each
+    article arrives. One saved search matches everything, so every article has a latency: from just
+    before its publish to its first alert.
+(b) percolation cost: the articles indexed by (a) are percolated, ``--batch`` at a time (the alerts
+    stage's request, services/alerts/matching.py), against 1,000 and 10,000 saved searches; the
+    figure is wall time per article of the percolate requests, best of ``--repeat``.
+
+The saved searches are drawn from the corpus vocabulary in the shapes of the filter language: one
+or two words of text, a topic tree, a sentiment, a language, some of them combined.
+
+    .venv/bin/python bench/alerts_speed.py [--alerts 1000] [--rate 20] [--articles 300]
+        [--opensearch-url http://127.0.0.1:9250]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import nats
+import pipeline
+from opensearchpy import OpenSearch
+
+from cli.publish import publish_submissions
+from corpus import DEFAULT_SEED, generate, read_source
+from services.alerts.matching import percolate_body
+from shared.ids import article_id
+from shared.messages import AlertMatched
+from shared.nats import ensure_stream
+from shared.search.alerts import AlertStore, SavedSearch, alert_document
+from shared.search.client import sync_client
+from shared.settings import OpenSearchSettings
+from shared.topology import Topology
+
+RESULTS = pipeline.RESULTS / "alerts_speed.json"
+STAGES = ["ingest", "enrich", "entity_link", "index", "alerts"]
+GOAL_P99_S = 2.0
+TOPICS = ["business", "politics", "technology", "sport", "entertainment", "science", "health", "world"]
+DRAIN_S = 60.0
+log = pipeline.log
+
+
+def saved_searches(count: int, records: list[dict[str, Any]], seed: int = DEFAULT_SEED) -> list[SavedSearch]:
+    """``count`` saved searches: one that matches everything, the rest drawn from the corpus's words.
+
+    Each text is a word found in 0.5-1% of the articles (a name, a place, a subject: what analysts
+    watch), sometimes with a filter, so an article matches about 1% of the searches, not half of them."""
+    rng = random.Random(seed)
+    frequency: Counter[str] = Counter()
+    for record in records:
+        frequency.update({word.lower() for word in re.findall(r"[A-Za-z]{5,}", record["title"] + " " + record["body"])})
+    words = sorted(word for word, df in frequency.items() if 0.005 <= df / len(records) <= 0.01)
+    alerts = [SavedSearch(alert_id="everything", name="everything")]
+    while len(alerts) < count:
+        fields: dict[str, Any] = {"name": f"saved search {len(alerts)}", "text": rng.choice(words)}
+        if rng.random() < 0.3:
+            fields["filters"] = {"sentiment": [rng.choice(["positive", "neutral", "negative"])]}
+        if rng.random() < 0.25:
+            fields["more_in"] = rng.choice(TOPICS)
+        if rng.random() < 0.1:
+            fields["filters"] = {**fields.get("filters", {}), "language": ["en"]}
+        fields["once_per_story"] = rng.random() < 0.2
+        alerts.append(SavedSearch(alert_id=f"bench-{len(alerts)}", **fields))
+    return alerts
+
+
+def register(client: OpenSearch, store: AlertStore, alerts: list[SavedSearch]) -> float:
+    """Index the saved searches in bulk; the seconds it took."""
+    store.ensure()
+    started = time.perf_counter()
+    for at in range(0, len(alerts), 500):
+        lines: list[dict[str, Any]] = []
+        for alert in alerts[at : at + 500]:
+            lines += [{"index": {"_index": store.alias, "_id": alert.alert_id}}, alert_document(alert)]
+        answer = client.bulk(body=lines)
+        if answer["errors"]:
+            raise RuntimeError(f"saved searches refused: {json.dumps(answer['items'][:2])[:500]}")
+    client.indices.refresh(index=store.alias)
+    return round(time.perf_counter() - started, 2)
+
+
+async def latency(topology: Topology, records: list[dict[str, Any]], rate: float, nats_url: str) -> dict[str, Any]:
+    connection = await nats.connect(nats_url)
+    js = connection.jetstream()
+    await ensure_stream(js, topology)
+    published: dict[str, float] = {}
+    alerted: dict[str, float] = {}
+    matches = 0
+
+    async def on_alert(message: Any) -> None:
+        nonlocal matches
+        matches += 1
+        alerted.setdefault(AlertMatched.model_validate_json(message.data).article_id, time.time())
+
+    subscription = await connection.subscribe(topology.alert_matched_subject, cb=on_alert)
+    begin = time.perf_counter()
+    for number, record in enumerate(records):
+        delay = begin + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        published[article_id(record["url"])] = time.time()
+        await publish_submissions(js, topology.entry_subject, [pipeline.submission_of(record)])
+    publish_seconds = time.perf_counter() - begin
+    deadline = time.monotonic() + DRAIN_S
+    while len(alerted.keys() & published.keys()) < len(published) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await subscription.unsubscribe()
+    await connection.close()
+    latencies = [alerted[key] - published[key] for key in published if key in alerted]
+    return {
+        "offered_per_s": rate,
+        "publish_rate_achieved_per_s": round((len(published) - 1) / publish_seconds, 1),
+        "articles": len(published),
+        "alerted": len(latencies),
+        "alert_messages": matches,
+        **(pipeline.latency_summary(latencies) if latencies else {}),
+    }
+
+
+def percolation_cost(
+    client: OpenSearch, store: AlertStore, documents: list[dict[str, Any]], batch: int, repeat: int
+) -> dict[str, Any]:
+    """Wall seconds per article of the alerts stage's percolate request, best of ``repeat`` passes."""
+    passes = []
+    hits = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        hits = 0
+        for at in range(0, len(documents), batch):
+            body = percolate_body(documents[at : at + batch])
+            while True:
+                answer = client.search(index=store.alias, body=body)
+                page = answer["hits"]["hits"]
+                hits += sum(len(hit["fields"]["_percolator_document_slot"]) for hit in page)
+                if len(page) < body["size"]:
+                    break
+                body["search_after"] = page[-1]["sort"]
+        passes.append(time.perf_counter() - started)
+    best = min(passes)
+    return {
+        "articles": len(documents),
+        "batch": batch,
+        "ms_per_article": round(best * 1000 / len(documents), 2),
+        "ms_per_article_each_pass": [round(p * 1000 / len(documents), 2) for p in passes],
+        "matches_per_article": round(hits / len(documents), 2),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--articles", type=int, default=300)
+    parser.add_argument("--cost-sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cost-articles", type=int, default=128, help="articles percolated per pass in (b)")
+    parser.add_argument("--opensearch-url", default=pipeline.OPENSEARCH_URL)
+    parser.add_argument("--nats-url", default=pipeline.NATS_URL)
+    args = parser.parse_args()
+    # SIGTERM ends the run through the clean-up below, like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+    pipeline.OPENSEARCH_URL, pipeline.NATS_URL = args.opensearch_url, args.nats_url  # what Service.start passes on
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    search = OpenSearchSettings(
+        url=args.opensearch_url, alias=f"{namespace}-articles", alerts_alias=f"{namespace}-alerts"
+    )
+    os.environ["NEWSFLOW_OPENSEARCH_ALERTS_ALIAS"] = search.alerts_alias
+    topology = Topology(namespace)
+    records = list(generate(read_source(None), args.articles + 20))
+    warm_up, measured = records[:20], records[20:]
+    client = sync_client(search)
+    store = AlertStore(client, search.alias, search.alerts_alias)
+    result: dict[str, Any] = {"machine": pipeline.machine(), "load_before": os.getloadavg(), "namespace": namespace}
+    services = pipeline.Services(Path(tempfile.mkdtemp(prefix="alerts-bench-")))
+    try:
+        result["register_s"] = register(client, store, saved_searches(args.alerts, records))
+        log(f"{args.alerts} saved searches registered in {result['register_s']} s; starting {STAGES}")
+        await services.start(STAGES, namespace)
+        await latency(topology, warm_up, args.rate, args.nats_url)  # models loaded, consumers bound
+        log(f"publishing {len(measured)} articles at {args.rate}/s")
+        cpu_before = {service.stage: pipeline.cpu_seconds(service.pid) for service in services.running}
+        result["latency"] = await latency(topology, measured, args.rate, args.nats_url)
+        # CPU per article of each stage: what the latency would be bounded by on a machine of its own.
+        result["cpu_ms_per_article"] = {
+            service.stage: round(
+                (pipeline.cpu_seconds(service.pid) - cpu_before[service.stage]) * 1000 / len(measured), 1
+            )
+            for service in services.running
+        }
+        result["latency"]["saved_searches"] = args.alerts
+        result["latency"]["goal_p99_s"] = GOAL_P99_S
+        result["load_after_latency"] = os.getloadavg()
+        log(f"latency: {result['latency']}")
+        client.indices.refresh(index=search.alias)
+        found = client.search(
+            index=search.alias,
+            body={"size": args.cost_articles, "_source": {"excludes": ["signature", "entities.spans"]}},
+        )
+        documents = [hit["_source"] for hit in found["hits"]["hits"]]
+        services.stop_all()
+        result["percolation_cost"] = {}
+        for size in args.cost_sizes:
+            client.indices.delete(index=f"{search.alerts_alias}-v*")
+            register(client, store, saved_searches(size, records, seed=DEFAULT_SEED + size))
+            cost = percolation_cost(client, store, documents, args.batch, args.repeat)
+            cost["load"] = os.getloadavg()
+            result["percolation_cost"][str(size)] = cost
+            log(f"percolating {size} saved searches: {cost}")
+    finally:
+        services.stop_all()
+        client.indices.delete(index=f"{namespace}-*", ignore_unavailable=True)
+        client.indices.delete_index_template(name=f"{search.alias}-template", ignore=[404])
+        client.indices.delete_index_template(name=f"{search.alerts_alias}-template", ignore=[404])
+        client.close()
+        connection = await nats.connect(args.nats_url)
+        js = connection.jetstream()
+        for drop in (
+            js.delete_stream(topology.stream),
+            js.delete_key_value(topology.alerts_fired_bucket),
+            js.delete_key_value(topology.kv_bucket),
+        ):
+            try:
+                await drop
+            except Exception as error:  # already gone, or never made
+                log(f"cleanup: {error!r}")
+        await connection.close()
+    result["command"] = " ".join([Path(sys.executable).name, *sys.argv])
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,81 @@
+"""The alerts stage's pure part: one percolate request per batch and what its answer means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.alerts.matching import Match, alert_matched, fired_key, message_id, parse_matches, percolate_body
+from shared.search.alerts import PAGE_SIZE, SavedSearch
+
+ALERT = SavedSearch(alert_id="al-1", name="chips", text="chip", filters={"sentiment": ["negative"]})
+
+
+def hit(alert: SavedSearch, slots: list[int], highlight: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {
+        "_source": {"alert": alert.model_dump(mode="json")},
+        "fields": {"_percolator_document_slot": slots},
+        "highlight": highlight or {},
+        "sort": [alert.alert_id],
+    }
+
+
+def test_one_request_percolates_the_whole_batch() -> None:
+    documents = [{"article_id": "a"}, {"article_id": "b"}]
+    body = percolate_body(documents)
+    assert body["query"] == {"percolate": {"field": "query", "documents": documents}}
+    assert "search_after" not in body
+    assert percolate_body(documents, after=["al-9"])["search_after"] == ["al-9"]
+
+
+def test_each_matched_slot_is_a_match_with_its_own_highlights() -> None:
+    other = SavedSearch(alert_id="al-2", name="all")
+    answer = {
+        "hits": {
+            "hits": [
+                hit(ALERT, [0, 2], {"0_title": ["<em>chip</em> news"], "2_body": ["a <em>chip</em>"]}),
+                hit(other, [1]),
+            ]
+        }
+    }
+    matches, after = parse_matches(answer)
+    assert [(m.alert.alert_id, m.slot) for m in matches] == [("al-1", 0), ("al-1", 2), ("al-2", 1)]
+    assert matches[0].highlights == {"title": ["<em>chip</em> news"]}
+    assert matches[1].highlights == {"body": ["a <em>chip</em>"]}
+    assert matches[2].highlights == {}
+    assert after is None  # a short page is the last
+
+
+def test_a_full_page_says_where_the_next_starts() -> None:
+    answer = {"hits": {"hits": [hit(ALERT, [0])] * PAGE_SIZE}}
+    assert parse_matches(answer)[1] == ["al-1"]
+
+
+def test_once_per_story_keys_on_the_story_and_otherwise_on_the_article() -> None:
+    first = {"article_id": "a1", "story_id": "story-9"}
+    second = {"article_id": "a2", "story_id": "story-9"}
+    per_story = ALERT.model_copy(update={"once_per_story": True})
+    assert fired_key(per_story, first) == fired_key(per_story, second)
+    assert fired_key(ALERT, first) != fired_key(ALERT, second)
+    assert message_id(ALERT, "a1") == "alert:al-1:a1"
+
+
+def test_keys_stay_in_the_kv_alphabet_whatever_the_ids() -> None:
+    key = fired_key(ALERT, {"article_id": "weird id/with:chars", "story_id": None})
+    assert all(part.replace("-", "").replace("_", "").isalnum() for part in key.split("."))
+
+
+def test_the_event_carries_the_article_and_why_it_matched() -> None:
+    document = {
+        "article_id": "a1",
+        "story_id": "story-9",
+        "title": "Chip glut",
+        "url": "https://news.example.test/a1",
+        "source": {"name": "Harbour Wire", "verified": True},
+        "published_at": "2026-11-30T08:00:00+00:00",
+        "sentiment": {"label": "negative"},
+    }
+    event = alert_matched(Match(ALERT, 0, {"title": ["<em>Chip</em> glut"]}), document)
+    assert (event.alert_id, event.article_id, event.story_id, event.title) == ("al-1", "a1", "story-9", "Chip glut")
+    assert event.url == document["url"] and event.source.name == "Harbour Wire"
+    assert event.matched == {"sentiment.label": ["negative"]}
+    assert event.highlights == {"title": ["<em>Chip</em> glut"]}
