@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 
 import httpx
 from faststream import FastStream
@@ -37,11 +36,14 @@ from shared.errors import PermanentError
 from shared.guarded_http import AddressPolicy, guarded_transport
 from shared.health import HealthServer
 from shared.logging import configure_logging, get_logger
-from shared.messages import AlertMatched, DeadLettered, FailureKind
-from shared.metrics import DEAD_LETTERS, ERRORS, MESSAGES_IN, MESSAGES_OUT
+from shared.messages import AlertMatched, FailureKind
+from shared.metrics import ERRORS, MESSAGES_IN, MESSAGES_OUT
 from shared.nats import broker_for, ensure_stream
 from shared.search.alerts import SavedSearch
 from shared.search.client import async_client
+from shared.stage.dead_letters import DeadLetters
+from shared.stage.delivery import Delivery
+from shared.stage.keep_alive import kept_alive
 from shared.topology import Topology
 from shared.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -133,6 +135,7 @@ class WebhookConsumer:
         sender: WebhookSender,
     ) -> None:
         self.settings, self.topology, self.js = settings, topology, js
+        self.dead_letters = DeadLetters(STAGE, self._publish_to_stream, topology)
         self.directory, self.sender = directory, sender
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[None]] = set()
@@ -188,7 +191,8 @@ class WebhookConsumer:
                 log.info("no_webhook", stage=STAGE, alert_id=event.alert_id, article_id=event.article_id)
                 await message.ack_sync()
                 return
-            async with self._kept_alive(message), self.endpoints[alert.webhook_url], self.requests:
+            held = kept_alive([Delivery(message)], self.settings.ack_wait_s / 3)
+            async with held, self.endpoints[alert.webhook_url], self.requests:
                 await self.sender.post(alert, event, message.data)
         except ValidationError as error:
             await self.dead_letter(message, "validation", str(error)[:2000], "permanent")
@@ -209,52 +213,16 @@ class WebhookConsumer:
             MESSAGES_OUT.labels(STAGE).inc()
             log.info("delivered", stage=STAGE, alert_id=event.alert_id, article_id=event.article_id, attempt=attempt)
 
-    @contextlib.asynccontextmanager
-    async def _kept_alive(self, message: Msg) -> AsyncIterator[None]:
-        """Reset the message's ack timer while it waits for its endpoint and is sent."""
-
-        async def beat() -> None:
-            while True:
-                await asyncio.sleep(self.settings.ack_wait_s / 3)
-                await message.in_progress()
-
-        task = asyncio.create_task(beat())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     def backoff(self, attempt: int) -> float:
         delays = self.settings.retry_backoff_s
         return delays[min(attempt - 1, len(delays) - 1)]
 
     async def dead_letter(self, message: Msg, reason: str, detail: str, kind: FailureKind) -> None:
-        """Publish the dead letter durably, then TERM the original so it is never delivered again."""
-        letter = DeadLettered(
-            stage=STAGE,
-            subject=message.subject,
-            reason=reason,
-            error=detail,
-            kind=kind,
-            attempts=int(message.metadata.num_delivered),
-            article_id=None,
-            original=message.data.decode("utf-8", errors="replace"),
-            original_headers=dict(message.headers or {}),
-        )
-        with contextlib.suppress(ValidationError):
-            letter.article_id = AlertMatched.model_validate_json(message.data).article_id
-        await self.js.publish(
-            self.topology.dead_letter_subject(STAGE),
-            letter.model_dump_json().encode(),
-            stream=self.topology.stream,
-            headers={"Nats-Msg-Id": f"dlq:{STAGE}:{message.metadata.sequence.stream}"},
-        )
-        await message.term()
-        DEAD_LETTERS.labels(STAGE, reason).inc()
-        ERRORS.labels(STAGE, kind).inc()
+        await self.dead_letters.send(Delivery(message), reason, detail, kind)
         log.warning("dead_lettered", stage=STAGE, reason=reason, kind=kind, error=detail[:300])
+
+    async def _publish_to_stream(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+        await self.js.publish(subject, payload, stream=self.topology.stream, headers=headers)
 
 
 class WebhooksService:

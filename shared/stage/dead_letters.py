@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-from faststream.nats import NatsBroker
 
 from shared.messages import MAX_MESSAGE_BYTES, DeadLettered, FailureKind
 from shared.metrics import DEAD_LETTERS, ERRORS
@@ -18,10 +17,15 @@ from shared.topology import Topology
 MAX_LETTER_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
 
 
+# Publish ``(subject, payload, headers)`` to the stream and wait for JetStream's ack: the runtime's
+# FastStream broker, or a plain nats-py JetStream context (a side consumer such as webhooks).
+Publish = Callable[[str, bytes, dict[str, str]], Awaitable[object]]
+
+
 @dataclass
 class DeadLetters:
     stage: str
-    broker: NatsBroker
+    publish: Publish
     topology: Topology
 
     async def send(self, delivery: Delivery, reason: str, detail: str, kind: FailureKind) -> None:
@@ -38,12 +42,8 @@ class DeadLetters:
             original_headers={k: v for k, v in (raw.headers or {}).items()},
         )
         key = delivery.stream_sequence or hashlib.blake2b(raw.data, digest_size=8).hexdigest()
-        await self.broker.publish(
-            with_original(letter, raw.data),
-            self.topology.dead_letter_subject(self.stage),
-            headers={"Nats-Msg-Id": f"dlq:{self.stage}:{key}"},
-            stream=self.topology.stream,
-        )
+        headers = {"Nats-Msg-Id": f"dlq:{self.stage}:{key}"}
+        await self.publish(self.topology.dead_letter_subject(self.stage), with_original(letter, raw.data), headers)
         await delivery.term()
         DEAD_LETTERS.labels(self.stage, reason).inc()
         ERRORS.labels(self.stage, kind).inc()

@@ -52,7 +52,7 @@ class StageRuntime:
         self._stopping = asyncio.Event()
         self.log = get_logger(f"newsflow.{self.spec.name}")
         self.outbox = self.topology.outbox(self.spec.name)
-        self.dead_letters = DeadLetters(self.spec.name, self.broker, self.topology)
+        self.dead_letters = DeadLetters(self.spec.name, self._publish_to_stream, self.topology)
 
     # -- the pull loop ----------------------------------------------------------
     # Our own loop rather than FastStream's batch subscriber: in faststream 0.7.8
@@ -207,6 +207,9 @@ class StageRuntime:
     async def _dead_letter(self, delivery: Delivery, reason: str, detail: str, kind: FailureKind) -> None:
         await self.dead_letters.send(delivery, reason, detail, kind)
         self.log.warning("dead_lettered", stage=self.spec.name, reason=reason, kind=kind, error=detail[:300])
+
+    async def _publish_to_stream(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+        await self.broker.publish(payload, subject, headers=headers, stream=self.topology.stream)
 
     async def _publish(self, articles: list[ArticleFields]) -> None:
         if not self.outbox or not articles:
