@@ -128,10 +128,12 @@ class StageRuntime:
                 valid.append((delivery, self._decode(raw.data)))
             except PermanentError as error:
                 await self._fail(delivery, error)
-        if not self.outbox:  # the last stage publishes nothing: its stamp is the moment it took the batch
-            for _, item in valid:
-                if isinstance(item, ArticleFields):
-                    stamp(item, stage, self.worker.field_sources)
+        # A stage's stamp is the moment it took the article, so what it writes (the index's document)
+        # and what it hands on both carry it; the first stage, which takes documents, stamps what it
+        # hands on (``_publish``).
+        for _, item in valid:
+            if isinstance(item, ArticleFields):
+                stamp(item, stage, self.worker.field_sources)
         async with kept_alive([delivery for delivery, _ in valid], self.settings.ack_wait_s / 3):
             items = [item for _, item in valid]
             outcomes = await run_until_dependencies_recover(self.worker, items, self._stopping, stage, self.log)
@@ -217,7 +219,9 @@ class StageRuntime:
         following = self.topology.next_stage(self.spec.name)
         assert following is not None
         for article in articles:
-            stamp(article, self.spec.name, self.worker.field_sources)
+            stamps = article.provenance.stamps
+            if not stamps or stamps[-1].service != self.spec.name:
+                stamp(article, self.spec.name, self.worker.field_sources)
         await asyncio.gather(
             *(
                 self.broker.publish(

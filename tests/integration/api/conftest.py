@@ -20,7 +20,7 @@ from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
 from tests.support import sample_articles
-from tests.unit.index.factories import index_worker
+from tests.unit.index.factories import handed_on, ids, index_worker
 
 BATCH = 16
 
@@ -39,7 +39,7 @@ async def index_articles(settings: OpenSearchSettings, articles: list[ArticleLin
     async with index_worker(settings) as worker:
         batches = iter(articles)
         while chunk := list(islice(batches, BATCH)):
-            assert await worker.process_batch(chunk) == [[] for _ in chunk]
+            assert handed_on(await worker.process_batch(chunk)) == ids(chunk)
         assert worker.client is not None
         await worker.client.indices.refresh(index=settings.alias)
 
