@@ -13,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from services.stories.features import ArticleProfile, StoryProfile, candidate_keys, pair_features
+from services.stories.features import FEATURES, ArticleProfile, StoryProfile, candidate_keys, pair_features
 from services.stories.model import StoryModel
+from shared.signature import NEAR_DUPLICATE_JACCARD
+
+NEAR_DUPLICATE = FEATURES.index("near_duplicate")
 
 DAY_S = 86_400.0
 # Candidates scored per article: the ones sharing the most keys. Bounds the CPU per article.
@@ -73,10 +76,7 @@ class StoryMemory:
 def choose(article: ArticleProfile, memory: StoryMemory, model: StoryModel) -> Choice:
     window_s = model.window_days * DAY_S
     scored = sorted(
-        (
-            (model.probability(pair_features(article, story)), story.story_id)
-            for story in memory.candidates(article, window_s)
-        ),
+        ((_probability(article, story, model), story.story_id) for story in memory.candidates(article, window_s)),
         key=lambda pair: (-pair[0], pair[1]),
     )
     if not scored or scored[0][0] < model.join:
@@ -84,6 +84,15 @@ def choose(article: ArticleProfile, memory: StoryMemory, model: StoryModel) -> C
     probability, best = scored[0]
     bridged = tuple(story_id for p, story_id in scored[1:] if p >= model.merge) if probability >= model.merge else ()
     return Choice(best, probability, bridged)
+
+
+def _probability(article: ArticleProfile, story: StoryProfile, model: StoryModel) -> float:
+    """The model's probability that the article tells the story; a near-duplicate of one of its members
+    (the shingle signature's threshold, precision 1.0 on held-out retellings) tells it for certain."""
+    features = pair_features(article, story)
+    if features[NEAR_DUPLICATE] >= NEAR_DUPLICATE_JACCARD:
+        return 1.0
+    return model.probability(features)
 
 
 def survivor_of(story_ids: Iterable[str], memory: StoryMemory) -> str:

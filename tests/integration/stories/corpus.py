@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cli.inprocess import InProcessPipeline
+from cli.inprocess import articles_of
 from shared.messages import ArticleLinked, DocumentSubmitted
 
 DAY = datetime(2026, 11, 17, 6, tzinfo=UTC)
@@ -84,8 +84,8 @@ TEXTS: dict[str, tuple[str, float, str, str]] = {
 
 
 def linked_corpus() -> dict[str, ArticleLinked]:
-    pipeline = InProcessPipeline(up_to="entity_link")
-    articles: dict[str, ArticleLinked] = {}
+    """The corpus through the real stages up to entity_link, by key."""
+    submissions = []
     for key, (outlet, hours, title, body) in TEXTS.items():
         hints = {
             "title": title,
@@ -94,7 +94,9 @@ def linked_corpus() -> dict[str, ArticleLinked]:
             "url": f"https://{outlet.lower().replace(' ', '-')}.example/{key}",
             "published_at": (DAY + timedelta(hours=hours)).isoformat(),
         }
-        (article,) = pipeline.articles(DocumentSubmitted(submission_id=key, kind="record", hints=hints))
-        assert isinstance(article, ArticleLinked)
-        articles[key] = article
-    return articles
+        submissions.append(DocumentSubmitted(submission_id=key, kind="record", hints=hints))
+    articles = articles_of(submissions, "entity_link")
+    assert all(isinstance(article, ArticleLinked) for article in articles) and len(articles) == len(TEXTS)
+    return {
+        key: ArticleLinked.model_validate(article.model_dump()) for key, article in zip(TEXTS, articles, strict=True)
+    }
