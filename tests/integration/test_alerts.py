@@ -24,6 +24,8 @@ from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
 from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
+from services.stories.app import create_app as stories_app
+from services.stories.settings import StoriesSettings
 from services.webhooks.app import create_app as webhooks_app
 from services.webhooks.settings import WebhooksSettings
 from shared.messages import AlertMatched, DocumentSubmitted
@@ -60,6 +62,7 @@ def pipeline_apps(servers: Servers, namespace: str, opensearch_settings: OpenSea
         ingest_app(IngestSettings(**common)),
         enrich_app(EnrichSettings(**common)),
         link_app(EntityLinkSettings(**common)),
+        stories_app(StoriesSettings(**common, opensearch=opensearch_settings)),
         index_app(IndexSettings(**common, opensearch=opensearch_settings)),
     ]
 
@@ -98,7 +101,7 @@ async def drained(servers: Servers, topology: Topology, *stages: str) -> bool:
     return True
 
 
-PIPELINE_STAGES = ("ingest", "enrich", "entity_link", "index")
+PIPELINE_STAGES = ("ingest", "enrich", "entity_link", "stories", "index")
 
 
 def expected_pairs(store: AlertStore) -> dict[str, set[str]]:
@@ -107,11 +110,10 @@ def expected_pairs(store: AlertStore) -> dict[str, set[str]]:
     return {alert.alert_id: {hit["article_id"] for hit in store.test(alert, size=500)[1]} for alert in ALERTS}
 
 
-def clusters(store: AlertStore) -> dict[str, str]:
-    hits = store.client.search(index=store.articles_alias, body={"size": 500, "_source": ["article_id", "cluster_id"]})[
-        "hits"
-    ]["hits"]
-    return {hit["_source"]["article_id"]: hit["_source"]["cluster_id"] for hit in hits}
+def stories(store: AlertStore) -> dict[str, str]:
+    body = {"size": 500, "_source": ["article_id", "story_id"]}
+    hits = store.client.search(index=store.articles_alias, body=body)["hits"]["hits"]
+    return {hit["_source"]["article_id"]: hit["_source"]["story_id"] for hit in hits}
 
 
 def check_exactly_the_expected_pairs(matches: list[AlertMatched], store: AlertStore) -> None:
@@ -121,7 +123,7 @@ def check_exactly_the_expected_pairs(matches: list[AlertMatched], store: AlertSt
     for alert_id, article_id in pairs:
         fired[alert_id].add(article_id)
     expected = expected_pairs(store)
-    story_of = clusters(store)
+    story_of = stories(store)
     for alert_id in ("text", "topic", "negative", "none"):
         assert fired[alert_id] == expected[alert_id], alert_id
     assert expected["text"] and expected["topic"] and not expected["none"]
@@ -135,7 +137,7 @@ def check_exactly_the_expected_pairs(matches: list[AlertMatched], store: AlertSt
     assert fired["big"] <= {a for a in expected["big"] if sizes[story_of[a]] >= 2}
     assert {story_of[article] for article in fired["big"]} == big
     for match in matches:
-        assert match.title and match.cluster_id == story_of[match.article_id]
+        assert match.title and match.story_id == story_of[match.article_id]
     negative = [match for match in matches if match.alert_id == "negative"]
     assert all(match.matched == {"sentiment.label": ["negative"]} for match in negative)
     assert any(

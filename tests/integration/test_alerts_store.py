@@ -17,6 +17,7 @@ from shared.search.alerts import AlertStore, SavedSearch, migrate_alerts
 from shared.search.client import async_client
 from shared.search.indices import ensure_index
 from shared.settings import OpenSearchSettings
+from shared.stage import StageContext
 from shared.topology import Topology
 from tests.conftest import Servers
 
@@ -38,13 +39,12 @@ async def worker(
     topology = Topology(namespace)
     client = await nats.connect(servers.nats_url)
     await ensure_stream(client.jetstream(), topology)
-    await client.close()
-    alerts = AlertsWorker(
-        AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings), topology
-    )
-    await alerts.start()
+    settings = AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings)
+    alerts = AlertsWorker(settings, topology)
+    await alerts.start(StageContext("alerts", settings, topology, jetstream=client.jetstream()))
     yield alerts
     await alerts.stop()
+    await client.close()
 
 
 async def index_articles(opensearch_settings: OpenSearchSettings, *articles: tuple[str, str]) -> list[ArticleIndexed]:
@@ -53,7 +53,13 @@ async def index_articles(opensearch_settings: OpenSearchSettings, *articles: tup
     await ensure_index(client, opensearch_settings.alias)
     handed = []
     for article_id, story in articles:
-        fields = {**HARBOUR, "article_id": article_id, "cluster_id": story, "source": {"name": "Port Daily"}}
+        fields = {
+            **HARBOUR,
+            "article_id": article_id,
+            "cluster_id": story,
+            "story_id": story,
+            "source": {"name": "Port Daily"},
+        }
         await client.index(index=opensearch_settings.alias, id=article_id, body=fields, refresh=True)
         handed.append(ArticleIndexed(**{**fields, "source": Source(name="Port Daily")}))
     await client.close()
@@ -80,7 +86,7 @@ async def test_what_a_crash_or_a_reingest_left_in_the_ledger_publishes_each_pair
     older = store.add(SavedSearch(alert_id="older", name="fired for an earlier version", text="harbour"))
     story = store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
     [article] = await index_articles(opensearch_settings, ("a1", "s1"))
-    document = {"article_id": "a1", "cluster_id": "s1"}
+    document = {"article_id": "a1", "story_id": "s1"}
     assert worker.ledger is not None
     # Claimed by this very version, which died before publishing; by an earlier version of the article
     # (this one is a re-ingest); by another article of the story.

@@ -87,7 +87,7 @@ def matched(alert_id: str, article: str) -> AlertMatched:
         alert_id=alert_id,
         alert_name=alert_id,
         article_id=article,
-        cluster_id=article,
+        story_id=article,
         title=f"Article {article}",
         url=f"https://news.example.test/{article}",
         source=Source(name="Example"),

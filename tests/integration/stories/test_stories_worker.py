@@ -27,7 +27,7 @@ async def placed(worker: StoriesWorker, *articles: ArticleLinked) -> list[str]:
         assert isinstance(outcome, list), outcome
         (article,) = outcome
         assert isinstance(article, ArticleLinked) and article.story_id
-        assert article.provenance[-1].service == "stories"
+        assert worker.field_sources["story_id"]  # the runtime records the model version behind story_id
         story_ids.append(article.story_id)
     await refresh(worker.settings)
     return story_ids

@@ -54,7 +54,7 @@ async def test_story_related_and_trending_read_the_stories(
     chile = {corpus[key].article_id for key in QUAKES[:3]}
     assert {member["_id"] for member in story.members} == chile
     assert story.members[0]["_id"] == corpus["quake-chile-wire"].article_id  # the original first
-    assert story.outlets == 3 and story.headline == corpus["quake-chile-wire"].title
+    assert len(story.outlets) == 3 and story.headline == corpus["quake-chile-wire"].title
     assert not chile & {hit["_id"] for hit in related}
     top = trending.stories[0]
     assert (top.story_id, top.outlets, top.count, top.headline) == (story.story_id, 3, 3, story.headline)
@@ -81,4 +81,4 @@ async def test_an_article_of_a_merged_story_finds_the_whole_story(
     finally:
         client.close()
     assert {story.story_id for story in stories} == {bridge[0].story_id}
-    assert all(len(story.members) == 3 and story.outlets == 3 for story in stories)
+    assert all(len(story.members) == 3 and len(story.outlets) == 3 for story in stories)
