@@ -18,10 +18,12 @@ from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
 from services.ingest.app import create_app as ingest_app
 from services.ingest.settings import IngestSettings
+from services.stories.app import create_app as stories_app
+from services.stories.settings import StoriesSettings
 from shared.nats_users import operator_permissions, stage_permissions, users_conf
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
-from shared.topology import Topology
+from shared.topology import SIDE_CONSUMERS, Topology
 from tests.chaos.faults import NatsServer
 from tests.support import numbered_records, running, wait_until
 
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def secured_nats(tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch) -> NatsServer:
     topology = Topology(namespace)
-    for permissions in [stage_permissions(topology, stage) for stage in topology.stage_names]:
+    for permissions in [stage_permissions(topology, stage) for stage in (*topology.stage_names, *SIDE_CONSUMERS)]:
         monkeypatch.setenv(permissions.password_variable, f"{permissions.user}-secret")
     monkeypatch.setenv(operator_permissions().password_variable, "operator-secret")
     server = NatsServer(tmp_path / "nats")
@@ -52,6 +54,7 @@ async def test_each_stage_runs_as_its_least_privileged_user(
             ingest_app(IngestSettings(**common, **_login("ingest"))),
             enrich_app(EnrichSettings(**common, **_login("enrich"))),
             link_app(EntityLinkSettings(**common, **_login("entity_link"))),
+            stories_app(StoriesSettings(**common, **_login("stories"), opensearch=opensearch_settings)),
             index_app(IndexSettings(**common, **_login("index"), opensearch=opensearch_settings)),
         ]
         async with running(*apps):
