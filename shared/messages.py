@@ -248,7 +248,19 @@ ArticleT = TypeVar("ArticleT", bound=ArticleFields)
 
 
 def promote(article: ArticleFields, target: type[ArticleT], **fields: Any) -> ArticleT:
-    """Carry an article into the next stage's event, keeping everything it already holds."""
-    data = article.model_dump(exclude={"event"})
-    data.update(fields)
-    return target.model_validate(data)
+    """Carry an article into the next stage's event, keeping everything it already holds.
+
+    What the article holds was validated when it was built or received, so it is carried as it is
+    (a dump and a re-validation cost a stage ~0.1 ms an article); only the new ``fields`` are
+    validated. The provenance is copied, so stamping the new event leaves the old one as it was."""
+    carried = {name: getattr(article, name) for name in type(article).model_fields if name != "event"}
+    carried["provenance"] = Provenance(stamps=list(article.provenance.stamps), fields=dict(article.provenance.fields))
+    missing = [
+        name for name, info in target.model_fields.items() if info.is_required() and name not in carried | fields
+    ]
+    if missing:
+        raise ValueError(f"{target.__name__} needs {', '.join(missing)}")
+    promoted = target.model_construct(**carried)
+    for name, value in fields.items():
+        target.__pydantic_validator__.validate_assignment(promoted, name, value)
+    return promoted

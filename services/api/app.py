@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -21,11 +20,12 @@ from services.api import api, pages
 from services.api.access import RateLimiter
 from services.api.settings import ApiSettings
 from services.api.snapshots import Snapshots
+from shared.logging import get_logger
 from shared.metrics import API_REQUESTS, API_SECONDS
 from shared.search.client import sync_client
 from shared.search.queries import Searcher
 
-log = structlog.get_logger("api")
+log = get_logger("api")
 # Connections to OpenSearch: one per concurrently served request, up to FastAPI's 40 worker threads.
 OPENSEARCH_CONNECTIONS = 40
 

@@ -125,10 +125,11 @@ class IndexWorker:
         return existing, candidates
 
     async def _bulk(self, items: Sequence[ArticleLinked], cluster_ids: Sequence[str]) -> list[Outcome]:
-        """The batch in ``bulk_requests`` concurrent ``_bulk`` requests, one outcome per article.
+        """The batch in up to ``bulk_requests`` concurrent ``_bulk`` requests of at least ``bulk_min_documents``
+        each, one outcome per article.
 
         Each request builds its own body, so the next body is built while OpenSearch indexes the first."""
-        size = math.ceil(len(items) / self.settings.bulk_requests)
+        size = max(math.ceil(len(items) / self.settings.bulk_requests), self.settings.bulk_min_documents)
         parts = [(items[at : at + size], cluster_ids[at : at + size]) for at in range(0, len(items), size)]
         results = await asyncio.gather(*(self._bulk_part(articles, ids) for articles, ids in parts))
         return [outcome for result in results for outcome in result]

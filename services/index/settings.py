@@ -13,6 +13,9 @@ class IndexSettings(ServiceSettings):
     # Concurrent _bulk requests per batch: OpenSearch indexes each on its own write thread, so even a
     # one-shard index uses every core (bench/index_speed.py).
     bulk_requests: int = Field(default=2, ge=1, le=16)
+    # ...but never a request of fewer documents than this: at a low arrival rate a batch is small, and
+    # a request costs both sides about as much as ~20 documents (bench/pipeline.py), so it is sent whole.
+    bulk_min_documents: int = Field(default=64, ge=1)
     # The next batch is decoded and its clusters looked up while the last one's _bulk is in OpenSearch.
     # Clusters stay whole: each batch's assignment runs without a pause and sees the batches before it
     # in the worker's memory of recent writes (services/index/clusters.py).

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from structlog.stdlib import BoundLogger
+from structlog.typing import FilteringBoundLogger
 
 from shared.errors import DependencyUnavailable
 from shared.stage.worker import Outcome, StageWorker
@@ -17,7 +17,7 @@ from shared.stage.worker import Outcome, StageWorker
 MAX_DEPENDENCY_WAIT_S = 15.0
 
 
-async def run_worker(worker: StageWorker, items: Sequence[Any], stage: str, log: BoundLogger) -> list[Outcome]:
+async def run_worker(worker: StageWorker, items: Sequence[Any], stage: str, log: FilteringBoundLogger) -> list[Outcome]:
     """The worker's outcomes; a worker that breaks its contract fails each message, to be retried."""
     try:
         results = await worker.process_batch(items)
@@ -31,7 +31,7 @@ async def run_worker(worker: StageWorker, items: Sequence[Any], stage: str, log:
 
 
 async def run_until_dependencies_recover(
-    worker: StageWorker, items: Sequence[Any], stopping: asyncio.Event, stage: str, log: BoundLogger
+    worker: StageWorker, items: Sequence[Any], stopping: asyncio.Event, stage: str, log: FilteringBoundLogger
 ) -> list[Outcome]:
     """Outcomes for every item; on shutdown, what still waits for a server is returned as waiting
     (the runtime nacks it and it comes back)."""

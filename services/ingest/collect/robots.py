@@ -20,13 +20,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import structlog
 from protego import Protego
 
 from services.ingest.collect.state import StateStore
 from shared.errors import PermanentError
+from shared.logging import get_logger
 
-log = structlog.get_logger("newsflow.ingest.robots")
+log = get_logger("newsflow.ingest.robots")
 
 ROBOTS_EXPIRY_S = 24 * 3600.0
 # Longest Crawl-delay we follow: a site asking for more is fetched at this pace rather than never.
