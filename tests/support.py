@@ -12,14 +12,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import nats
 from faststream import FastStream
 
 from cli.files import read_path
 from cli.inprocess import InProcessPipeline
 from shared.localhost import free_port
 from shared.messages import ArticleLinked, DocumentSubmitted
+from shared.nats import connect_options
 from shared.settings import ServiceSettings
 from shared.stage import Outcome, PerItemWorker, StageContext, StageWorker
 from shared.topology import Topology
@@ -181,6 +183,25 @@ class CuttableProxy:
         finally:
             with contextlib.suppress(OSError, RuntimeError):
                 writer.close()
+
+
+W = TypeVar("W", bound=StageWorker)
+
+
+@asynccontextmanager
+async def started(stage: str, worker: W, settings: ServiceSettings, *, jetstream: bool = False) -> AsyncIterator[W]:
+    """``worker`` started as its service starts it: the stage's context with these settings and their topology,
+    and stopped afterwards. ``jetstream``: on a NATS connection of its own (as the settings say), for a worker
+    that keeps state there; the others are started without one, so they need no nats-server."""
+    client = await nats.connect(**connect_options(settings)) if jetstream else None
+    context = StageContext(stage, settings, settings.topology, jetstream=client.jetstream() if client else None)
+    await worker.start(context)
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+        if client is not None:
+            await client.drain()
 
 
 async def offline_outcomes(worker: StageWorker, *items: Any) -> list[Outcome]:
