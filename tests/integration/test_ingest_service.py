@@ -21,6 +21,7 @@ from services.ingest.app import STAGE, IngestWorker, create_app, create_worker
 from services.ingest.collect.poller import Leases
 from services.ingest.collect.state import NatsStateStore
 from services.ingest.settings import IngestSettings
+from shared.errors import PermanentError
 from shared.messages import ArticleIngested, DocumentSubmitted
 from shared.stage import Dropped
 from shared.topology import Topology
@@ -110,6 +111,18 @@ async def test_pages_are_fetched_and_failures_are_settled_per_message(
     assert [article.url for article in stories] == [f"{site.base}/article/2"]
     assert [found.reason for found in feed if isinstance(found, Dropped)] == ["duplicate"]
     assert stories[0].source.verified is True
+
+
+async def test_a_feed_whose_every_entry_failed_is_refused_never_dropped(nats_url: str, namespace: str) -> None:
+    # The service's own address policy refuses loopback pages: the one entry fails for good.
+    entry = "<item><title>Story</title><link>http://127.0.0.1:9/story</link></item>"
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Valley</title>{entry}</channel></rss>'
+    async with ingest_worker(IngestSettings(nats_url=nats_url, namespace=namespace)) as worker:
+        [outcome] = await worker.process_batch(
+            [DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=feed)]
+        )
+    assert isinstance(outcome, PermanentError) and outcome.reason == "no_readable_entry"
+    assert "1 entries failed" in str(outcome)
 
 
 async def test_a_lease_is_held_by_one_replica_at_a_time(nats_url: str, namespace: str) -> None:
