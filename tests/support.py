@@ -1,15 +1,16 @@
-"""Helpers for tests: bounded waits, running stage apps, making articles."""
+"""Helpers for tests: bounded waits, starting workers and stage apps as their services do, making articles."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +61,29 @@ async def running(*apps: FastStream) -> AsyncIterator[None]:
     finally:
         for app in apps:
             await app.stop()
+
+
+# The stages an article passes through until it is searchable: the index and every stage before it.
+STAGES_TO_INDEX = Topology().stage_names[: Topology().stage_names.index("index") + 1]
+
+
+def stage_app(stage: str, **settings: Any) -> FastStream:
+    """The stage's service app as ``python -m services.<stage>`` builds it (``create_app``), on the stage's own
+    settings class (the one ``services/<stage>/settings.py`` defines) made from ``settings``: a field the stage
+    does not have (``opensearch`` for ingest) is ignored, as in the environment."""
+    module = importlib.import_module(f"services.{stage}.settings")
+    (settings_class,) = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, ServiceSettings) and value.__module__ == module.__name__
+    ]
+    app: FastStream = importlib.import_module(f"services.{stage}.app").create_app(settings_class(**settings))
+    return app
+
+
+def stage_apps(stages: Iterable[str], **settings: Any) -> list[FastStream]:
+    """``stage_app`` of each stage, all on the same settings (a test's servers and namespace)."""
+    return [stage_app(stage, **settings) for stage in stages]
 
 
 def numbered_records(count: int, prefix: str = "item") -> list[DocumentSubmitted]:

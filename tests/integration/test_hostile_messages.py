@@ -32,18 +32,6 @@ from nats.js.errors import APIError
 from opensearchpy import AsyncOpenSearch
 
 from cli.dlq import read_letters
-from services.alerts.app import create_app as alerts_app
-from services.alerts.settings import AlertsSettings
-from services.enrich.app import create_app as enrich_app
-from services.enrich.settings import EnrichSettings
-from services.entity_link.app import create_app as link_app
-from services.entity_link.settings import EntityLinkSettings
-from services.index.app import create_app as index_app
-from services.index.settings import IndexSettings
-from services.ingest.app import create_app as ingest_app
-from services.ingest.settings import IngestSettings
-from services.stories.app import create_app as stories_app
-from services.stories.settings import StoriesSettings
 from shared.messages import MAX_MESSAGE_BYTES, DeadLettered
 from shared.nats import ensure_stream
 from shared.search.client import async_client
@@ -53,7 +41,7 @@ from shared.topology import Topology
 from tests.chaos.faults import NatsServer
 from tests.chaos.hostile import POISON, STAGES, hostile_messages, valid_message
 from tests.conftest import Servers
-from tests.support import running, wait_until
+from tests.support import running, stage_app, stage_apps, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -107,14 +95,7 @@ async def pipeline(servers: Servers, own_nats: NatsServer) -> AsyncIterator[Pipe
         alerts_alias=f"{namespace}-alerts",
     )
     common: dict[str, Any] = {"nats_url": own_nats.url, "namespace": namespace, **FAST_RETRY}
-    apps = [
-        ingest_app(IngestSettings(**common)),
-        enrich_app(EnrichSettings(**common)),
-        link_app(EntityLinkSettings(**common)),
-        stories_app(StoriesSettings(**common, opensearch=search_settings)),
-        index_app(IndexSettings(**common, opensearch=search_settings)),
-        alerts_app(AlertsSettings(**common, opensearch=search_settings)),
-    ]
+    apps = stage_apps(STAGES, **common, opensearch=search_settings)
     client = await nats.connect(own_nats.url)
     topology = Topology(namespace)
     await ensure_stream(client.jetstream(), topology)
@@ -218,7 +199,7 @@ async def test_poison_messages_are_dead_lettered_and_the_valid_ones_beside_them_
         await lone_ingest.publish("ingest", payload)
     # A short ack_wait: a batch left unsettled is redelivered up to the server's max_deliver within the wait,
     # so a regression shows as the valid messages never arriving.
-    stage = ingest_app(IngestSettings(nats_url=own_nats.url, namespace=topology.namespace, ack_wait_s=1))
+    stage = stage_app("ingest", nats_url=own_nats.url, namespace=topology.namespace, ack_wait_s=1)
     async with running(stage):
 
         async def settled() -> bool:
