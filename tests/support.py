@@ -23,7 +23,9 @@ from cli.inprocess import InProcessPipeline
 from shared.localhost import free_port
 from shared.messages import ArticleLinked, DocumentSubmitted
 from shared.nats import connect_options
-from shared.settings import ServiceSettings
+from shared.search.client import async_client
+from shared.search.indices import template_name
+from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.stage import Outcome, PerItemWorker, StageContext, StageWorker
 from shared.topology import Topology
 
@@ -226,6 +228,18 @@ async def started(stage: str, worker: W, settings: ServiceSettings, *, jetstream
         await worker.stop()
         if client is not None:
             await client.drain()
+
+
+async def remove_indices(settings: OpenSearchSettings, *aliases: str) -> None:
+    """Deletes the versioned indices and the index template behind each alias: name only a test's own aliases
+    (a setting left at its default, such as ``stories``, may be a running stack's)."""
+    client = async_client(settings)
+    try:
+        for alias in aliases:
+            await client.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
+            await client.indices.delete_index_template(name=template_name(alias), ignore=[404])
+    finally:
+        await client.close()
 
 
 async def offline_outcomes(worker: StageWorker, *items: Any) -> list[Outcome]:

@@ -35,13 +35,12 @@ from cli.dlq import read_letters
 from shared.messages import MAX_MESSAGE_BYTES, DeadLettered
 from shared.nats import ensure_stream
 from shared.search.client import async_client
-from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.chaos.faults import NatsServer
 from tests.chaos.hostile import POISON, STAGES, hostile_messages, valid_message
 from tests.conftest import Servers
-from tests.support import running, stage_app, stage_apps, wait_until
+from tests.support import remove_indices, running, stage_app, stage_apps, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -103,10 +102,9 @@ async def pipeline(servers: Servers, own_nats: NatsServer) -> AsyncIterator[Pipe
     async with running(*apps):
         yield Pipeline(topology, client.jetstream(), search, search_settings.alias)
     await client.close()
-    for alias in (search_settings.alias, search_settings.stories_alias, search_settings.alerts_alias):
-        await search.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
-        await search.indices.delete_index_template(name=template_name(alias), ignore=[404])
     await search.close()
+    settings = search_settings
+    await remove_indices(settings, settings.alias, settings.stories_alias, settings.alerts_alias)
 
 
 def _assert_refused_at(letters: list[DeadLettered], stage: str) -> None:

@@ -12,10 +12,10 @@ from services.stories.app import STAGE, StoriesWorker, create_worker
 from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
-from shared.search.indices import STORIES_TEMPLATE_FILE, ensure_index, template_name
+from shared.search.indices import STORIES_TEMPLATE_FILE, ensure_index
 from shared.settings import OpenSearchSettings
 from tests.integration.stories.corpus import linked_corpus
-from tests.support import started
+from tests.support import remove_indices, started
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +27,7 @@ def corpus() -> Iterator[dict[str, ArticleLinked]]:
 async def stories_settings(opensearch_settings: OpenSearchSettings, namespace: str) -> AsyncIterator[StoriesSettings]:
     search = opensearch_settings.model_copy(update={"stories_alias": f"{namespace}-stories"})
     yield StoriesSettings(opensearch=search)
-    client = async_client(search)
-    await client.indices.delete(index=f"{search.stories_alias}-v*", ignore_unavailable=True)
-    await client.indices.delete_index_template(name=template_name(search.stories_alias), ignore=[404])
-    await client.close()
+    await remove_indices(search, search.stories_alias)
 
 
 def stories_worker(settings: StoriesSettings) -> AbstractAsyncContextManager[StoriesWorker]:
