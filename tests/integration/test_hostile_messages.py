@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import nats
@@ -76,12 +75,6 @@ class Pipeline:
             return await self.indexed(article_id)
         info = await self.js.consumer_info(self.topology.stream, self.topology.durable(stage))
         return bool(info.delivered.stream_seq) and not info.num_pending and not info.num_ack_pending
-
-
-@pytest.fixture(scope="module")
-def own_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    with NatsServer(Path(tmp_path_factory.mktemp("nats-server"))) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
