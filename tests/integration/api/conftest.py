@@ -17,8 +17,8 @@ from services.api.settings import ApiSettings
 from shared.messages import ArticleLinked
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
+from tests.factories import handed_on, ids, index_worker
 from tests.support import remove_indices, sample_articles
-from tests.unit.index.factories import handed_on, ids, index_worker
 
 BATCH = 16
 

@@ -19,8 +19,8 @@ from shared.search.client import sync_client
 from shared.search.queries import Searcher, SearchRequest, parse_entity_names
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
+from tests.factories import entity, handed_on, ids, index_worker, linked, signature
 from tests.support import remove_indices
-from tests.unit.index.factories import entity, handed_on, ids, index_worker, linked, signature
 
 pytestmark = pytest.mark.integration
 

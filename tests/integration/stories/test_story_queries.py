@@ -13,9 +13,9 @@ from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked
 from shared.search.client import async_client, sync_client
 from shared.search.queries import Searcher
+from tests.factories import handed_on, ids, index_worker
 from tests.integration.stories.conftest import pause_refresh, stories_worker
 from tests.integration.stories.corpus import DAY
-from tests.unit.index.factories import handed_on, ids, index_worker
 
 pytestmark = pytest.mark.integration
 
