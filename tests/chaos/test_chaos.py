@@ -1,4 +1,4 @@
-"""The full fault suite: thousands of articles through the four services as processes while
+"""The full fault suite: thousands of articles through every stage of the topology as processes while
 services are SIGKILLed, OpenSearch stops for a minute, nats-server restarts and a stage scales out.
 
 Every run uses the suite's own nats-server and OpenSearch node (never the shared
