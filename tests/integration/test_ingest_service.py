@@ -26,7 +26,7 @@ from shared.messages import ArticleIngested, DocumentSubmitted
 from shared.stage import Dropped
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.integration.test_ingest_fetch import ARTICLE_PARAGRAPHS, LocalSite
+from tests.integration.local_site import ARTICLE_PARAGRAPHS, LocalSite
 from tests.support import started
 
 pytestmark = pytest.mark.integration
