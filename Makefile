@@ -22,7 +22,7 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies (idempoten
 browser: ## Debian's chromium for the reader pages' browser test (Playwright drives it; it never downloads one)
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
-up: install ## Start nats-server, OpenSearch, the four services and the API; ingest the sample corpus; show a search
+up: install ## Start nats-server, OpenSearch, every service and the API; ingest the sample corpus; show a search
 	$(PY) deploy/local/stack.py up
 	$(VENV)/bin/newsflow ingest corpus/sample/*.txt corpus/sample/*.jsonl
 	$(PY) deploy/local/stack.py wait-indexed

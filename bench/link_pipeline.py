@@ -108,11 +108,11 @@ class Output:
     typed: set[Pair]
 
 
-def run_pipeline(runner: asyncio.Runner, pipeline: InProcessPipeline, document: Document) -> Output:
+async def run_pipeline(pipeline: InProcessPipeline, document: Document) -> Output:
     submission = DocumentSubmitted(submission_id=document.id, kind="record", hints={"title": "", "body": document.text})
     links: set[Pair] = set()
     typed: set[Pair] = set()
-    for article in runner.run(pipeline.articles([submission])):
+    for article in await pipeline.articles([submission]):
         mapping = offset_map(document.text, article.body)
         for entity in getattr(article, "entities", []):
             for start, end in entity.spans:
@@ -127,6 +127,25 @@ def run_pipeline(runner: asyncio.Runner, pipeline: InProcessPipeline, document: 
     if document.scored_spans is not None:
         links = {p for p in links if (p[0], p[1]) in document.scored_spans}
     return Output(links, typed)
+
+
+@dataclass
+class Run:
+    outputs: list[Output]
+    kb: Any
+    load_seconds: float
+    seconds: float
+
+
+async def run_documents(documents: list[Document]) -> Run:
+    """Every document through one pipeline up to the entity facet (``newsflow process --stage link``)."""
+    started = time.perf_counter()
+    async with InProcessPipeline("entity_link") as pipeline:
+        kb = pipeline.workers[-1].linker.kb  # type: ignore[attr-defined]
+        load_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        outputs = [await run_pipeline(pipeline, document) for document in documents]
+    return Run(outputs, kb, load_seconds, time.perf_counter() - started)
 
 
 # -- data sets -------------------------------------------------------------------------------------------
@@ -302,34 +321,25 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "link_pipeline.json")
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    # What users get up to the entity facet (`newsflow process --stage link`), in one event loop.
-    runner = asyncio.Runner()
-    pipeline = InProcessPipeline("entity_link")
-    runner.run(pipeline.__aenter__())
-    kb = pipeline.workers[-1].linker.kb  # type: ignore[attr-defined]
-    load_seconds = time.perf_counter() - started
-
-    def in_kb(qid: str) -> bool:
-        return kb.get(qid) is not None
-
     aida = aida_documents(args.data)
     if args.limit:
         aida = aida[: args.limit]
     conll_matched = with_conll(aida, args.data)
     hard = hard_documents(args.hard_cases) if args.hard_cases.exists() else []
+    named = [("aida", document) for document in aida] + [("hard", document) for document in hard]
+    run = asyncio.run(run_documents([document for _, document in named]))
+
+    def in_kb(qid: str) -> bool:
+        return run.kb.get(qid) is not None
+
     totals: dict[str, Counter[str]] = {}
     errors = []
-    started = time.perf_counter()
-    for name, documents in (("aida", aida), ("hard", hard)):
-        for document in documents:
-            output = run_pipeline(runner, pipeline, document)
-            totals.setdefault(f"{name}/{document.slice}", Counter()).update(link_counts(document, output, in_kb))
-            if document.gold_typed:
-                totals.setdefault(f"conll/{document.slice}", Counter()).update(typed_counts(document, output))
-            if document.slice == "tune":
-                errors.append(errors_of(document, output))
-    seconds = time.perf_counter() - started
+    for (name, document), output in zip(named, run.outputs, strict=True):
+        totals.setdefault(f"{name}/{document.slice}", Counter()).update(link_counts(document, output, in_kb))
+        if document.gold_typed:
+            totals.setdefault(f"conll/{document.slice}", Counter()).update(typed_counts(document, output))
+        if document.slice == "tune":
+            errors.append(errors_of(document, output))
 
     result: dict[str, Any] = {
         "command": "bench/link_pipeline.py" + (f" --limit {args.limit}" if args.limit else ""),
@@ -337,9 +347,9 @@ def main() -> None:
         "goals_untouched": GOALS,
         "split": "AIDA/CoNLL by blake2b(document id); hard cases by their 'slice'",
         "conll_documents_matched": conll_matched,
-        "kb_entities": len(kb),
-        "seconds_pipeline": round(seconds, 1),
-        "seconds_load": round(load_seconds, 1),
+        "kb_entities": len(run.kb),
+        "seconds_pipeline": round(run.seconds, 1),
+        "seconds_load": round(run.load_seconds, 1),
     }
     for key in sorted(totals):
         name, part = key.split("/")

@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in bench/, one after another, each in its own process.
 
-The stage benchmarks (``ingest_*.py``, ``enrich_*.py``, ``link_*.py``, ``index_*.py``) run first, then
+The stage benchmarks (``ingest_*.py``, ``enrich_*.py``, ``link_*.py``, ``stories_*.py``, ``index_*.py``,
+``alerts_*.py``, and the read API's ``api_*.py``) run first, then
 the end-to-end ``pipeline.py``. One that fails or times out is reported and the others still run; the
 exit status is 1 when any failed. Helper modules that the benchmarks import (no ``__main__`` block,
 e.g. ``enrich_corpus.py``) are not run. A summary goes to ``bench/results/run_all.json``.
@@ -20,7 +21,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-STAGE_PATTERNS = ("ingest_*.py", "enrich_*.py", "link_*.py", "index_*.py")
+STAGE_PATTERNS = ("ingest_*.py", "enrich_*.py", "link_*.py", "stories_*.py", "index_*.py", "alerts_*.py", "api_*.py")
 END_TO_END = BENCH / "pipeline.py"
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from cli.alerts import alerts_app
 from cli.dlq import dlq_app
 from cli.files import KIND_BY_SUFFIX, FileProblem, read_path
-from cli.inprocess import InProcessPipeline
+from cli.inprocess import STAGE_ALIASES, InProcessPipeline, runnable_stages
 from cli.kb import kb_app
 from cli.new_service import register_new_service_command
 from cli.search_commands import register_search_commands
@@ -24,6 +24,7 @@ from cli.status import collect_status
 from shared.logging import configure_logging
 from shared.messages import DocumentSubmitted
 from shared.settings import OpenSearchSettings, ServiceSettings
+from shared.topology import Topology
 
 app = typer.Typer(help="newsflow: news in, clean enriched searchable knowledge out.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -38,6 +39,10 @@ PathsArgument = Annotated[
     list[Path],
     typer.Argument(help=f"Files of these types: {FILE_TYPES} (.jsonl: one article per line)", show_default=False),
 ]
+# Every stage before the index (a stage added to the topology included), by name or alias.
+STAGE_CHOICES = ", ".join(
+    [*runnable_stages(Topology()), *(f"{alias} (= {stage})" for alias, stage in STAGE_ALIASES.items())]
+)
 SourceOption = Annotated[
     str | None,
     typer.Option("--source", help="The outlet the files come from (a JSONL record's own 'source' wins)"),
@@ -51,9 +56,7 @@ def _hints(source: str | None) -> dict[str, str]:
 @app.command()
 def process(
     paths: PathsArgument,
-    stage: Annotated[
-        str, typer.Option(help="Run the stage code up to this stage: ingest, enrich, link, a stage you added, or all")
-    ] = "all",
+    stage: Annotated[str, typer.Option(help=f"Run the stage code up to this stage: {STAGE_CHOICES}, or all")] = "all",
     source: SourceOption = None,
 ) -> None:
     """Run the stage code in-process, with no servers; print one JSON document per article (JSON Lines).

@@ -26,10 +26,9 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from shared.localhost import LOOPBACK, port_open
-from shared.search.client import async_client
-from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
+from tests.support import remove_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 NATS_URL = os.environ.get("NEWSFLOW_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -108,8 +107,5 @@ async def isolated(servers: Servers, namespace: str, opensearch_settings: OpenSe
         with contextlib.suppress(NotFoundError):
             await client.jetstream().delete_key_value(bucket)
     await client.close()
-    search = async_client(opensearch_settings)
-    for alias in (opensearch_settings.alias, opensearch_settings.stories_alias, opensearch_settings.alerts_alias):
-        await search.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
-        await search.indices.delete_index_template(name=template_name(alias), ignore=[404])
-    await search.close()
+    settings = opensearch_settings
+    await remove_indices(settings, settings.alias, settings.stories_alias, settings.alerts_alias)

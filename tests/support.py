@@ -1,26 +1,31 @@
-"""Helpers for tests: bounded waits, running stage apps, making articles."""
+"""Helpers for tests: bounded waits, starting workers and stage apps as their services do, making articles."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import nats
 from faststream import FastStream
 
 from cli.files import read_path
 from cli.inprocess import InProcessPipeline
 from shared.localhost import free_port
 from shared.messages import ArticleLinked, DocumentSubmitted
-from shared.settings import ServiceSettings
+from shared.nats import connect_options
+from shared.search.client import async_client
+from shared.search.indices import template_name
+from shared.settings import OpenSearchSettings, ServiceSettings
 from shared.stage import Outcome, PerItemWorker, StageContext, StageWorker
 from shared.topology import Topology
 
@@ -58,6 +63,29 @@ async def running(*apps: FastStream) -> AsyncIterator[None]:
     finally:
         for app in apps:
             await app.stop()
+
+
+# The stages an article passes through until it is searchable: the index and every stage before it.
+STAGES_TO_INDEX = Topology().stage_names[: Topology().stage_names.index("index") + 1]
+
+
+def stage_app(stage: str, **settings: Any) -> FastStream:
+    """The stage's service app as ``python -m services.<stage>`` builds it (``create_app``), on the stage's own
+    settings class (the one ``services/<stage>/settings.py`` defines) made from ``settings``: a field the stage
+    does not have (``opensearch`` for ingest) is ignored, as in the environment."""
+    module = importlib.import_module(f"services.{stage}.settings")
+    (settings_class,) = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, ServiceSettings) and value.__module__ == module.__name__
+    ]
+    app: FastStream = importlib.import_module(f"services.{stage}.app").create_app(settings_class(**settings))
+    return app
+
+
+def stage_apps(stages: Iterable[str], **settings: Any) -> list[FastStream]:
+    """``stage_app`` of each stage, all on the same settings (a test's servers and namespace)."""
+    return [stage_app(stage, **settings) for stage in stages]
 
 
 def numbered_records(count: int, prefix: str = "item") -> list[DocumentSubmitted]:
@@ -181,6 +209,37 @@ class CuttableProxy:
         finally:
             with contextlib.suppress(OSError, RuntimeError):
                 writer.close()
+
+
+W = TypeVar("W", bound=StageWorker)
+
+
+@asynccontextmanager
+async def started(stage: str, worker: W, settings: ServiceSettings, *, jetstream: bool = False) -> AsyncIterator[W]:
+    """``worker`` started as its service starts it: the stage's context with these settings and their topology,
+    and stopped afterwards. ``jetstream``: on a NATS connection of its own (as the settings say), for a worker
+    that keeps state there; the others are started without one, so they need no nats-server."""
+    client = await nats.connect(**connect_options(settings)) if jetstream else None
+    context = StageContext(stage, settings, settings.topology, jetstream=client.jetstream() if client else None)
+    await worker.start(context)
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+        if client is not None:
+            await client.drain()
+
+
+async def remove_indices(settings: OpenSearchSettings, *aliases: str) -> None:
+    """Deletes the versioned indices and the index template behind each alias: name only a test's own aliases
+    (a setting left at its default, such as ``stories``, may be a running stack's)."""
+    client = async_client(settings)
+    try:
+        for alias in aliases:
+            await client.indices.delete(index=f"{alias}-v*", ignore_unavailable=True)
+            await client.indices.delete_index_template(name=template_name(alias), ignore=[404])
+    finally:
+        await client.close()
 
 
 async def offline_outcomes(worker: StageWorker, *items: Any) -> list[Outcome]:

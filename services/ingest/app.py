@@ -53,24 +53,20 @@ class IngestWorker:
     async def start(self, context: StageContext) -> None:
         settings = self.settings
         if context.offline:
-            return
-        self.fetcher = Fetcher(
-            settings.fetch_limits(),
-            AddressPolicy.from_strings(settings.fetch_allowed_networks),
-            respect_robots=settings.fetch_respect_robots,
-        )
-        if not settings.durable_state:
-            if settings.sources_file:
-                log.warning("poller_off", reason="polling needs durable_state (NATS) to publish and keep state")
-            return
+            return  # nothing fetched, dedupe against this process's memory
         js = context.jetstream
         if js is None:
-            raise RuntimeError("durable state needs the stage's JetStream connection")
+            raise RuntimeError("the ingest service keeps its state in NATS: start it with the stage's JetStream")
         topology = context.topology
         store = await NatsStateStore.open(
             js, topology.kv_bucket, ttl_s=settings.state_ttl_days * 86400, replicas=topology.replicas
         )
         self.dedupe = Deduplicator(store)
+        self.fetcher = Fetcher(
+            settings.fetch_limits(),
+            AddressPolicy.from_strings(settings.fetch_allowed_networks),
+            respect_robots=settings.fetch_respect_robots,
+        )
         self.fetcher.share_pace(store)
         if settings.sources_file:
 

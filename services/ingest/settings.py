@@ -16,8 +16,7 @@ class IngestSettings(ServiceSettings):
     # well inside ack_wait_s even when all its pages come from one site (a feed's entries).
     batch_size: int = Field(default=16, ge=1, le=1000)
 
-    # State (dedupe, poll state, leases) in the NATS KV bucket ``Topology.kv_bucket``; off, it stays in memory.
-    durable_state: bool = True
+    # State (dedupe, poll state, leases) lives in the NATS KV bucket ``Topology.kv_bucket``; offline, in memory.
     state_ttl_days: float = Field(default=30.0, gt=0, description="how long a seen article or URL is remembered")
 
     # The source registry; the poller runs only when it is set.

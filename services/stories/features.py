@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -213,7 +213,3 @@ def candidate_keys(profile: ArticleProfile | StoryProfile, terms: int = 8, entit
     heaviest_terms = _heaviest(profile.terms, terms)
     heaviest_entities = _heaviest(profile.entities, entities)
     return [*(f"e:{key}" for key in heaviest_entities), *(f"t:{key}" for key in heaviest_terms)]
-
-
-def shares_a_key(a: Iterable[str], b: Sequence[str]) -> bool:
-    return not set(a).isdisjoint(b)

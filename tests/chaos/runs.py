@@ -1,4 +1,4 @@
-"""A pipeline run under fault: the four services as processes, a steady feeder, faults at
+"""A pipeline run under fault: every stage of the topology as processes, a steady feeder, faults at
 random moments, and the audit of what came out of the index.
 
 The quick fault tests (tests/e2e/test_faults_quick.py) and the full chaos tests

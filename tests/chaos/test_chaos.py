@@ -1,4 +1,4 @@
-"""The full fault suite: thousands of articles through the four services as processes while
+"""The full fault suite: thousands of articles through every stage of the topology as processes while
 services are SIGKILLed, OpenSearch stops for a minute, nats-server restarts and a stage scales out.
 
 Every run uses the suite's own nats-server and OpenSearch node (never the shared
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from tests.chaos import runs
 from tests.chaos.faults import NatsServer, OpenSearchNode, OpenSearchNodeOutage
 from tests.chaos.runs import Run, RunSetup, chaos_seed, check_report, setup_for
+from tests.support import remove_indices
 
 pytestmark = pytest.mark.chaos
 
@@ -46,9 +46,7 @@ async def search(own_opensearch: OpenSearchNode, namespace: str) -> AsyncIterato
     """The run's alias on the suite's own node: figures never depend on what others do to the shared one."""
     settings = OpenSearchSettings(url=own_opensearch.url, alias=f"{namespace}-articles")
     yield settings
-    client = async_client(settings)
-    await client.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
-    await client.close()
+    await remove_indices(settings, settings.alias)
 
 
 def _setup(service_env: dict[str, str], search: OpenSearchSettings, nats: NatsServer, tmp_path: Path) -> RunSetup:

@@ -20,12 +20,11 @@ from pathlib import Path
 import pytest
 
 from deploy.local.cluster import ClusterLayout
-from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from tests.chaos import runs
 from tests.chaos.faults import LocalNatsCluster, LocalOpenSearchCluster, Outage
 from tests.chaos.runs import Run, RunReport, RunSetup, chaos_seed, check_report, setup_for
-from tests.support import CuttableProxy, wait_until
+from tests.support import CuttableProxy, remove_indices, wait_until
 
 pytestmark = pytest.mark.chaos
 
@@ -63,9 +62,7 @@ async def search(search_cluster: LocalOpenSearchCluster, namespace: str) -> Asyn
     """The run's alias, read through every node of the cluster."""
     settings = OpenSearchSettings(url=search_cluster.urls, alias=f"{namespace}-articles")
     yield settings
-    client = async_client(settings)
-    await client.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
-    await client.close()
+    await remove_indices(settings, settings.alias)
 
 
 @pytest.fixture

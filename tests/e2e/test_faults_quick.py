@@ -1,4 +1,4 @@
-"""Every fault once, in one short run of the four services as processes (the full suite is tests/chaos).
+"""Every fault once, in one short run of every stage as processes (the full suite is tests/chaos).
 
 A few hundred articles are fed at a steady pace while, in turn, a second enrich
 replica starts, each service is SIGKILLed once, the run's own nats-server is

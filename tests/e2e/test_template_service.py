@@ -1,6 +1,6 @@
 """The template service inserted into the pipeline by one line of topology, against the real servers.
 
-Nothing else changes: the four standard services run their own code with the longer topology, the
+Nothing else changes: the standard stages up to the index run their own code with the longer topology, the
 new key travels in ``enrichments``, and the index's dynamic templates make it searchable and facetable.
 """
 

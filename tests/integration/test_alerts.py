@@ -10,22 +10,13 @@ from typing import Any
 
 import nats
 import pytest
+from faststream import FastStream
 from nats.js.errors import NotFoundError
 
 from cli.files import read_path
 from cli.publish import publish_submissions
 from services.alerts.app import create_app as alerts_app
 from services.alerts.settings import AlertsSettings
-from services.enrich.app import create_app as enrich_app
-from services.enrich.settings import EnrichSettings
-from services.entity_link.app import create_app as link_app
-from services.entity_link.settings import EntityLinkSettings
-from services.index.app import create_app as index_app
-from services.index.settings import IndexSettings
-from services.ingest.app import create_app as ingest_app
-from services.ingest.settings import IngestSettings
-from services.stories.app import create_app as stories_app
-from services.stories.settings import StoriesSettings
 from services.webhooks.app import create_app as webhooks_app
 from services.webhooks.settings import WebhooksSettings
 from shared.messages import AlertMatched, DocumentSubmitted
@@ -35,7 +26,7 @@ from shared.topology import Topology
 from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.conftest import Servers
 from tests.integration.test_webhooks import Receiver, serving
-from tests.support import ROOT, ServiceProcess, running, wait_until
+from tests.support import ROOT, STAGES_TO_INDEX, ServiceProcess, running, stage_apps, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -56,15 +47,8 @@ def corpus() -> list[DocumentSubmitted]:
     return [item for path in files for item in read_path(path) if isinstance(item, DocumentSubmitted)]
 
 
-def pipeline_apps(servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings) -> list[Any]:
-    common = {"nats_url": servers.nats_url, "namespace": namespace}
-    return [
-        ingest_app(IngestSettings(**common)),
-        enrich_app(EnrichSettings(**common)),
-        link_app(EntityLinkSettings(**common)),
-        stories_app(StoriesSettings(**common, opensearch=opensearch_settings)),
-        index_app(IndexSettings(**common, opensearch=opensearch_settings)),
-    ]
+def pipeline_apps(servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings) -> list[FastStream]:
+    return stage_apps(STAGES_TO_INDEX, nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings)
 
 
 async def published_matches(servers: Servers, topology: Topology) -> list[AlertMatched]:
@@ -99,9 +83,6 @@ async def drained(servers: Servers, topology: Topology, *stages: str) -> bool:
     finally:
         await client.close()
     return True
-
-
-PIPELINE_STAGES = ("ingest", "enrich", "entity_link", "stories", "index")
 
 
 def expected_pairs(store: AlertStore) -> dict[str, set[str]]:
@@ -164,7 +145,7 @@ async def test_the_sample_corpus_fires_exactly_the_expected_pairs_once(
         client = await nats.connect(servers.nats_url)
         await publish_submissions(client.jetstream(), topology.entry_subject, submissions)
         await client.close()
-        await wait_until(lambda: drained(servers, topology, *PIPELINE_STAGES, "alerts"), 180, "alerts settled")
+        await wait_until(lambda: drained(servers, topology, *STAGES_TO_INDEX, "alerts"), 180, "alerts settled")
         expected = expected_pairs(store)["text"]
         await wait_until(lambda: _at_least(_length(receiver.accepted), len(expected)), 30, "webhook deliveries")
     check_exactly_the_expected_pairs(await published_matches(servers, topology), store)
@@ -202,7 +183,7 @@ async def test_a_sigkilled_alerts_stage_still_fires_each_pair_once(
         await publish_submissions(client.jetstream(), topology.entry_subject, submissions)
         await client.close()
         # The backlog waits for the alerts stage, which dies as soon as it has published a first match.
-        await wait_until(lambda: drained(servers, topology, *PIPELINE_STAGES), 180, "all indexed")
+        await wait_until(lambda: drained(servers, topology, *STAGES_TO_INDEX), 180, "all indexed")
         alerts = ServiceProcess("alerts", env, tmp_path)
         alerts.start()
         await wait_until(lambda: _at_least(_match_count(servers, topology), 1), 60, "a first match", every_s=0.02)

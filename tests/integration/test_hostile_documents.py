@@ -10,7 +10,7 @@ letter with a reason) without crashing or stalling the stage. Fetch hostility
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,12 +105,6 @@ class Ingest:
 
         await wait_until(either, timeout_s, f"submission {submission.submission_id} to be settled")
         return found[0]
-
-
-@pytest.fixture(scope="module")
-def own_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    with NatsServer(Path(tmp_path_factory.mktemp("nats-server"))) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from shared.search.client import async_client
 from shared.search.failures import IndexMissing
 from shared.search.indices import TEMPLATE_FILE, template_name
 from shared.settings import OpenSearchSettings
-from tests.unit.index.factories import handed_on, ids, index_worker, linked, signature
+from tests.factories import handed_on, ids, index_worker, linked, signature
 
 pytestmark = pytest.mark.integration
 

@@ -17,15 +17,17 @@ import pytest
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
-from services.ingest.app import IngestWorker, create_app, create_worker
+from services.ingest.app import STAGE, IngestWorker, create_app, create_worker
 from services.ingest.collect.poller import Leases
 from services.ingest.collect.state import NatsStateStore
 from services.ingest.settings import IngestSettings
+from shared.errors import PermanentError
 from shared.messages import ArticleIngested, DocumentSubmitted
-from shared.stage import Dropped, StageContext
+from shared.stage import Dropped
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.integration.test_ingest_fetch import ARTICLE_PARAGRAPHS, LocalSite
+from tests.integration.local_site import ARTICLE_PARAGRAPHS, LocalSite
+from tests.support import started
 
 pytestmark = pytest.mark.integration
 
@@ -58,17 +60,9 @@ def site() -> Iterator[LocalSite]:
         yield running
 
 
-@contextlib.asynccontextmanager
-async def started(settings: IngestSettings) -> AsyncIterator[IngestWorker]:
-    """An ingest worker started as the service starts it: with the stage's JetStream connection."""
-    client = await nats.connect(settings.nats_url)
-    worker = create_worker(settings)
-    await worker.start(StageContext("ingest", settings, settings.topology, jetstream=client.jetstream()))
-    try:
-        yield worker
-    finally:
-        await worker.stop()
-        await client.drain()
+def ingest_worker(settings: IngestSettings) -> contextlib.AbstractAsyncContextManager[IngestWorker]:
+    """An ingest worker started as the service starts it: with the stage's JetStream connection (its state)."""
+    return started(STAGE, create_worker(settings), settings, jetstream=True)
 
 
 def _settings(nats_url: str, namespace: str, **overrides: object) -> IngestSettings:
@@ -85,11 +79,11 @@ async def test_dedupe_survives_a_restart_and_lets_redeliveries_through(nats_url:
     original = DocumentSubmitted(submission_id="first", kind="text", content=TEXT)
     copy = DocumentSubmitted(submission_id="second", kind="text", content=TEXT.replace("returns", "is back"))
 
-    async with started(_settings(nats_url, namespace)) as worker:
+    async with ingest_worker(_settings(nats_url, namespace)) as worker:
         [outcome] = await worker.process_batch([original])
     assert isinstance(outcome, list) and len(outcome) == 1
 
-    async with started(_settings(nats_url, namespace)) as restarted:
+    async with ingest_worker(_settings(nats_url, namespace)) as restarted:
         duplicate, redelivered = await restarted.process_batch([copy, original])
     assert isinstance(duplicate, list) and [type(found) for found in duplicate] == [Dropped]
     assert isinstance(redelivered, list) and len(redelivered) == 1
@@ -98,7 +92,7 @@ async def test_dedupe_survives_a_restart_and_lets_redeliveries_through(nats_url:
 async def test_pages_are_fetched_and_failures_are_settled_per_message(
     nats_url: str, namespace: str, site: LocalSite
 ) -> None:
-    async with started(_settings(nats_url, namespace)) as worker:
+    async with ingest_worker(_settings(nats_url, namespace)) as worker:
         page, missing = await worker.process_batch(
             [
                 DocumentSubmitted(submission_id="p", kind="url", url=f"{site.base}/redirect?utm_source=x"),
@@ -117,6 +111,18 @@ async def test_pages_are_fetched_and_failures_are_settled_per_message(
     assert [article.url for article in stories] == [f"{site.base}/article/2"]
     assert [found.reason for found in feed if isinstance(found, Dropped)] == ["duplicate"]
     assert stories[0].source.verified is True
+
+
+async def test_a_feed_whose_every_entry_failed_is_refused_never_dropped(nats_url: str, namespace: str) -> None:
+    # The service's own address policy refuses loopback pages: the one entry fails for good.
+    entry = "<item><title>Story</title><link>http://127.0.0.1:9/story</link></item>"
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Valley</title>{entry}</channel></rss>'
+    async with ingest_worker(IngestSettings(nats_url=nats_url, namespace=namespace)) as worker:
+        [outcome] = await worker.process_batch(
+            [DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=feed)]
+        )
+    assert isinstance(outcome, PermanentError) and outcome.reason == "no_readable_entry"
+    assert "1 entries failed" in str(outcome)
 
 
 async def test_a_lease_is_held_by_one_replica_at_a_time(nats_url: str, namespace: str) -> None:

@@ -10,22 +10,12 @@ import pytest
 from pydantic import SecretStr
 
 from cli.publish import publish_submissions
-from services.enrich.app import create_app as enrich_app
-from services.enrich.settings import EnrichSettings
-from services.entity_link.app import create_app as link_app
-from services.entity_link.settings import EntityLinkSettings
-from services.index.app import create_app as index_app
-from services.index.settings import IndexSettings
-from services.ingest.app import create_app as ingest_app
-from services.ingest.settings import IngestSettings
-from services.stories.app import create_app as stories_app
-from services.stories.settings import StoriesSettings
 from shared.nats_users import operator_permissions, stage_permissions, users_conf
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
 from shared.topology import SIDE_CONSUMERS, Topology
 from tests.chaos.faults import NatsServer
-from tests.support import numbered_records, running, wait_until
+from tests.support import STAGES_TO_INDEX, numbered_records, running, stage_app, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -49,14 +39,8 @@ async def test_each_stage_runs_as_its_least_privileged_user(
     secured_nats: NatsServer, namespace: str, opensearch_settings: OpenSearchSettings, isolated: None
 ) -> None:
     with secured_nats:
-        common = {"nats_url": secured_nats.url, "namespace": namespace}
-        apps = [
-            ingest_app(IngestSettings(**common, **_login("ingest"))),
-            enrich_app(EnrichSettings(**common, **_login("enrich"))),
-            link_app(EntityLinkSettings(**common, **_login("entity_link"))),
-            stories_app(StoriesSettings(**common, **_login("stories"), opensearch=opensearch_settings)),
-            index_app(IndexSettings(**common, **_login("index"), opensearch=opensearch_settings)),
-        ]
+        common = {"nats_url": secured_nats.url, "namespace": namespace, "opensearch": opensearch_settings}
+        apps = [stage_app(stage, **common, **_login(stage)) for stage in STAGES_TO_INDEX]
         async with running(*apps):
             operator = await nats.connect(secured_nats.url, user="operator", password="operator-secret")
             await publish_submissions(operator.jetstream(), Topology(namespace).entry_subject, numbered_records(5))

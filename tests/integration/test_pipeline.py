@@ -1,4 +1,4 @@
-"""The four stages in this process, against the real nats-server and OpenSearch."""
+"""The stages up to the index in this process, against the real nats-server and OpenSearch."""
 
 from __future__ import annotations
 
@@ -9,38 +9,24 @@ from urllib.parse import urlsplit
 
 import nats
 import pytest
+from faststream import FastStream
 
 from cli.publish import publish_submissions
-from services.enrich.app import create_app as enrich_app
-from services.enrich.settings import EnrichSettings
-from services.entity_link.app import create_app as link_app
-from services.entity_link.settings import EntityLinkSettings
 from services.index.app import create_app as index_app
 from services.index.settings import IndexSettings
-from services.ingest.app import create_app as ingest_app
-from services.ingest.settings import IngestSettings
-from services.stories.app import create_app as stories_app
-from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked, DeadLettered, Source
 from shared.search.client import async_client
 from shared.search.queries import SearchRequest, parse_response, search_body
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.support import CuttableProxy, numbered_records, running, wait_until
+from tests.support import STAGES_TO_INDEX, CuttableProxy, numbered_records, running, stage_apps, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-def _stage_apps(servers: Servers, namespace: str, search: OpenSearchSettings, **overrides: Any) -> list[Any]:
-    common = {"nats_url": servers.nats_url, "namespace": namespace, **overrides}
-    return [
-        ingest_app(IngestSettings(**common)),
-        enrich_app(EnrichSettings(**common)),
-        link_app(EntityLinkSettings(**common)),
-        stories_app(StoriesSettings(**common, opensearch=search)),
-        index_app(IndexSettings(**common, opensearch=search)),
-    ]
+def _stage_apps(servers: Servers, namespace: str, search: OpenSearchSettings) -> list[FastStream]:
+    return stage_apps(STAGES_TO_INDEX, nats_url=servers.nats_url, namespace=namespace, opensearch=search)
 
 
 async def _count(search: OpenSearchSettings) -> int:

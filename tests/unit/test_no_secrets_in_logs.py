@@ -25,11 +25,10 @@ from services.index.settings import IndexSettings
 from shared.localhost import free_port
 from shared.logging import configure_logging, get_logger
 from shared.messages import ArticleLinked, DeadLettered, Source
-from shared.stage import StageContext
 from shared.stage.runtime import StageRuntime
 from shared.topology import Topology
 from tests.chaos.faults import NatsServer
-from tests.support import running
+from tests.support import running, started
 
 NATS_PASSWORD = f"nats-secret-{uuid.uuid4().hex}"
 OPENSEARCH_PASSWORD = f"opensearch-secret-{uuid.uuid4().hex}"
@@ -86,9 +85,8 @@ async def test_an_unreachable_opensearch_is_logged_without_its_password(
     secret_env: None, logs: pytest.CaptureFixture[str]
 ) -> None:
     settings = IndexSettings(namespace="unit")
-    worker = index_worker(settings)
-    await worker.start(StageContext("index", settings, settings.topology))
-    await worker.stop()
+    async with started("index", index_worker(settings), settings):
+        pass
     written = logs.readouterr()
     assert "opensearch_unavailable" in written.err
     assert_no_secret(written.err + written.out)
@@ -138,10 +136,8 @@ async def test_failing_opensearch_requests_are_retried_and_dead_lettered_without
         settings=settings, spec=topology.stage("index"), worker=worker, broker=broker, topology=topology
     )
     try:
-        async with TestNatsBroker(broker):
-            await worker.start(StageContext("index", settings, settings.topology))
+        async with TestNatsBroker(broker), started("index", worker, settings):
             await runtime.handle_batch([_linked(1), _linked(2)])
-            await worker.stop()
     finally:
         await runner.cleanup()
     written = logs.readouterr()

@@ -231,11 +231,6 @@ class KnowledgeBase:
             self._lookups[key] = found
         return found
 
-    def names_of(self, entity_id: str) -> list[str]:
-        """Every alias key that leads to an entity (a scan: for tools, not for the hot path)."""
-        entity_id = self.resolve(entity_id)
-        return [key for key, weights in self.aliases.items() if any(id_ == entity_id for id_, _ in weights)]
-
     @property
     def matcher(self) -> AliasMatcher:
         if self._matcher is None:

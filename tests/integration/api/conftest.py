@@ -15,12 +15,10 @@ from fastapi.testclient import TestClient
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 from shared.messages import ArticleLinked
-from shared.search.client import async_client
-from shared.search.indices import template_name
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
-from tests.support import sample_articles
-from tests.unit.index.factories import handed_on, ids, index_worker
+from tests.factories import handed_on, ids, index_worker
+from tests.support import remove_indices, sample_articles
 
 BATCH = 16
 
@@ -44,20 +42,13 @@ async def index_articles(settings: OpenSearchSettings, articles: list[ArticleLin
         await worker.client.indices.refresh(index=settings.alias)
 
 
-async def remove_index(settings: OpenSearchSettings) -> None:
-    search = async_client(settings)
-    await search.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
-    await search.indices.delete_index_template(name=template_name(settings.alias), ignore=[404])
-    await search.close()
-
-
 @pytest.fixture(scope="session")
 async def sample_index(servers: Servers) -> AsyncIterator[SampleIndex]:
     settings = OpenSearchSettings(url=servers.opensearch_url, alias=f"t{uuid.uuid4().hex[:10]}-articles")
     articles = await sample_articles()
     await index_articles(settings, list(articles.values()))
     yield SampleIndex(settings, articles)
-    await remove_index(settings)
+    await remove_indices(settings, settings.alias)
 
 
 @pytest.fixture(scope="session")
@@ -77,4 +68,4 @@ async def own_alias(servers: Servers) -> AsyncIterator[OpenSearchSettings]:
     """An empty alias of the test's own, for tests that write while they read."""
     settings = OpenSearchSettings(url=servers.opensearch_url, alias=f"t{uuid.uuid4().hex[:10]}-articles")
     yield settings
-    await remove_index(settings)
+    await remove_indices(settings, settings.alias)

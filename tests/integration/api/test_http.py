@@ -16,9 +16,9 @@ from shared.localhost import free_port
 from shared.search.client import sync_client
 from shared.search.queries import Cursor
 from shared.settings import OpenSearchSettings
+from tests.factories import linked
 from tests.integration.api.conftest import SampleIndex, api_client, index_articles
 from tests.support import SAMPLE
-from tests.unit.index.factories import linked
 
 pytestmark = pytest.mark.integration
 

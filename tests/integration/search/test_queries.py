@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from shared.messages import ArticleLinked, Entity
-from shared.search.client import async_client, sync_client
-from shared.search.indices import template_name
+from shared.search.client import sync_client
 from shared.search.queries import Searcher, SearchRequest, parse_entity_names
 from shared.settings import OpenSearchSettings
 from tests.conftest import Servers
-from tests.unit.index.factories import entity, handed_on, ids, index_worker, linked, signature
+from tests.factories import entity, handed_on, ids, index_worker, linked, signature
+from tests.support import remove_indices
 
 pytestmark = pytest.mark.integration
 
@@ -243,10 +243,7 @@ async def indexed(servers: Servers) -> AsyncIterator[Indexed]:
         yield Indexed(Searcher(client, settings.alias), settings)
     finally:
         client.close()
-        cleanup = async_client(settings)
-        await cleanup.indices.delete(index=f"{settings.alias}-v*", ignore_unavailable=True)
-        await cleanup.indices.delete_index_template(name=template_name(settings.alias), ignore=[404])
-        await cleanup.close()
+        await remove_indices(settings, settings.alias)
 
 
 def _expected_facets(articles: list[ArticleLinked]) -> dict[str, Counter[str]]:

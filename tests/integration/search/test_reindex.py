@@ -12,7 +12,7 @@ from opensearchpy import AsyncOpenSearch
 from shared.search.client import async_client, sync_client
 from shared.search.reindex import reindex
 from shared.settings import OpenSearchSettings
-from tests.unit.index.factories import handed_on, ids, index_worker, linked
+from tests.factories import handed_on, ids, index_worker, linked
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 from shared.search.client import sync_client
 from shared.search.queries import Searcher, SearchRequest
 from shared.settings import OpenSearchSettings
+from tests.factories import handed_on, ids, index_worker
 from tests.support import SAMPLE, sample_articles
-from tests.unit.index.factories import handed_on, ids, index_worker
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from shared.search.client import async_client
 from shared.settings import OpenSearchSettings
+from tests.factories import handed_on, ids, index_worker
 from tests.integration.search.test_queries import CORPUS
-from tests.unit.index.factories import handed_on, ids, index_worker
 
 pytestmark = pytest.mark.integration
 

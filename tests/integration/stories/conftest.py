@@ -4,18 +4,18 @@ stories worker on a test's own stories alias."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from services.stories.app import StoriesWorker, create_worker
+from services.stories.app import STAGE, StoriesWorker, create_worker
 from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
-from shared.search.indices import STORIES_TEMPLATE_FILE, ensure_index, template_name
+from shared.search.indices import STORIES_TEMPLATE_FILE, ensure_index
 from shared.settings import OpenSearchSettings
-from shared.stage import StageContext
 from tests.integration.stories.corpus import linked_corpus
+from tests.support import remove_indices, started
 
 
 @pytest.fixture(scope="session")
@@ -27,20 +27,12 @@ def corpus() -> Iterator[dict[str, ArticleLinked]]:
 async def stories_settings(opensearch_settings: OpenSearchSettings, namespace: str) -> AsyncIterator[StoriesSettings]:
     search = opensearch_settings.model_copy(update={"stories_alias": f"{namespace}-stories"})
     yield StoriesSettings(opensearch=search)
-    client = async_client(search)
-    await client.indices.delete(index=f"{search.stories_alias}-v*", ignore_unavailable=True)
-    await client.indices.delete_index_template(name=template_name(search.stories_alias), ignore=[404])
-    await client.close()
+    await remove_indices(search, search.stories_alias)
 
 
-@asynccontextmanager
-async def started(settings: StoriesSettings) -> AsyncIterator[StoriesWorker]:
-    worker = create_worker(settings)
-    await worker.start(StageContext("stories", settings, settings.topology))
-    try:
-        yield worker
-    finally:
-        await worker.stop()
+def stories_worker(settings: StoriesSettings) -> AbstractAsyncContextManager[StoriesWorker]:
+    """A stories worker on the test's own stories alias (no NATS involved)."""
+    return started(STAGE, create_worker(settings), settings)
 
 
 async def pause_refresh(settings: StoriesSettings) -> None:

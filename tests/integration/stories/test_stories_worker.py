@@ -14,7 +14,7 @@ from services.stories.app import StoriesWorker, StoryConflict
 from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked
 from shared.search.client import async_client
-from tests.integration.stories.conftest import pause_refresh, started
+from tests.integration.stories.conftest import pause_refresh, stories_worker
 
 pytestmark = pytest.mark.integration
 
@@ -52,12 +52,12 @@ async def stories(settings: StoriesSettings) -> dict[str, dict[str, Any]]:
 async def test_retellings_join_and_another_quake_stays_apart(
     corpus: dict[str, ArticleLinked], stories_settings: StoriesSettings, isolated: None
 ) -> None:
-    async with started(stories_settings) as worker:
+    async with stories_worker(stories_settings) as worker:
         # One batch, then one article at a time: the second path reads what the first wrote.
         chile = await placed(worker, corpus["quake-chile-wire"], corpus["quake-chile-daily"])
         chile += await placed(worker, corpus["quake-chile-brief"])
         peru = await placed(worker, corpus["quake-peru-wire"])
-    async with started(stories_settings) as restarted:  # nothing in memory: the index is all it knows
+    async with stories_worker(stories_settings) as restarted:  # nothing in memory: the index is all it knows
         peru += await placed(restarted, corpus["quake-peru-times"])
     assert len(set(chile)) == 1 and len(set(peru)) == 1
     assert chile[0] != peru[0]
@@ -74,14 +74,14 @@ async def test_an_article_that_bridges_two_stories_merges_them(
 ) -> None:
     # Two replicas each see one telling before either's write is searchable: two stories of one event.
     await pause_refresh(stories_settings)
-    async with started(stories_settings) as replica_a, started(stories_settings) as replica_b:
+    async with stories_worker(stories_settings) as replica_a, stories_worker(stories_settings) as replica_b:
         (first,) = await replica_a.process_batch([corpus["ecb-cut-wire"]])
         (second,) = await replica_b.process_batch([corpus["ecb-cut-ledger"]])
     assert isinstance(first, list) and isinstance(second, list)
     split = {first[0].story_id, second[0].story_id}
     assert len(split) == 2
     await refresh(stories_settings)
-    async with started(stories_settings) as replica_c:
+    async with stories_worker(stories_settings) as replica_c:
         (bridge,) = await placed(replica_c, corpus["ecb-cut-review"])
     found = await stories(stories_settings)
     survivor, merged = found[bridge], found[(split - {bridge}).pop()]
@@ -98,10 +98,10 @@ async def test_a_redelivered_article_never_makes_a_second_story(
     corpus: dict[str, ArticleLinked], stories_settings: StoriesSettings, isolated: None
 ) -> None:
     article = corpus["quake-peru-wire"]
-    async with started(stories_settings) as worker:
+    async with stories_worker(stories_settings) as worker:
         (story_id,) = await placed(worker, article)
         assert await placed(worker, article) == [story_id]  # from the worker's memory
-    async with started(stories_settings) as another:
+    async with stories_worker(stories_settings) as another:
         assert await placed(another, article) == [story_id]  # from the index
         # Redelivered together with a retelling in one batch: still one story, the retelling in it.
         assert await placed(another, article, corpus["quake-peru-times"]) == [story_id, story_id]
@@ -113,7 +113,7 @@ async def test_a_redelivered_article_never_makes_a_second_story(
 async def test_a_story_changed_by_another_replica_is_retried_not_overwritten(
     corpus: dict[str, ArticleLinked], stories_settings: StoriesSettings, isolated: None
 ) -> None:
-    async with started(stories_settings) as replica_a, started(stories_settings) as replica_b:
+    async with stories_worker(stories_settings) as replica_a, stories_worker(stories_settings) as replica_b:
         (story_id,) = await placed(replica_a, corpus["quake-chile-wire"])
         await pause_refresh(stories_settings)  # b's write stays unseen by a's search
         (joined,) = await replica_b.process_batch([corpus["quake-chile-daily"]])

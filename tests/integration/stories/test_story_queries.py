@@ -13,9 +13,9 @@ from services.stories.settings import StoriesSettings
 from shared.messages import ArticleLinked
 from shared.search.client import async_client, sync_client
 from shared.search.queries import Searcher
-from tests.integration.stories.conftest import pause_refresh, started
+from tests.factories import handed_on, ids, index_worker
+from tests.integration.stories.conftest import pause_refresh, stories_worker
 from tests.integration.stories.corpus import DAY
-from tests.unit.index.factories import handed_on, ids, index_worker
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ async def index(settings: StoriesSettings, articles: Sequence[ArticleLinked]) ->
 
 
 async def place(settings: StoriesSettings, articles: Sequence[ArticleLinked]) -> list[ArticleLinked]:
-    async with started(settings) as worker:
+    async with stories_worker(settings) as worker:
         outcomes = await worker.process_batch(list(articles))
     placed = [outcome[0] for outcome in outcomes if isinstance(outcome, list)]
     assert len(placed) == len(articles)

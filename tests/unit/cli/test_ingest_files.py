@@ -24,7 +24,7 @@ async def test_a_feed_file_gives_its_complete_entries(tmp_path: Path) -> None:
     )
     [submission] = read_path(feed)
     assert not isinstance(submission, FileProblem) and submission.kind == "feed"
-    [[article, teaser]] = await offline_outcomes(create_worker(IngestSettings(durable_state=False)), submission)
+    [[article, teaser]] = await offline_outcomes(create_worker(IngestSettings()), submission)
     assert isinstance(article, ArticleIngested) and isinstance(teaser, Dropped)
     assert teaser.reason == "needs_fetch" and teaser.details["url"] == "https://valley.example/teaser"
     assert article.title == "Second train"

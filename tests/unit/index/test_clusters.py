@@ -25,7 +25,7 @@ from services.index.clusters import (
 from services.index.settings import IndexSettings
 from shared.search.indices import TEMPLATE_FILE
 from shared.signature import NUM_PERM, band_keys, band_rows
-from tests.unit.index.factories import linked, signature
+from tests.factories import linked, signature
 
 THRESHOLD = 0.3
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.index.clusters import unpack_minhash
 from services.index.documents import MAX_SPANS_INDEXED, document_version, to_document
-from tests.unit.index.factories import entity, linked, signature
+from tests.factories import entity, linked, signature
 
 
 def test_flat_copies_dates_and_cluster() -> None:

@@ -218,7 +218,7 @@ def test_hostile_text_goes_through_every_worker_or_is_refused_with_a_reason(
         content=None if kind == "record" else body,
         hints={"title": title, "body": body} if kind == "record" else {},
     )
-    [ingested] = asyncio.run(offline_outcomes(ingest_worker(IngestSettings(durable_state=False)), submission))
+    [ingested] = asyncio.run(offline_outcomes(ingest_worker(IngestSettings()), submission))
     if isinstance(ingested, Exception):
         assert isinstance(ingested, PermanentError) and ingested.reason
         return

@@ -16,7 +16,7 @@ from services.stories.grouping import StoryMemory, choose, group
 from services.stories.model import StoryModel
 from shared.background import BackgroundFrequencies
 from shared.messages import Entity
-from tests.unit.index.factories import entity, linked
+from tests.factories import entity, linked
 
 BACKGROUND = BackgroundFrequencies.load()
 T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)

@@ -138,19 +138,11 @@ async def test_a_feed_without_entries_is_refused_with_a_reason() -> None:
     assert isinstance(outcome, PermanentError) and outcome.reason == "empty_feed"
 
 
-async def test_a_feed_whose_every_entry_failed_is_refused_never_dropped() -> None:
-    worker = create_worker(IngestSettings(durable_state=False))
-    # As the service starts it (without durable state: no server needed).
-    await worker.start(StageContext("ingest", ServiceSettings(), Topology()))
-    entry = "<item><title>Story</title><link>http://127.0.0.1:9/story</link></item>"  # refused by the address policy
-    try:
-        [outcome] = await worker.process_batch(
-            [DocumentSubmitted(submission_id="f", kind="feed", url="https://valley.example/rss", content=_feed(entry))]
-        )
-    finally:
-        await worker.stop()
-    assert isinstance(outcome, PermanentError) and outcome.reason == "no_readable_entry"
-    assert "1 entries failed" in str(outcome)
+async def test_the_service_refuses_to_start_without_the_nats_connection_that_keeps_its_state() -> None:
+    worker = create_worker(IngestSettings())
+    with pytest.raises(RuntimeError, match="JetStream"):
+        await worker.start(StageContext("ingest", ServiceSettings(), Topology()))
+    await worker.stop()
 
 
 def test_one_failed_entry_among_transient_failures_makes_the_feed_retried() -> None:

@@ -3,14 +3,14 @@ whose similarity the test chooses, and a started index worker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from services.index.app import IndexWorker, create_worker
+from services.index.app import STAGE, IndexWorker, create_worker
 from services.index.settings import IndexSettings
 from shared.messages import (
     ArticleIndexed,
@@ -24,7 +24,8 @@ from shared.messages import (
 )
 from shared.settings import OpenSearchSettings
 from shared.signature import NUM_PERM, band_keys
-from shared.stage import Outcome, StageContext
+from shared.stage import Outcome
+from tests.support import started
 
 
 def signature(story: int, differing: int = 0, variant: int = 0) -> Signature:
@@ -75,16 +76,10 @@ def linked(
     )
 
 
-@asynccontextmanager
-async def index_worker(opensearch: OpenSearchSettings, **settings: Any) -> AsyncIterator[IndexWorker]:
+def index_worker(opensearch: OpenSearchSettings, **settings: Any) -> AbstractAsyncContextManager[IndexWorker]:
     """The index stage's worker, started against a real OpenSearch (no NATS involved)."""
     stage_settings = IndexSettings(opensearch=opensearch, **settings)
-    worker = create_worker(stage_settings)
-    await worker.start(StageContext("index", stage_settings, stage_settings.topology))
-    try:
-        yield worker
-    finally:
-        await worker.stop()
+    return started(STAGE, create_worker(stage_settings), stage_settings)
 
 
 def handed_on(outcomes: list[Outcome]) -> list[list[str]]:
