@@ -291,24 +291,14 @@ class Disambiguator:
         if self.confidence is not None:
             for signature, choice in final.items():
                 if choice.entity is not None:
-                    own = first[signature].entity
-                    mention, count = readings[signature], repeats[signature]
-                    final[signature] = self._weighed(mention, choice, context, chosen, own, count, withhold_doubtful)
+                    own, mention = first[signature].entity, readings[signature]
+                    evidence = self.evidence(mention, choice, context, chosen, own, repeats[signature])
+                    final[signature] = self._weighed(choice, evidence, withhold_doubtful)
         return [final[_signature(m)] for m in mentions]
 
-    def _weighed(
-        self,
-        mention: Mention,
-        choice: Choice,
-        context: _Context,
-        others: ArticleEntities,
-        own: KBEntity | None,
-        repeats: int,
-        withhold_doubtful: bool,
-    ) -> Choice:
+    def _weighed(self, choice: Choice, evidence: tuple[float, ...], withhold_doubtful: bool) -> Choice:
         """The pick with the model's probability as its confidence, or withheld when the model distrusts it."""
         assert self.confidence is not None and choice.entity is not None
-        evidence = self.evidence(mention, choice, context, others, own, repeats)
         probability = round(self.confidence.probability(evidence), 3)
         trusted = choice.vouched or self.confidence.trusts(probability) or not withhold_doubtful
         entity = choice.entity if trusted else None
