@@ -100,3 +100,13 @@ def test_a_league_table_is_a_sports_story_whatever_its_columns_of_figures() -> N
     rows = " ".join(f"Northgate {n} 3 1 0 {n + 2} 4 10" for n in range(30))
     table = f"SOCCER - LEAGUE STANDINGS . Standings after the weekend's matches : {rows}"
     assert SPORT in story_kinds(fold(table).split(), table)
+
+
+def test_the_country_closing_a_wire_dateline_is_the_place_not_its_team(linker: Linker) -> None:
+    body = (
+        "VALDORIA , Portugal 2031-05-17 A late goal gave the visitors a 2-1 win in the qualifier, and the "
+        "striker said the team had earned the points after a poor first half."
+    )
+    portugal = [m for m in linker.link_mentions("", body) if m.mention.text == "Portugal"]
+    assert portugal and portugal[0].mention.locative
+    assert portugal[0].entity_id in ("Q45", "nf:loc:portugal")  # the country, or nothing: never the team
