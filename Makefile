@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?= -q
 
-.PHONY: help install browser up up-cluster down status test chaos lint types unit integration contract bench kb ner-model topic-model clean
+.PHONY: help install browser up up-cluster down status test chaos lint types unit integration contract bench kb ner-model link-confidence topic-model clean
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1mmake %-12s\033[0m %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ kb: install ## Rebuild the bundled knowledge base from ../shared/data (or: newsf
 
 ner-model: install ## Retrain the entity recogniser from ../shared/data/conll2003 (after a large KB change)
 	$(PY) -m services.entity_link.ner.train --data ../shared/data
+
+link-confidence: install ## Refit the entity-link confidence model on the AIDA-dev tuning half (after a KB or recogniser change)
+	$(PY) bench/link_confidence.py --data ../shared/data
 
 topic-model: install ## Retrain the topic model from ../shared/data (bbc-news, topics-more); ~10 min
 	$(PY) -m services.enrich.training.train_topics

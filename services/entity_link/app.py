@@ -28,9 +28,12 @@ class EntityLinkWorker(PerItemWorker):
 
 def create_worker(settings: EntityLinkSettings | None = None) -> EntityLinkWorker:
     settings = settings or EntityLinkSettings()
-    linker = Linker.from_files(settings.kb_path, settings.ner_model_path, settings.overlay_path)
-    # The KB, the recogniser and the operator's overlay decide every link.
-    knowledge = [path for path in (settings.kb_path, settings.ner_model_path, settings.overlay_path) if path]
+    linker = Linker.from_files(
+        settings.kb_path, settings.ner_model_path, settings.overlay_path, settings.confidence_path
+    )
+    # The KB, the recogniser, the confidence model and the operator's overlay decide every link.
+    paths = (settings.kb_path, settings.ner_model_path, settings.confidence_path, settings.overlay_path)
+    knowledge = [path for path in paths if path]
     return EntityLinkWorker(linker, content_version(*knowledge))
 
 

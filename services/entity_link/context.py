@@ -61,7 +61,9 @@ for _kind, _cues in _CUES.items():
 def story_kinds(words: Sequence[str], text: str) -> frozenset[str]:
     """The kinds of story an article is (possibly several, possibly none) from its folded words and raw text."""
     hits = Counter(kind for word in words if word in _KINDS_OF for kind in _KINDS_OF[word])
-    kinds = {kind for kind, n in hits.items() if n >= _MIN_HITS and n >= _MIN_SHARE * len(words)}
+    # The share is of words proper: a league table's columns of figures dilute no story's words.
+    wordy = sum(not word.isdigit() for word in words)
+    kinds = {kind for kind, n in hits.items() if n >= _MIN_HITS and n >= _MIN_SHARE * wordy}
     scores = len(_SCORE.findall(text))
     if scores >= _MIN_SCORES or (scores and hits[SPORT]):  # "drew 1-1", not a lone "voted 5-4"
         kinds.add(SPORT)

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from services.entity_link.confidence import ConfidenceModel
 from services.entity_link.context import SPORT
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import LABEL_WEIGHT, SURNAME_WEIGHT, Candidate
@@ -143,6 +144,10 @@ class Choice:
     entity: KBEntity | None
     score: float
     confidence: float
+    weight: float = 0.0  # how strongly the name points to the entity
+    vouched: bool = False  # the operator gave the entity this name (the overlay)
+    runner_up: float = 0.0  # the best other admissible candidate's score
+    evidence: tuple[float, ...] = ()  # what the confidence was judged on (``confidence.EVIDENCE``)
 
 
 # Everything a choice reads of a mention: two mentions alike in all of it get the same choice.
@@ -246,23 +251,34 @@ class _Context:
 
 
 class Disambiguator:
-    def __init__(self, weights: Weights | None = None) -> None:
+    def __init__(self, weights: Weights | None = None, confidence: ConfidenceModel | None = None) -> None:
         self.weights = weights or Weights()
+        # Without a model every pick is emitted, with a confidence from its score and margin alone.
+        self.confidence = confidence
         self._description_words: dict[str, frozenset[str]] = {}
 
     def choose(
-        self, mentions: Sequence[Mention], words: frozenset[str], story: frozenset[str] = frozenset()
+        self,
+        mentions: Sequence[Mention],
+        words: frozenset[str],
+        story: frozenset[str] = frozenset(),
+        withhold_doubtful: bool = True,
     ) -> list[Choice]:
         """The entity of every mention (``None``: not in the KB), coherent with the others.
 
         Mentions that read alike (same text, recogniser type and place cue) get
         the same choice, computed once: a name repeated through an article
         costs one decision. ``story`` holds the article's kinds (``context.story_kinds``).
+        A pick the confidence model does not trust is withheld (entity ``None``,
+        its confidence and evidence kept) unless ``withhold_doubtful`` is off.
         """
         context = _Context(words, self.weights, self._description_words, story)
         readings: dict[Reading, Mention] = {}
+        repeats: Counter[Reading] = Counter()
         for mention in mentions:
-            readings.setdefault(_signature(mention), mention)
+            signature = _signature(mention)
+            readings.setdefault(signature, mention)
+            repeats[signature] += 1
         first = {signature: self._best(m, context, _NO_ENTITIES, None) for signature, m in readings.items()}
         chosen = ArticleEntities(c.entity for c in first.values() if c.entity is not None)
         final: dict[Reading, Choice] = {}
@@ -272,7 +288,69 @@ class Disambiguator:
                 final[signature] = choice  # one candidate, already accepted: the others cannot change it
                 continue
             final[signature] = self._best(mention, context, chosen, choice.entity)
+        if self.confidence is not None:
+            for signature, choice in final.items():
+                if choice.entity is not None:
+                    own, mention = first[signature].entity, readings[signature]
+                    evidence = self.evidence(mention, choice, context, chosen, own, repeats[signature])
+                    final[signature] = self._weighed(choice, evidence, withhold_doubtful)
         return [final[_signature(m)] for m in mentions]
+
+    def _weighed(self, choice: Choice, evidence: tuple[float, ...], withhold_doubtful: bool) -> Choice:
+        """The pick with the model's probability as its confidence, or withheld when the model distrusts it."""
+        assert self.confidence is not None and choice.entity is not None
+        probability = round(self.confidence.probability(evidence), 3)
+        trusted = choice.vouched or self.confidence.trusts(probability) or not withhold_doubtful
+        entity = choice.entity if trusted else None
+        return Choice(entity, choice.score, probability, choice.weight, choice.vouched, choice.runner_up, evidence)
+
+    def evidence(
+        self,
+        mention: Mention,
+        choice: Choice,
+        context: _Context,
+        others: ArticleEntities,
+        own: KBEntity | None,
+        repeats: int,
+    ) -> tuple[float, ...]:
+        """What the confidence model judges a pick on, in ``confidence.EVIDENCE`` order."""
+        entity = choice.entity
+        assert entity is not None
+        # A type the recogniser is unsure of says nothing either way: read as if it had given none.
+        sure = mention.ner_type is not None and mention.ner_score >= SURE_MARGIN
+        ner = mention.ner_type if sure else None
+        rival = max((c.entity.prior * c.weight for c in mention.candidates if c.entity.id != entity.id), default=0.0)
+        sport = SPORT in context.story
+        place = entity.type == "LOC"
+        return (
+            entity.prior * choice.weight,
+            entity.prior,
+            choice.weight,
+            choice.score,
+            min(1.0, choice.score - choice.runner_up),
+            rival,
+            math.log1p(len(mention.candidates)),
+            _type_fit(mention, entity) if sure else _TYPE_FIT[None][entity.type],
+            float(ner == entity.type or (ner == "MISC" and entity.type in ("PRODUCT", "EVENT"))),
+            math.tanh(mention.ner_score / 50.0) if mention.ner_type is not None else 0.0,
+            float(bool(entity.description)),
+            context.fit(entity),
+            others.coherence(entity, own),
+            float(mention.text == entity.name),
+            float(mention.locative),
+            min(len(mention.text.split()), 4) / 4,
+            float(mention.text.isupper() and not mention.acronym),
+            float(mention.acronym),
+            float(mention.sentence_start),
+            float(mention.in_title),
+            math.log1p(repeats),
+            float(entity.type == "PER"),
+            float(entity.type == "ORG"),
+            float(place),
+            float(sport),
+            float(sport and place and not mention.locative),
+            float(entity.kind in TEAM_KINDS),
+        )
 
     def _best(self, mention: Mention, context: _Context, others: ArticleEntities, own: KBEntity | None) -> Choice:
         plausible = [c for c in mention.candidates if not _unexpanded_acronym(mention, c, context.words)]
@@ -298,7 +376,8 @@ class Disambiguator:
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         # Confidence grows with the margin over the runner-up and with the score itself.
         confidence = (1 - math.exp(-2.5 * (best_score - runner_up + 0.2))) * min(1.0, best_score)
-        return Choice(best.entity, best_score, round(max(0.01, min(1.0, confidence)), 3))
+        confidence = round(max(0.01, min(1.0, confidence)), 3)
+        return Choice(best.entity, best_score, confidence, best.weight, best.vouched, runner_up)
 
     def score(
         self, mention: Mention, candidate: Candidate, context: _Context, others: ArticleEntities, own: KBEntity | None

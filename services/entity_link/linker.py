@@ -13,13 +13,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from services.entity_link.confidence import ConfidenceModel
 from services.entity_link.context import story_kinds
 from services.entity_link.disambiguation import Choice, Disambiguator, Weights
 from services.entity_link.kb.index import KnowledgeBase
 from services.entity_link.kb.more import UNTYPED
 from services.entity_link.mentions import Mention, MentionFinder
 from services.entity_link.ner.tagger import Tagger
-from services.entity_link.settings import DEFAULT_KB, DEFAULT_NER_MODEL, DEFAULT_OVERLAY
+from services.entity_link.settings import DEFAULT_CONFIDENCE, DEFAULT_KB, DEFAULT_NER_MODEL, DEFAULT_OVERLAY
 from services.entity_link.text import LEGAL_FORMS, fold, handle_for, local_id, normalise_alias
 from shared.messages import ArticleFields, Entity, EntityType
 
@@ -105,6 +106,7 @@ class LinkedMention:
     type: EntityType
     confidence: float
     kind: Literal["demonym"] | None = None
+    evidence: tuple[float, ...] = ()  # what a KB link's confidence was judged on (``confidence.EVIDENCE``)
 
 
 @dataclass
@@ -120,10 +122,16 @@ class _Group:
 
 
 class Linker:
-    def __init__(self, kb: KnowledgeBase, tagger: Tagger, weights: Weights | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        tagger: Tagger,
+        weights: Weights | None = None,
+        confidence: ConfidenceModel | None = None,
+    ) -> None:
         self.kb = kb
         self.finder = MentionFinder(kb, tagger)
-        self.disambiguator = Disambiguator(weights)
+        self.disambiguator = Disambiguator(weights, confidence)
 
     @classmethod
     def from_files(
@@ -131,9 +139,11 @@ class Linker:
         kb_path: Path = DEFAULT_KB,
         ner_model_path: Path = DEFAULT_NER_MODEL,
         overlay_path: Path | None = DEFAULT_OVERLAY,
+        confidence_path: Path | None = DEFAULT_CONFIDENCE,
     ) -> Linker:
         kb = load_knowledge_base(kb_path, overlay_path)
-        return cls(kb, Tagger.load(ner_model_path, kb.token_types))
+        confidence = ConfidenceModel.load(confidence_path) if confidence_path is not None else None
+        return cls(kb, Tagger.load(ner_model_path, kb.token_types), confidence=confidence)
 
     def link(self, article: ArticleFields) -> list[Entity]:
         return self.link_article(article).entities
@@ -146,13 +156,16 @@ class Linker:
         knows, and says so: the recogniser learnt English and would take
         German nouns and weekdays for names.
         """
+        linked, status = self.linked_mentions(article)
+        return ArticleLinks(self.entities(linked, len(article.body)), status)
+
+    def linked_mentions(self, article: ArticleFields) -> tuple[list[LinkedMention], dict[str, str] | None]:
+        """An article's mentions with their entities, before they are grouped (see ``link_article``)."""
         language = getattr(article, "language", None)
         if language and language != ENGLISH:
-            linked = self.link_known(article.title, article.body)
             status = {"status": UNSUPPORTED_LANGUAGE, "language": language, "mode": "dictionary"}
-            return ArticleLinks(self.entities(linked, len(article.body)), status)
-        linked = self.link_mentions(article.title, article.body, heading_spans(article))
-        return ArticleLinks(self.entities(linked, len(article.body)), None)
+            return self.link_known(article.title, article.body), status
+        return self.link_mentions(article.title, article.body, heading_spans(article)), None
 
     def link_text(self, title: str, body: str) -> list[Entity]:
         return self.entities(self.link_mentions(title, body), len(body))
@@ -190,7 +203,9 @@ class Linker:
     def link_known(self, title: str, body: str) -> list[LinkedMention]:
         """Only the names the KB knows, by its labels and aliases (any language, unspaced scripts too)."""
         mentions = self.finder.find_known(title, body)
-        choices = self.disambiguator.choose(mentions, frozenset(fold(f"{title} {body}").split()))
+        # The confidence model learnt from English text through the recogniser; here it only grades the links.
+        words = frozenset(fold(f"{title} {body}").split())
+        choices = self.disambiguator.choose(mentions, words, withhold_doubtful=False)
         return [
             LinkedMention(m, c.entity.id, c.entity.name, c.entity.type, c.confidence)
             for m, c in zip(mentions, choices, strict=True)
@@ -216,7 +231,7 @@ class Linker:
             entity = choice.entity
             # A bare title of unknown type is whatever the recogniser saw in it.
             kind = unknown_name_type(mention) if entity.kind == UNTYPED else entity.type
-            return LinkedMention(mention, entity.id, entity.name, kind, choice.confidence)
+            return LinkedMention(mention, entity.id, entity.name, kind, choice.confidence, evidence=choice.evidence)
         if mention.ner_type is None:
             return None  # only the KB thought this a name, and none of its entities fits
         kind = unknown_name_type(mention)
@@ -323,4 +338,6 @@ def _resolve_short_forms(
         if fuller:
             source = linked[min(fuller, key=lambda j: (-len(words[j]), j))]
             if source is not None:
-                linked[index] = LinkedMention(mention, source.entity_id, source.name, source.type, source.confidence)
+                linked[index] = LinkedMention(
+                    mention, source.entity_id, source.name, source.type, source.confidence, evidence=source.evidence
+                )

@@ -336,7 +336,9 @@ class MentionFinder:
             mention.acronym = not dateline and _is_acronym(text, start, end)
             mention.locative = dateline or _after_a_place_word(text, start)
         else:
-            mention.locative = _after_a_place_word(text, start)
+            # "LA CORUNA, Spain 1996-08-31": the country that closes a dateline is where the story was filed.
+            dateline = not in_title and bool(_DATELINE_DATE.match(text, end))
+            mention.locative = dateline or _after_a_place_word(text, start)
         mention.candidates = self.kb.lookup_key(mention.key)
         return mention
 

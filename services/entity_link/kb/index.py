@@ -41,6 +41,7 @@ TYPE_BITS = {"ORG": 1, "PER": 2, "LOC": 4, "PRODUCT": 8, "EVENT": 8, "MISC": 8}
 class Candidate:
     entity: KBEntity
     weight: float  # how strongly the alias points to this entity, in [0, 1]
+    vouched: bool = False  # the operator gave the entity this name (the overlay)
 
 
 _ACRONYM = re.compile(r"[A-Z]{2,5}")
@@ -67,6 +68,7 @@ class KnowledgeBase:
         self.aliases: dict[str, tuple[tuple[str, float], ...]] = {}
         self.blocked: set[tuple[str, str]] = set()  # (alias key, entity id or BLOCK_ALL)
         self.demonyms: dict[str, str] = {}  # demonym key ("german") -> the country's id
+        self.vouched: set[tuple[str, str]] = set()  # (alias key, entity id) the operator's overlay gave
         self._matcher: AliasMatcher | None = None
         self._unspaced: tuple[frozenset[str], int] | None = None  # unspaced-script keys, the longest's length
         self._group_keys: list[str] = []
@@ -120,6 +122,12 @@ class KnowledgeBase:
         entity.demonyms = ()  # like names, held in the index only
         self._invalidate()  # the held entity's prior may have changed, and with it the candidates' order
         return entity
+
+    def vouch(self, entity_id: str, alias: str) -> None:
+        """Record that the operator gave the entity this name: a link by it is their word, never withheld."""
+        entity_id = self.resolve(entity_id)
+        self.vouched.update((key, entity_id) for key in _alias_keys(alias))
+        self._lookups.clear()
 
     def add_alias(self, entity_id: str, alias: str, weight: float = ALIAS_WEIGHT) -> None:
         entity_id = self.resolve(entity_id)
@@ -204,7 +212,11 @@ class KnowledgeBase:
 
     def candidates(self, key: str) -> list[Candidate]:
         """Entities a normalised alias may name, strongest first."""
-        found = [Candidate(self.entities[id_], w) for id_, w in self.aliases.get(key, ()) if id_ in self.entities]
+        found = [
+            Candidate(self.entities[id_], w, (key, id_) in self.vouched)
+            for id_, w in self.aliases.get(key, ())
+            if id_ in self.entities
+        ]
         return sorted(found, key=lambda c: -c.weight * c.entity.prior)
 
     def lookup(self, name: str) -> list[Candidate]:

