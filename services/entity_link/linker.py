@@ -54,6 +54,8 @@ ENGLISH = "en"
 # What the stage records (``enrichments["entity_link"]``) when it can only look names up.
 UNSUPPORTED_LANGUAGE = "unsupported_language"
 LOCAL_PREFIX = "nf:"
+# The confidence a link needs to name the article's withheld mentions of the same name (``_one_sense_per_name``).
+ONE_SENSE_CONFIDENCE = 0.8
 # A heading-like line: short, no sentence punctuation at its end, most words capitalised.
 _HEADING_MAX_WORDS = 10
 _HEADING_END = (".", "!", "?", ":", ";", ",", '"', "”")
@@ -188,6 +190,7 @@ class Linker:
             for m, c in zip(mentions, choices, strict=True)
         ]
         _resolve_short_forms(mentions, choices, linked)
+        _one_sense_per_name(linked)
         lines = [(0, len(title))] if title else []
         body_lines = list(headings) if headings is not None else heading_like_lines(body)
         return [
@@ -302,6 +305,36 @@ def _may_be_short_form(mention: Mention, choice: Choice) -> bool:
     """A name the KB does not know, or one word the KB knows only as another's short name ("Lebed")."""
     entity = choice.entity
     return entity is None or (" " not in mention.text and mention.key != normalise_alias(entity.name))
+
+
+def _one_sense_per_name(linked: list[LinkedMention | None]) -> None:
+    """A name the article links once to one KB entity names it everywhere in the article.
+
+    A mention whose own context was too thin to link (the confidence model withheld it) keeps a
+    local id; where the same name is linked elsewhere in the article, one article using one name
+    for two things is far rarer than a withheld mention of the same one, and a facet listing the
+    name twice (a local id and a QID) serves nobody. Only a confident link names the others (at
+    any confidence, AIDA precision fell a point: a doubtful link spread); a name linked to two
+    entities is left alone.
+    """
+    senses: dict[str, set[int]] = {}
+    for index, item in enumerate(linked):
+        if (
+            item is not None
+            and item.kind is None
+            and not item.entity_id.startswith(LOCAL_PREFIX)
+            and item.confidence >= ONE_SENSE_CONFIDENCE
+        ):
+            senses.setdefault(item.mention.key, set()).add(index)
+    for index, item in enumerate(linked):
+        if item is None or item.kind is not None or not item.entity_id.startswith(LOCAL_PREFIX):
+            continue
+        sources = [source for j in sorted(senses.get(item.mention.key, ())) if (source := linked[j]) is not None]
+        if len({source.entity_id for source in sources}) == 1:
+            source = sources[0]
+            linked[index] = LinkedMention(
+                item.mention, source.entity_id, source.name, source.type, source.confidence, evidence=source.evidence
+            )
 
 
 def _resolve_short_forms(

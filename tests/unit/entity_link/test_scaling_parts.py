@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from services.entity_link.disambiguation import ArticleEntities, Choice
 from services.entity_link.kb.entity import KBEntity
-from services.entity_link.linker import LinkedMention, _resolve_short_forms
+from services.entity_link.linker import LinkedMention, _one_sense_per_name, _resolve_short_forms
 from services.entity_link.mentions import Mention, _TakenRanges
 from services.entity_link.ner.features import kb_match_values
 
@@ -110,4 +110,29 @@ def test_a_short_form_takes_the_longest_fuller_name_of_a_compatible_type() -> No
         "nf:per:2",
         "nf:per:1",  # the longest PER name ending in "Altman"; the ORG one starting with it is another type
         "nf:per:4",  # "Harris" is inside a name, neither its start nor its end
+    ]
+
+
+def test_a_name_linked_once_in_an_article_names_the_same_entity_where_its_link_was_withheld() -> None:
+    antalya, lyon, turkey = _mention("Antalya", "LOC"), _mention("Lyon", "LOC"), _mention("Turkey", "LOC")
+    linked: list[LinkedMention | None] = [
+        LinkedMention(antalya, "nf:loc:antalya", "Antalya", "LOC", 0.9),  # withheld: thin context
+        LinkedMention(antalya, "Q40249", "Antalya", "LOC", 0.85),
+        LinkedMention(lyon, "nf:loc:lyon", "Lyon", "LOC", 0.9),  # linked only with a doubtful confidence
+        LinkedMention(lyon, "Q456", "Lyon", "LOC", 0.6),
+        LinkedMention(turkey, "Q43", "Turkey", "LOC", 0.9),
+        LinkedMention(turkey, "Q1", "Turkey", "LOC", 0.9),  # two senses in one article: left alone
+        LinkedMention(turkey, "nf:loc:turkey", "Turkey", "LOC", 0.9),
+        LinkedMention(turkey, "Q43", "Turkey", "MISC", 1.0, kind="demonym"),
+    ]
+    _one_sense_per_name(linked)
+    assert [item.entity_id for item in linked if item is not None] == [
+        "Q40249",
+        "Q40249",
+        "nf:loc:lyon",
+        "Q456",
+        "Q43",
+        "Q1",
+        "nf:loc:turkey",
+        "Q43",
     ]
