@@ -144,6 +144,7 @@ class Linker:
         confidence_path: Path | None = DEFAULT_CONFIDENCE,
     ) -> Linker:
         kb = load_knowledge_base(kb_path, overlay_path)
+        _ = kb.matcher  # built now, while the service starts, not while its first article waits (~10 s)
         confidence = ConfidenceModel.load(confidence_path) if confidence_path is not None else None
         return cls(kb, Tagger.load(ner_model_path, kb.token_types), confidence=confidence)
 
