@@ -26,7 +26,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -99,6 +99,8 @@ async def rebuild(
     delete_old: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RebuildReport:
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # a date on the command line is UTC, as the index's dates are
     search = settings.opensearch
     alias, staging = search.stories_alias, f"{search.stories_alias}-rebuilding"
     client = async_client(search)
