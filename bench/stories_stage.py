@@ -8,9 +8,9 @@ OpenSearch requests' client side included) and wall time per batch. With ``--rep
 workers (as two replicas of the stage would, sharing the index and the stage's turn in NATS
 key-value, services/stories/turn.py) take the batches from one queue concurrently; a batch's
 articles refused by a 409 go back to the queue's head, as a redelivery would. ``--no-turns``
-measures replicas that share only the index. ``--memory-window-s 0.001`` makes every worker forget
-the stories it wrote after each batch, so it finds candidates only through the search, as a stage
-does for stories older than its memory window (minutes) in a real stream.
+measures replicas that share only the index. ``--cold`` gives every batch a freshly started worker
+that remembers nothing, so it finds candidates only through the search, as a stage does for stories
+older than its memory window (minutes) in a real stream.
 
     .venv/bin/python bench/stories_stage.py [--batch-size 128] [--replicas 1] [--no-turns]
         [--opensearch http://127.0.0.1:9200] [--nats nats://127.0.0.1:4222]
@@ -48,7 +48,7 @@ async def run_part(
     batch_size: int,
     replicas: int,
     jetstream: JetStreamContext | None,
-    memory_window_s: float,
+    cold: bool,
 ) -> dict[str, object]:
     rows = sorted(
         (row for row in load(name) if row.part == part),
@@ -56,9 +56,7 @@ async def run_part(
     )
     alias = f"bench{uuid.uuid4().hex[:8]}-stories"
     search = OpenSearchSettings(url=url, alias=f"{alias}-unused", stories_alias=alias)
-    settings = StoriesSettings(
-        opensearch=search, batch_size=batch_size, namespace=alias, memory_window_s=memory_window_s
-    )
+    settings = StoriesSettings(opensearch=search, batch_size=batch_size, namespace=alias)
     workers = [create_worker(settings) for _ in range(replicas)]
     for worker in workers:
         await worker.start(StageContext("stories", settings, settings.topology, jetstream))
@@ -69,6 +67,10 @@ async def run_part(
         while pending:
             batch = pending[:batch_size]
             del pending[:batch_size]
+            if cold:  # (every worker is stopped at the end)
+                worker = create_worker(settings)
+                await worker.start(StageContext("stories", settings, settings.topology, jetstream))
+                workers.append(worker)
             started_cpu, started_wall = time.process_time(), time.perf_counter()
             outcomes = await worker.process_batch(batch)
             spent["cpu"] += time.process_time() - started_cpu
@@ -113,17 +115,15 @@ async def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--no-turns", action="store_true", help="replicas share only the index")
-    parser.add_argument("--memory-window-s", type=float, default=StoriesSettings().memory_window_s)
+    parser.add_argument("--cold", action="store_true", help="a fresh worker (empty memory) for every batch")
     parser.add_argument("--opensearch", default="http://127.0.0.1:9200")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
     args = parser.parse_args()
     turns = "" if not args.no_turns else " --no-turns"
-    cold = args.memory_window_s != StoriesSettings().memory_window_s
-    memory = f" --memory-window-s {args.memory_window_s}" if cold else ""
     results: dict[str, object] = {
         "command": f"python bench/stories_stage.py --batch-size {args.batch_size} --replicas {args.replicas}"
         + turns
-        + memory,
+        + (" --cold" if args.cold else ""),
         "load_average_at_start": os.getloadavg(),
     }
     connection = None if args.no_turns else await nats.connect(args.nats)
@@ -131,14 +131,14 @@ async def main() -> None:
     for name in SETS:
         for part in ("train", "untouched"):
             results[f"{name}/{part}"] = await run_part(
-                name, part, args.opensearch, args.batch_size, args.replicas, jetstream, args.memory_window_s
+                name, part, args.opensearch, args.batch_size, args.replicas, jetstream, args.cold
             )
             print(name, part, results[f"{name}/{part}"], flush=True)
     if connection is not None:
         await connection.close()
     results["load_average_at_end"] = os.getloadavg()
     suffix = "" if args.replicas == 1 else f"_{args.replicas}_replicas"
-    variant = ("_no_turns" if args.no_turns else "") + ("_cold_memory" if cold else "")
+    variant = ("_no_turns" if args.no_turns else "") + ("_cold" if args.cold else "")
     out = RESULTS.with_name(f"stories_stage{suffix}{variant}.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
 
