@@ -17,10 +17,10 @@ first seen survives and absorbs the other, which becomes a pointer (``merged_int
 resolves to the new one; the survivor lists it in ``merged_ids``.
 
 Replicas take turns (services/stories/turn.py): the search, the grouping and the ``_bulk`` of a
-batch run while the replica holds the stage's turn in NATS key-value, and the ``_bulk`` refreshes
-the stories index, so the next replica's search sees every story written before it; otherwise two
-replicas could each start a story for one event within a refresh interval
-(bench/stories_stage.py --replicas 2 measures both).
+batch run while the replica holds the stage's turn in NATS key-value, and a replica taking the
+turn after another one refreshes the stories index first, so its search sees every story written
+before it; otherwise two replicas could each start a story for one event within a refresh
+interval (bench/stories_stage.py --replicas 2 measures both).
 
 Limits: a merge whose pointer write fails after its survivor was written
 leaves the old story live, its members listed in both. A story keeps its last
@@ -134,7 +134,10 @@ class StoriesWorker:
             if self.turn is None:
                 story_of, failed = await self._group_and_write(items, profiles)
             else:
-                async with self.turn.held():
+                async with self.turn.held() as others_wrote:
+                    if others_wrote:  # their stories must be searchable before this batch looks for candidates
+                        assert self.client is not None
+                        await self.client.indices.refresh(index=self.alias)
                     story_of, failed = await self._group_and_write(items, profiles)
         except (OpenSearchException, TransientError) as error:
             return [request_failure(error)] * len(items)
@@ -296,8 +299,7 @@ class StoriesWorker:
                 lines += [_action(self.alias, story_id, (change.seq_no, change.primary_term)), change.document()]
         try:
             body = b"".join(to_json(line) + b"\n" for line in lines)
-            # Taking turns, the next replica's search must see these stories: refresh (a small index) now.
-            answer = await self.client.bulk(body=body, require_alias=True, refresh=self.turn is not None)
+            answer = await self.client.bulk(body=body, require_alias=True)
             results = [next(iter(item.values())) for item in answer["items"]]
             if len(results) != len(changes):
                 raise TransientError(f"unexpected _bulk answer from OpenSearch: {str(answer)[:300]}")
