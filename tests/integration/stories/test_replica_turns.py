@@ -40,6 +40,12 @@ async def jetstream(servers: Servers) -> AsyncIterator[JetStreamContext]:
     await connection.close()
 
 
+@pytest.fixture
+def shared_settings(stories_settings: StoriesSettings, namespace: str, isolated: None) -> StoriesSettings:
+    """The replicas' settings: the test's own stories alias and its own turn bucket (``isolated`` removes both)."""
+    return stories_settings.model_copy(update={"namespace": namespace})
+
+
 def story_ids(outcomes: list[object]) -> list[str]:
     found = []
     for outcome in outcomes:
@@ -51,13 +57,9 @@ def story_ids(outcomes: list[object]) -> list[str]:
 
 
 async def test_two_replicas_at_once_put_two_tellings_in_one_story(
-    corpus: dict[str, ArticleLinked],
-    stories_settings: StoriesSettings,
-    namespace: str,
-    jetstream: JetStreamContext,
-    isolated: None,
+    corpus: dict[str, ArticleLinked], shared_settings: StoriesSettings, jetstream: JetStreamContext
 ) -> None:
-    settings = stories_settings.model_copy(update={"namespace": namespace})
+    settings = shared_settings
     await pause_refresh(settings)  # nothing becomes searchable unless a writer makes it so
     async with replica(settings, jetstream) as replica_a, replica(settings, jetstream) as replica_b:
         (first,), (second,) = await asyncio.gather(
@@ -70,13 +72,9 @@ async def test_two_replicas_at_once_put_two_tellings_in_one_story(
 
 
 async def test_a_turn_left_by_a_dead_replica_expires(
-    corpus: dict[str, ArticleLinked],
-    stories_settings: StoriesSettings,
-    namespace: str,
-    jetstream: JetStreamContext,
-    isolated: None,
+    corpus: dict[str, ArticleLinked], shared_settings: StoriesSettings, jetstream: JetStreamContext
 ) -> None:
-    settings = stories_settings.model_copy(update={"namespace": namespace, "turn_lease_s": 1.0})
+    settings = shared_settings.model_copy(update={"turn_lease_s": 1.0})
     async with replica(settings, jetstream) as worker:
         assert worker.turn is not None
         # A replica killed while holding the turn never gives it back.
