@@ -266,5 +266,9 @@ async def _write_back(client: AsyncOpenSearch, alias: str, placed: list[tuple[st
     ]
     answer = await client.bulk(body=b"".join(to_json(line) + b"\n" for line in lines))
     if answer.get("errors"):
-        failed = [item["update"] for item in answer["items"] if item["update"].get("status", 500) >= 300]
-        raise RuntimeError(f"writing story_id back to {alias} failed for {len(failed)} articles: {failed[:3]}")
+        # An article deleted since it was read (404) has no story_id to keep.
+        failed = [
+            item["update"] for item in answer["items"] if item["update"].get("status", 500) not in (200, 201, 404)
+        ]
+        if failed:
+            raise RuntimeError(f"writing story_id back to {alias} failed for {len(failed)} articles: {failed[:3]}")
