@@ -22,7 +22,6 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +39,6 @@ RESULTS = Path(__file__).resolve().parent / "results" / "stories_cluster.json"
 WINDOW_DAYS = 3.0
 JOIN_GRID = [round(0.3 + 0.05 * step, 2) for step in range(11)]
 MERGE_MARGINS = [0.1, 0.2, 0.3]  # merge = join + margin: a bridge must be surer than a join
-CLEAR_JOIN_GRID = [0.4, 0.45, 0.5, 0.55, 0.6]
-CLEAR_LEAD_GRID = [0.3, 0.4, 0.5]
 MIN_PRECISION = 0.95
 
 
@@ -115,12 +112,6 @@ def minhash_baseline(articles: Sequence[ArticleProfile]) -> dict[str, str]:
     return placed
 
 
-def _best(sweep: list[tuple[StoryModel, dict[str, dict[str, float]]]]) -> StoryModel:
-    """The best mean F1 over the training parts with precision >= MIN_PRECISION on each."""
-    admissible = [entry for entry in sweep if all(s["precision"] >= MIN_PRECISION for s in entry[1].values())] or sweep
-    return max(admissible, key=lambda entry: sum(s["f1"] for s in entry[1].values()))[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-model", action="store_true", help=f"write the fitted model to {MODEL}")
@@ -144,23 +135,15 @@ def main() -> None:
     fitted = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(features), np.array(labels))
     weights, bias = tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0])
 
-    def on_train(model: StoryModel) -> tuple[StoryModel, dict[str, dict[str, float]]]:
-        return model, {name: bcubed(group(parts[name, "train"][0], model), parts[name, "train"][1]) for name in SETS}
-
-    # Thresholds: join and merge first; then the lower one for a best story clearly ahead of the rest.
-    joins = [
-        StoryModel(weights, bias, join, round(min(0.99, join + margin), 2), WINDOW_DAYS)
-        for join in JOIN_GRID
-        for margin in MERGE_MARGINS
-    ]
-    model = _best([on_train(candidate) for candidate in joins])
-    clears = [
-        replace(model, clear_join=clear_join, clear_lead=clear_lead)
-        for clear_join in CLEAR_JOIN_GRID
-        for clear_lead in CLEAR_LEAD_GRID
-        if clear_join < model.join
-    ]
-    model = _best([on_train(candidate) for candidate in (model, *clears)])
+    # Thresholds: the best mean F1 over the training parts with precision >= MIN_PRECISION on each.
+    sweep = []
+    for join in JOIN_GRID:
+        for margin in MERGE_MARGINS:
+            model = StoryModel(weights, bias, join, round(min(0.99, join + margin), 2), WINDOW_DAYS)
+            scores = {name: bcubed(group(parts[name, "train"][0], model), parts[name, "train"][1]) for name in SETS}
+            sweep.append((model, scores))
+    admissible = [entry for entry in sweep if all(s["precision"] >= MIN_PRECISION for s in entry[1].values())] or sweep
+    model, _ = max(admissible, key=lambda entry: sum(s["f1"] for s in entry[1].values()))
 
     results: dict[str, object] = {
         "command": "python bench/stories_cluster.py" + (" --write-model" if args.write_model else ""),

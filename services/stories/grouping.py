@@ -1,6 +1,5 @@
 """Single-pass story grouping: each article, in arrival order, joins the story it most probably
-belongs to (``StoryModel.joins``: probable enough, or clearly ahead of the other candidates), or
-starts a new one; an article that fits two stories at least
+belongs to (``StoryModel.join``), or starts a new one; an article that fits two stories at least
 ``StoryModel.merge`` bridges them and they merge into the one first seen.
 
 ``StoryMemory`` holds the stories the grouper can join: in the service, the ones this worker wrote
@@ -80,11 +79,9 @@ def choose(article: ArticleProfile, memory: StoryMemory, model: StoryModel) -> C
         ((_probability(article, story, model), story.story_id) for story in memory.candidates(article, window_s)),
         key=lambda pair: (-pair[0], pair[1]),
     )
-    if not scored:
-        return Choice(None, 0.0)
+    if not scored or scored[0][0] < model.join:
+        return Choice(None, scored[0][0] if scored else 0.0)
     probability, best = scored[0]
-    if not model.joins(probability, scored[1][0] if len(scored) > 1 else 0.0):
-        return Choice(None, probability)
     bridged = tuple(story_id for p, story_id in scored[1:] if p >= model.merge) if probability >= model.merge else ()
     return Choice(best, probability, bridged)
 

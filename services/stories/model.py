@@ -4,10 +4,7 @@ A logistic regression fitted by bench/stories_cluster.py on the development sets
 (pairs met in a single pass in date order, hard negatives included) and shipped as
 ``models/story_model.json``; nothing is fetched at run time. ``join`` is the probability at which
 an article joins its best story; ``merge`` (higher) is the one at which an article that fits two
-stories that well makes them one. A best story well ahead of every other candidate is joined at a
-lower probability: ``clear_join``, when it leads the runner-up by at least ``clear_lead`` (a
-retelling in other words often scores middling against its story and near nothing against the
-rest; an article of a new event of the same kind scores middling against several).
+stories that well makes them one.
 """
 
 from __future__ import annotations
@@ -31,11 +28,6 @@ class StoryModel:
     join: float
     merge: float
     window_days: float
-    clear_join: float = 1.0  # (the default: no lower threshold for a clear leader)
-    clear_lead: float = 1.0
-
-    def joins(self, best: float, runner_up: float) -> bool:
-        return best >= self.join or (best >= self.clear_join and best - runner_up >= self.clear_lead)
 
     @property
     def version(self) -> str:
@@ -57,8 +49,6 @@ class StoryModel:
             join=data["join"],
             merge=data["merge"],
             window_days=data["window_days"],
-            clear_join=data.get("clear_join", 1.0),
-            clear_lead=data.get("clear_lead", 1.0),
         )
 
     def to_json(self, **about: object) -> str:
@@ -70,8 +60,6 @@ class StoryModel:
                 "join": self.join,
                 "merge": self.merge,
                 "window_days": self.window_days,
-                "clear_join": self.clear_join,
-                "clear_lead": self.clear_lead,
                 **about,
             },
             indent=2,
