@@ -135,9 +135,8 @@ class StoriesWorker:
                 story_of, failed = await self._group_and_write(items, profiles)
             else:
                 async with self.turn.held() as others_wrote:
-                    if others_wrote:  # their stories must be searchable before this batch looks for candidates
-                        assert self.client is not None
-                        await self.client.indices.refresh(index=self.alias)
+                    if others_wrote:
+                        await self._catch_up()
                     story_of, failed = await self._group_and_write(items, profiles)
         except (OpenSearchException, TransientError) as error:
             return [request_failure(error)] * len(items)
@@ -150,6 +149,15 @@ class StoriesWorker:
                 continue
             outcomes.append([self._placed(article, story_id)])
         return outcomes
+
+    async def _catch_up(self) -> None:
+        """Another replica wrote since this one last grouped: make its stories searchable, and forget what
+        this worker remembers (those stories may have changed), so the batch sees the index as it is now."""
+        assert self.client is not None
+        await self.client.indices.refresh(index=self.alias)
+        self.stories.clear()
+        self.placed.clear()
+        self.memory = StoryMemory()
 
     async def _group_and_write(
         self, items: Sequence[ArticleLinked], profiles: Sequence[ArticleProfile]
