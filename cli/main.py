@@ -21,6 +21,7 @@ from cli.kb import kb_app
 from cli.new_service import register_new_service_command
 from cli.search_commands import register_search_commands
 from cli.status import collect_status
+from cli.stories import stories_app
 from shared.logging import configure_logging
 from shared.messages import DocumentSubmitted
 from shared.settings import OpenSearchSettings, ServiceSettings
@@ -32,6 +33,7 @@ register_search_commands(app)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(kb_app, name="kb")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(stories_app, name="stories")
 register_new_service_command(app)
 
 FILE_TYPES = " ".join([*KIND_BY_SUFFIX, ".jsonl"])

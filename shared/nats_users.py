@@ -81,6 +81,9 @@ def _beyond_the_pipeline(topology: Topology, stage: str) -> tuple[str, ...]:
     if stage == "alerts":
         # Matches go to their own subject (webhooks and users read it); what fired is kept in a bucket.
         return (topology.alert_matched_subject, *_bucket_api(topology.alerts_fired_bucket))
+    if stage == "stories":
+        # Replicas take turns at grouping through a key in a bucket (services/stories/turn.py).
+        return _bucket_api(topology.stories_turn_bucket)
     return ()
 
 

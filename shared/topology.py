@@ -115,6 +115,11 @@ class Topology:
         return f"{self.stream}_ALERTS_FIRED"
 
     @property
+    def stories_turn_bucket(self) -> str:
+        """Key-value bucket of the stories stage's turn: one replica at a time groups and writes."""
+        return f"{self.stream}_STORIES_TURN"
+
+    @property
     def kv_bucket(self) -> str:
         """Key-value bucket for ingest's poll state and seen URLs."""
         return f"{self.stream}_INGEST_STATE"

@@ -103,7 +103,7 @@ async def isolated(servers: Servers, namespace: str, opensearch_settings: OpenSe
     topology = Topology(namespace)
     with contextlib.suppress(NotFoundError):  # the test may not have created them
         await client.jetstream().delete_stream(topology.stream)
-    for bucket in (topology.kv_bucket, topology.alerts_fired_bucket):
+    for bucket in (topology.kv_bucket, topology.alerts_fired_bucket, topology.stories_turn_bucket):
         with contextlib.suppress(NotFoundError):
             await client.jetstream().delete_key_value(bucket)
     await client.close()

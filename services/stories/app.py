@@ -16,16 +16,22 @@ Merges: an article that fits two stories well enough (``StoryModel.merge``) brid
 first seen survives and absorbs the other, which becomes a pointer (``merged_into``) so its old id
 resolves to the new one; the survivor lists it in ``merged_ids``.
 
-Limits: replicas share only the index, so two replicas can each start a story for one event
-within a refresh interval (bench/stories_stage.py --replicas 2 measures the split); run one
-replica, or one active writer. A merge whose pointer write fails after its survivor was written
+Replicas take turns (services/stories/turn.py): the search, the grouping and the ``_bulk`` of a
+batch run while the replica holds the stage's turn in NATS key-value, and a replica taking the
+turn after another one refreshes the stories index first, so its search sees every story written
+before it; otherwise two replicas could each start a story for one event within a refresh
+interval (bench/stories_stage.py --replicas 2 measures both).
+
+Limits: a merge whose pointer write fails after its survivor was written
 leaves the old story live, its members listed in both. A story keeps its last
 ``MEMBER_IDS_KEPT`` article ids (services/stories/documents.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +47,7 @@ from services.stories.features import ArticleProfile, StoryProfile, candidate_ke
 from services.stories.grouping import DAY_S, StoryMemory, choose, survivor_of
 from services.stories.model import StoryModel
 from services.stories.settings import StoriesSettings
+from services.stories.turn import GroupingTurn
 from shared.background import BackgroundFrequencies
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.logging import get_logger
@@ -79,6 +86,8 @@ class StoriesWorker:
         self.background = BackgroundFrequencies.load()
         self.client: AsyncOpenSearch | None = None
         self.index_ready = False
+        # None without JetStream (a worker driven directly, as the benches and tests do): no turns taken.
+        self.turn: GroupingTurn | None = None
         # The stories this worker read or wrote lately, oldest first, and which story each of their
         # articles is in; the grouping memory holds the same stories' centroids.
         self.stories: OrderedDict[str, tuple[float, Story]] = OrderedDict()
@@ -92,6 +101,10 @@ class StoriesWorker:
         if context.offline:  # newsflow process: grouped in this process's memory, no index
             return
         self.client = async_client(self.settings.opensearch)
+        if context.jetstream is not None:
+            holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+            bucket, replicas = context.topology.stories_turn_bucket, context.topology.replicas
+            self.turn = await GroupingTurn.open(context.jetstream, bucket, replicas, self.settings.turn_lease_s, holder)
         await self._ensure_index()
 
     async def stop(self) -> None:
@@ -118,11 +131,15 @@ class StoriesWorker:
         if not await self._ensure_index():
             return [DependencyUnavailable("OpenSearch is not reachable") for _ in items]
         try:
-            self._remember_found(await self._search(items, profiles))
+            if self.turn is None:
+                story_of, failed = await self._group_and_write(items, profiles)
+            else:
+                async with self.turn.held() as others_wrote:
+                    if others_wrote:
+                        await self._catch_up()
+                    story_of, failed = await self._group_and_write(items, profiles)
         except (OpenSearchException, TransientError) as error:
             return [request_failure(error)] * len(items)
-        story_of, changed = self._assign(items, profiles)
-        failed = await self._write(changed)
         outcomes: list[Outcome] = []
         for article in items:
             story_id = story_of[article.article_id]
@@ -132,6 +149,23 @@ class StoriesWorker:
                 continue
             outcomes.append([self._placed(article, story_id)])
         return outcomes
+
+    async def _catch_up(self) -> None:
+        """Another replica wrote since this one last grouped: make its stories searchable, and forget what
+        this worker remembers (those stories may have changed), so the batch sees the index as it is now."""
+        assert self.client is not None
+        await self.client.indices.refresh(index=self.alias)
+        self.stories.clear()
+        self.placed.clear()
+        self.memory = StoryMemory()
+
+    async def _group_and_write(
+        self, items: Sequence[ArticleLinked], profiles: Sequence[ArticleProfile]
+    ) -> tuple[dict[str, str], dict[str, Exception]]:
+        """Each article's story, and the failures by story: the part replicas take turns at."""
+        self._remember_found(await self._search(items, profiles))
+        story_of, changed = self._assign(items, profiles)
+        return story_of, await self._write(changed)
 
     @staticmethod
     def _placed(article: ArticleLinked, story_id: str) -> ArticleLinked:
@@ -272,7 +306,8 @@ class StoriesWorker:
             else:
                 lines += [_action(self.alias, story_id, (change.seq_no, change.primary_term)), change.document()]
         try:
-            answer = await self.client.bulk(body=b"".join(to_json(line) + b"\n" for line in lines), require_alias=True)
+            body = b"".join(to_json(line) + b"\n" for line in lines)
+            answer = await self.client.bulk(body=body, require_alias=True)
             results = [next(iter(item.values())) for item in answer["items"]]
             if len(results) != len(changes):
                 raise TransientError(f"unexpected _bulk answer from OpenSearch: {str(answer)[:300]}")

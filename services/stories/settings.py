@@ -18,3 +18,6 @@ class StoriesSettings(ServiceSettings):
     memory_window_s: float = Field(default=300.0, gt=0)
     # ~10 KB per remembered story (its centroid and member ids).
     memory_capacity: int = Field(default=20_000, ge=1)
+    # How long a replica's turn at grouping lasts if it never gives it back (killed): the other
+    # replicas wait at most twice this. Far above a batch's search, grouping and _bulk.
+    turn_lease_s: float = Field(default=15.0, gt=0)
