@@ -13,7 +13,7 @@ from services.alerts.matching import fired_key
 from services.alerts.settings import AlertsSettings
 from shared.messages import AlertMatched, ArticleIndexed, Source
 from shared.nats import ensure_stream
-from shared.search.alerts import AlertStore, SavedSearch, migrate_alerts
+from shared.search.alerts import AlertExists, AlertStore, SavedSearch, migrate_alerts
 from shared.search.client import async_client
 from shared.search.indices import ensure_index
 from shared.settings import OpenSearchSettings
@@ -139,9 +139,7 @@ def test_a_reindex_rebuilds_the_alerts_against_the_new_mapping(
 
 
 def test_an_alert_id_is_taken_once(store: AlertStore) -> None:
-    from opensearchpy.exceptions import ConflictError
-
     store.add(SavedSearch(alert_id="same", name="first"))
-    with pytest.raises(ConflictError):
+    with pytest.raises(AlertExists):
         store.add(SavedSearch(alert_id="same", name="second"))
     assert store.get("same").name == "first"  # type: ignore[union-attr]
