@@ -3,6 +3,7 @@ stage's worker settles exactly once whatever state a crash left, and a reindex c
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import nats
@@ -83,16 +84,16 @@ async def test_what_a_crash_or_a_reingest_left_in_the_ledger_publishes_each_pair
     servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
 ) -> None:
     cranes = store.add(SavedSearch(alert_id="cranes", name="cranes", text="cranes"))
-    older = store.add(SavedSearch(alert_id="older", name="fired for an earlier version", text="harbour"))
+    store.add(SavedSearch(alert_id="older", name="fired for an earlier version", text="harbour"))
     story = store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
     [article] = await index_articles(opensearch_settings, ("a1", "s1"))
     document = {"article_id": "a1", "story_id": "s1"}
     assert worker.ledger is not None
     # Claimed by this very version, which died before publishing; by an earlier version of the article
     # (this one is a re-ingest); by another article of the story.
-    await worker.ledger.kv.put(fired_key(cranes, document), f"a1@{INGESTED_AT}".encode())
-    await worker.ledger.kv.put(fired_key(older, document), b"a1@2026-11-01T00:00:00+00:00")
-    await worker.ledger.kv.put(fired_key(story, document), f"a0@{INGESTED_AT}".encode())
+    claims = {"cranes": f"a1@{INGESTED_AT}", "older": "a1@2026-11-01T00:00:00+00:00"}
+    await worker.ledger.kv.put(fired_key(cranes, document), json.dumps(claims).encode())
+    await worker.ledger.kv.put(fired_key(story, document), json.dumps({"story": f"a0@{INGESTED_AT}"}).encode())
 
     assert await worker.process_batch([article]) == [[]]
     assert await worker.process_batch([article]) == [[]]  # redelivered: its ack was lost
