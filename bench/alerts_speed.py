@@ -54,7 +54,8 @@ from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 
 RESULTS = pipeline.RESULTS / "alerts_speed.json"
-STAGES = ["ingest", "enrich", "entity_link", "index", "alerts"]
+# Every stage of the topology, so the bench follows the pipeline as stages are added (stories).
+STAGES = Topology().stage_names
 GOAL_P99_S = 2.0
 TOPICS = ["business", "politics", "technology", "sport", "entertainment", "science", "health", "world"]
 DRAIN_S = 60.0

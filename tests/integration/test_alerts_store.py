@@ -3,6 +3,7 @@ stage's worker settles exactly once whatever state a crash left, and a reindex c
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -144,3 +145,30 @@ def test_an_alert_id_is_taken_once(store: AlertStore) -> None:
     with pytest.raises(AlertExists):
         store.add(SavedSearch(alert_id="same", name="second"))
     assert store.get("same").name == "first"  # type: ignore[union-attr]
+
+
+async def test_two_replicas_at_once_fire_each_pair_and_each_story_once(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+) -> None:
+    """Two members of a story on two replicas at the same moment both claim the story's entry: one writes
+    first, the other finds the entry changed under it, re-reads it and lets the story fold."""
+    store.add(SavedSearch(alert_id="each", name="every article", text="harbour"))
+    store.add(SavedSearch(alert_id="cranes", name="cranes", text="cranes"))
+    store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
+    batch = await index_articles(opensearch_settings, ("r1", "s1"), ("r2", "s1"), ("r3", "s2"))
+    topology = Topology(namespace)
+    client = await nats.connect(servers.nats_url)
+    settings = AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings)
+    replica = AlertsWorker(settings, topology)
+    await replica.start(StageContext("alerts", settings, topology, jetstream=client.jetstream()))
+    try:
+        outcomes = await asyncio.gather(worker.process_batch(batch[::2]), replica.process_batch(batch[1:2]))
+    finally:
+        await replica.stop()
+        await client.close()
+    assert outcomes == [[[], []], [[]]]
+    pairs = sorted((match.alert_id, match.article_id) for match in await published(servers, topology))
+    each = [(alert, article) for alert in ("cranes", "each") for article in ("r1", "r2", "r3")]
+    story_s1 = [pair for pair in pairs if pair in {("story", "r1"), ("story", "r2")}]
+    assert len(story_s1) == 1
+    assert pairs == sorted([*each, *story_s1, ("story", "r3")])
