@@ -252,7 +252,7 @@ class AlertStore:
         for hit in self.pages(self.alias):
             yield SavedSearch.model_validate(hit["_source"]["alert"])
 
-    def test(self, alert: AlertSpec, size: int = 10) -> tuple[int, list[dict[str, Any]]]:
+    def test(self, alert: SavedSearch, size: int = 10) -> tuple[int, list[dict[str, Any]]]:
         """How many already indexed articles the alert matches, and the newest of them (with their ``_id``).
 
         The story size condition is left out: it is counted when an article arrives."""
