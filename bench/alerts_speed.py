@@ -199,6 +199,7 @@ async def main() -> None:
     parser.add_argument("--cost-articles", type=int, default=128, help="articles percolated per pass in (b)")
     parser.add_argument("--opensearch-url", default=pipeline.OPENSEARCH_URL)
     parser.add_argument("--nats-url", default=pipeline.NATS_URL)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the results JSON goes")
     args = parser.parse_args()
     # SIGTERM ends the run through the clean-up below, like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -280,8 +281,8 @@ async def main() -> None:
                 log(f"cleanup: {error!r}")
         await connection.close()
     result["command"] = " ".join([Path(sys.executable).name, *sys.argv])
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    log(f"wrote {RESULTS}")
+    args.results.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {args.results}")
 
 
 if __name__ == "__main__":
