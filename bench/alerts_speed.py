@@ -159,9 +159,7 @@ def percolation_cost(
         started, cpu_before = time.perf_counter(), opensearch_cpu_s(client)
         hits = requests = took_ms = 0
         for at in range(0, len(documents), batch):
-            body = percolate_body(documents[at : at + batch])
-            if not highlight:
-                del body["highlight"]
+            body = percolate_body(documents[at : at + batch], highlights=highlight)
             while True:
                 answer = client.search(index=store.alias, body=body)
                 requests += 1

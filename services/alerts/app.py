@@ -146,7 +146,9 @@ class AlertsWorker:
         after: list[Any] | None = None
         while True:
             try:
-                answer = await self.client.search(index=self.alerts, body=percolate_body(documents, after))
+                answer = await self.client.search(
+                    index=self.alerts, body=percolate_body(documents, after, self.settings.highlights)
+                )
             except NotFoundError:  # nobody has saved a search yet
                 return []
             page, after = parse_matches(answer)

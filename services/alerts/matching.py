@@ -31,7 +31,9 @@ class Match:
     highlights: dict[str, list[str]] = field(default_factory=dict)
 
 
-def percolate_body(documents: Sequence[Mapping[str, Any]], after: list[Any] | None = None) -> dict[str, Any]:
+def percolate_body(
+    documents: Sequence[Mapping[str, Any]], after: list[Any] | None = None, highlights: bool = True
+) -> dict[str, Any]:
     """One percolate search for a whole batch of articles: every alert that matches any of them,
     a page at a time in alert id order, with the slots of the articles each one matched."""
     body: dict[str, Any] = {
@@ -39,8 +41,9 @@ def percolate_body(documents: Sequence[Mapping[str, Any]], after: list[Any] | No
         "query": {"percolate": {"field": "query", "documents": list(documents)}},
         "sort": [{"alert_id": "asc"}],
         "_source": ["alert"],
-        "highlight": HIGHLIGHT,
     }
+    if highlights:
+        body["highlight"] = HIGHLIGHT
     if after is not None:
         body["search_after"] = after
     return body

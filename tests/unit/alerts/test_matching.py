@@ -35,6 +35,7 @@ def test_one_request_percolates_the_whole_batch() -> None:
     assert body["query"] == {"percolate": {"field": "query", "documents": documents}}
     assert "search_after" not in body
     assert percolate_body(documents, after=["al-9"])["search_after"] == ["al-9"]
+    assert "highlight" not in percolate_body(documents, highlights=False)
 
 
 def test_each_matched_slot_is_a_match_with_its_own_highlights() -> None:
