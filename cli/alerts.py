@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.search_commands import _opensearch
-from shared.search.alerts import AlertStore, SavedSearch
+from shared.search.alerts import AlertExists, AlertRefused, AlertSpec, AlertStore, SavedSearch
 from shared.settings import OpenSearchSettings
 
 alerts_app = typer.Typer(help="Saved searches that fire as articles arrive (NATS and webhooks).", no_args_is_help=True)
@@ -67,15 +67,13 @@ def add(
         "webhook_url": webhook,
         "webhook_secret": webhook_secret,
     }
-    if alert_id:
-        fields["alert_id"] = alert_id
     try:
-        alert = SavedSearch.model_validate(fields)
+        spec = AlertSpec.model_validate({**fields, "alert_id": alert_id or None})
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         console.print(f"[red]not saved[/red]: {escape(problems)}")
         raise typer.Exit(code=1) from None
-    saved = _with_store(lambda store: _add(store, alert))
+    saved = _with_store(lambda store: _add(store, spec))
     if as_json:
         print(json.dumps(saved.model_dump(mode="json")))
         return
@@ -84,15 +82,11 @@ def add(
         out.print(f"webhook signing secret (shown once): {saved.webhook_secret}")
 
 
-def _add(store: AlertStore, alert: SavedSearch) -> SavedSearch:
-    from opensearchpy.exceptions import ConflictError, RequestError
-
+def _add(store: AlertStore, spec: AlertSpec) -> SavedSearch:
     try:
-        return store.add(alert)
-    except ConflictError:
-        console.print(f"[red]an alert {alert.alert_id!r} exists already[/red]")
-    except RequestError as error:  # the query does not parse against the article fields
-        console.print(f"[red]OpenSearch refused the alert[/red]: {escape(str(error.info)[:500])}")
+        return store.add(spec)
+    except (AlertExists, AlertRefused) as error:
+        console.print(f"[red]not saved[/red]: {escape(str(error))}")
     raise typer.Exit(code=1)
 
 

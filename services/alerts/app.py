@@ -5,18 +5,21 @@ is what the saved searches were written against), one percolate search for the w
 only when an alert asks for a story size, one refresh and one count of the stories concerned.
 
 Exactly once per (alert, article), or per (alert, story), across redeliveries, replicas and crashes:
-a match first claims its key in a JetStream key-value bucket (``create`` succeeds for one claimant
-only, and the claim names the article and its version), then is published with a ``Nats-Msg-Id``
-that JetStream de-duplicates. A redelivery of the same version (the process died after its claim,
-before or after publishing) publishes again and JetStream drops the copy; a key claimed by another
-article of the story, or by an earlier version of a re-ingested article, never publishes again.
+a match is first claimed in a JetStream key-value bucket, then published with a ``Nats-Msg-Id`` that
+JetStream de-duplicates. The bucket has one entry per article (per story for once-per-story alerts)
+mapping each alert that fired to the article version that claimed it, written with compare-and-set,
+so a batch costs one claim per article, not one per pair. A redelivery of the same version (the
+process died after its claim, before or after publishing) publishes again and JetStream drops the
+copy; an alert claimed by another article of the story, or by an earlier version of a re-ingested
+article, never publishes again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from faststream import FastStream
@@ -29,6 +32,8 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException
 from services.alerts.matching import (
     Match,
     alert_matched,
+    claim,
+    claimant,
     fired_key,
     message_id,
     parse_matches,
@@ -52,20 +57,30 @@ NOT_PERCOLATED = ["signature", "entities.spans"]
 
 
 class FiredLedger:
-    """Which keys have fired, in a JetStream key-value bucket: each key holds the article version that claimed it."""
+    """Which alerts have fired, in a JetStream key-value bucket: one entry per article (or story, for
+    once-per-story alerts) mapping each alert id that fired to the article version that claimed it."""
 
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
 
-    async def claim(self, key: str, claimant: str) -> bool:
-        """True if this article version is to publish the key's match: it claimed the key now, or claimed it
-        on an earlier delivery and may have died before publishing (JetStream drops the repeat)."""
-        try:
-            await self.kv.create(key, claimant.encode())
-            return True
-        except KeyWrongLastSequenceError:
-            entry = await self.kv.get(key)
-        return (entry.value or b"").decode() == claimant
+    async def claim(self, key: str, wanted: Sequence[tuple[str, str]]) -> list[int]:
+        """The positions of ``wanted`` (alert id, claimant) pairs to publish: those claimed now, and those this
+        claimant claimed on an earlier delivery and may have died before publishing (JetStream drops the repeat).
+
+        Optimistic: the first write expects no entry, which is the common case (one round trip); when the entry
+        exists, or another replica wrote it meanwhile, the claim is decided again on what is stored."""
+        fired: dict[str, str] = {}
+        revision = 0
+        while True:
+            publish, changed = claim(fired, wanted)
+            if not changed:
+                return publish
+            try:
+                await self.kv.update(key, json.dumps(fired, separators=(",", ":")).encode(), last=revision)
+                return publish
+            except KeyWrongLastSequenceError:
+                entry = await self.kv.get(key)
+                fired, revision = json.loads(entry.value or b"{}"), entry.revision or 0
 
 
 class AlertsWorker:
@@ -131,7 +146,9 @@ class AlertsWorker:
         after: list[Any] | None = None
         while True:
             try:
-                answer = await self.client.search(index=self.alerts, body=percolate_body(documents, after))
+                answer = await self.client.search(
+                    index=self.alerts, body=percolate_body(documents, after, self.settings.highlights)
+                )
             except NotFoundError:  # nobody has saved a search yet
                 return []
             page, after = parse_matches(answer)
@@ -155,39 +172,54 @@ class AlertsWorker:
         ]
 
     async def _fire(self, matches: list[Match], documents: list[dict[str, Any]]) -> dict[int, Exception]:
-        """Publish every match once; the failure of each article slot that could not be published."""
+        """Publish every match once; the failure of each article slot that could not be published.
+
+        One ledger claim per article (or story) of the batch, all at once; then the publications, all at once."""
         by_key: dict[str, list[Match]] = defaultdict(list)
+        # In slot order, so that of several members of a story in one batch, the first claims it.
         for match in sorted(matches, key=lambda match: match.slot):
             by_key[fired_key(match.alert, documents[match.slot])].append(match)
         failures: dict[int, Exception] = {}
 
-        async def fire_in_order(key: str, queue: list[Match]) -> None:
-            # Later articles of one story wait for the earlier: the first claims the key.
-            for match in queue:
-                try:
-                    await self._fire_one(key, match, documents[match.slot])
-                except Exception as error:  # settled per article: it is retried, the others are not held
-                    log.warning("alert_not_published", stage=STAGE, alert_id=match.alert.alert_id, error=repr(error))
-                    failures.setdefault(match.slot, error)
+        def failed(slots: Iterable[int], error: BaseException) -> None:
+            if not isinstance(error, Exception):  # cancelled: the runtime is stopping
+                raise error
+            # Settled per article: it is retried, the others are not held.
+            slots = sorted(set(slots))
+            log.warning("alert_not_published", stage=STAGE, slots=slots, error=repr(error))
+            for slot in slots:
+                failures.setdefault(slot, error)
 
-        await asyncio.gather(*(fire_in_order(key, queue) for key, queue in by_key.items()))
+        async def claimed(key: str, queue: list[Match]) -> list[Match]:
+            assert self.ledger is not None
+            wanted = [(match.alert.alert_id, claimant(documents[match.slot])) for match in queue]
+            return [queue[position] for position in await self.ledger.claim(key, wanted)]
+
+        claims = await asyncio.gather(*(claimed(key, queue) for key, queue in by_key.items()), return_exceptions=True)
+        to_publish: list[Match] = []
+        for queue, answer in zip(by_key.values(), claims, strict=True):
+            if isinstance(answer, BaseException):
+                failed((match.slot for match in queue), answer)
+            else:
+                to_publish += answer
+        published = await asyncio.gather(
+            *(self._publish(match, documents[match.slot]) for match in to_publish), return_exceptions=True
+        )
+        for match, outcome in zip(to_publish, published, strict=True):
+            if isinstance(outcome, BaseException):
+                failed([match.slot], outcome)
         return failures
 
-    async def _fire_one(self, key: str, match: Match, document: Mapping[str, Any]) -> None:
-        assert self.ledger is not None and self.jetstream is not None
-        article_id = str(document["article_id"])
-        # The version is part of the claim: a redelivery of this version publishes again (and JetStream drops
-        # it), a later version of the article (re-ingested, updated) or another member of the story does not.
-        if not await self.ledger.claim(key, f"{article_id}@{document.get('ingested_at')}"):
-            return
+    async def _publish(self, match: Match, document: Mapping[str, Any]) -> None:
+        assert self.jetstream is not None
         event = alert_matched(match, document)
         await self.jetstream.publish(
             self.topology.alert_matched_subject,
             event.model_dump_json().encode(),
             stream=self.topology.stream,
-            headers={"Nats-Msg-Id": message_id(match.alert, article_id)},
+            headers={"Nats-Msg-Id": message_id(match.alert, event.article_id)},
         )
-        log.info("alert_matched", stage=STAGE, alert_id=match.alert.alert_id, article_id=article_id)
+        log.info("alert_matched", stage=STAGE, alert_id=match.alert.alert_id, article_id=event.article_id)
 
 
 def create_app(settings: AlertsSettings | None = None, topology: Topology | None = None) -> FastStream:

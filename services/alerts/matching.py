@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.messages import AlertMatched, Source
-from shared.search.alerts import PAGE_SIZE, SavedSearch, matched_fields
+from shared.search.alerts import SavedSearch, matched_fields
 from shared.search.queries import STORY_FIELD
 
 # What an alert's reader sees of why its text matched: the title and summary, highlighted. Not the body:
@@ -19,6 +19,9 @@ from shared.search.queries import STORY_FIELD
 HIGHLIGHT = {"fields": {"title": {"number_of_fragments": 0}, "summary": {"number_of_fragments": 0}}}
 # NATS KV keys and message ids take these characters; any other id is hashed into them.
 _SAFE = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# Alerts per page of the percolate answer: OpenSearch's result window. Each further page runs the whole
+# percolation again (candidates, verification), so a batch should fit in one.
+PERCOLATE_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -28,16 +31,19 @@ class Match:
     highlights: dict[str, list[str]] = field(default_factory=dict)
 
 
-def percolate_body(documents: Sequence[Mapping[str, Any]], after: list[Any] | None = None) -> dict[str, Any]:
+def percolate_body(
+    documents: Sequence[Mapping[str, Any]], after: list[Any] | None = None, highlights: bool = True
+) -> dict[str, Any]:
     """One percolate search for a whole batch of articles: every alert that matches any of them,
     a page at a time in alert id order, with the slots of the articles each one matched."""
     body: dict[str, Any] = {
-        "size": PAGE_SIZE,
+        "size": PERCOLATE_PAGE,
         "query": {"percolate": {"field": "query", "documents": list(documents)}},
         "sort": [{"alert_id": "asc"}],
         "_source": ["alert"],
-        "highlight": HIGHLIGHT,
     }
+    if highlights:
+        body["highlight"] = HIGHLIGHT
     if after is not None:
         body["search_after"] = after
     return body
@@ -57,7 +63,7 @@ def parse_matches(response: Mapping[str, Any]) -> tuple[list[Match], list[Any] |
                 highlights.setdefault(int(slot), {})[name] = list(passages)
         for slot in hit["fields"]["_percolator_document_slot"]:
             matches.append(Match(alert, int(slot), highlights.get(int(slot), {})))
-    after = hits[-1]["sort"] if len(hits) == PAGE_SIZE else None
+    after = hits[-1]["sort"] if len(hits) == PERCOLATE_PAGE else None
     return matches, after
 
 
@@ -66,10 +72,32 @@ def safe_token(value: str) -> str:
 
 
 def fired_key(alert: SavedSearch, document: Mapping[str, Any]) -> str:
-    """What may fire only once: the (alert, story) pair for a once-per-story alert, else the (alert, article) pair."""
+    """The ledger entry that records which alerts fired for this match: the story's for a once-per-story
+    alert, else the article's. One entry holds every alert of its article (or story), so a batch costs one
+    claim per article, not one per (alert, article) pair."""
     if alert.once_per_story:
-        return f"{alert.alert_id}.story.{safe_token(story_of(document))}"
-    return f"{alert.alert_id}.article.{safe_token(str(document['article_id']))}"
+        return f"story.{safe_token(story_of(document))}"
+    return f"article.{safe_token(str(document['article_id']))}"
+
+
+def claimant(document: Mapping[str, Any]) -> str:
+    """The article version that claims a match: a redelivery of it publishes again (JetStream drops the
+    copy), a later version (re-ingested, updated) or another member of the story does not."""
+    return f"{document['article_id']}@{document.get('ingested_at')}"
+
+
+def claim(fired: dict[str, str], wanted: Sequence[tuple[str, str]]) -> tuple[list[int], bool]:
+    """Which of ``wanted`` (alert id, claimant) pairs, in arrival order, are to be published, given ``fired``
+    (alert id -> the claimant that fired it, updated in place); and whether ``fired`` changed."""
+    publish: list[int] = []
+    changed = False
+    for position, (alert_id, by) in enumerate(wanted):
+        if alert_id not in fired:
+            fired[alert_id] = by
+            changed = True
+        if fired[alert_id] == by:
+            publish.append(position)
+    return publish, changed
 
 
 def message_id(alert: SavedSearch, article_id: str) -> str:

@@ -16,12 +16,13 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchUnreachable
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.api import api, pages
+from services.api import alerts, api, pages
 from services.api.access import RateLimiter
 from services.api.settings import ApiSettings
 from services.api.snapshots import Snapshots
 from shared.logging import get_logger
 from shared.metrics import API_REQUESTS, API_SECONDS
+from shared.search.alerts import AlertStore
 from shared.search.client import sync_client
 from shared.search.queries import Searcher
 
@@ -31,7 +32,7 @@ OPENSEARCH_CONNECTIONS = 40
 
 
 # The major version is the /v1 in every route.
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -41,6 +42,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = sync_client(settings.opensearch, pool_maxsize=OPENSEARCH_CONNECTIONS)
         app.state.searcher = Searcher(client, settings.opensearch.alias)
+        app.state.alerts = AlertStore(client, settings.opensearch.alias, settings.opensearch.alerts_alias)
         app.state.snapshots = Snapshots(app.state.searcher, settings.snapshot_every_s, settings.cursor_keep_alive)
         try:
             yield
@@ -52,7 +54,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # The interface's version (its /v1 routes), not the code's: the checked-in document changes
         # only when the routes do.
         version=API_VERSION,
-        description="Search, stories, entities, topics, trending and export over the newsflow index.",
+        description="Search, stories, entities, topics, trending and export over the newsflow index; saved searches"
+        " (alerts) that fire as articles arrive.",
         lifespan=lifespan,
         # The interactive docs load scripts from a CDN; /openapi.json is served, and checked in.
         docs_url=None,
@@ -61,13 +64,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
     app.include_router(api.router)
+    app.include_router(alerts.router)
     app.include_router(pages.router)
     _add_operations(app)
     _add_error_handlers(app, settings)
     _add_limits_and_metrics(app, settings)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"], allow_headers=["X-API-Key"]
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
         )
     return app
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.search.alerts import SavedSearch
 from shared.search.queries import STORY_FIELD, EntityPage, SearchResult, Story, Trending, TrendingTerm
 
 
@@ -107,6 +108,16 @@ class TrendingOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class AlertShown(SavedSearch):
+    query: dict[str, Any] = Field(description="The percolator query the alert is stored as")
+
+
+class AlertTest(BaseModel):
+    alert_id: str
+    total: int = Field(description="Indexed articles the alert matches")
+    articles: list[Article] = Field(description="The newest of them")
 
 
 def article(hit: dict[str, Any]) -> Article:

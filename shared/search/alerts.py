@@ -42,31 +42,57 @@ def new_alert_id() -> str:
     return f"al-{secrets.token_hex(6)}"
 
 
-class SavedSearch(BaseModel):
-    """An alert as its owner wrote it; the percolator query is derived from it, never edited by hand."""
+class AlertExists(ValueError):
+    """An alert with this id is stored already."""
+
+
+class AlertRefused(ValueError):
+    """OpenSearch refused the alert's query: it does not parse against the article fields."""
+
+
+class AlertSpec(BaseModel):
+    """An alert as its owner writes it (on the command line or as the API's request body); the
+    percolator query is derived from it, never edited by hand. ``saved()`` gives it an id and a date."""
 
     model_config = ConfigDict(extra="forbid")
 
-    alert_id: str = Field(default_factory=new_alert_id)
+    alert_id: str | None = Field(default=None, description="Chosen by the owner, else a new one")
     name: str = Field(min_length=1, max_length=200)
-    text: str = ""
-    filters: dict[FilterName, list[str]] = Field(default_factory=dict)
-    more_on: str | None = None  # an entity, @handle or id: as ``newsflow search --more-on``
-    more_in: str | None = None  # a topic with its subtopics: as ``newsflow search --more-in``
+    text: str = Field(default="", max_length=500, description="Full text, as `q` of /v1/articles")
+    filters: dict[FilterName, list[str]] = Field(
+        default_factory=dict, description="Any of these values, per filter; an @handle in `entity` is a handle"
+    )
+    more_on: str | None = Field(default=None, description="An entity (@handle or its id) and its story")
+    more_in: str | None = Field(default=None, description="A topic with its subtopics")
     verified_source: bool = False
-    min_story_size: int = Field(default=1, ge=1)
-    once_per_story: bool = False  # fire for the first matching article of a story only
-    webhook_url: str | None = None
-    webhook_secret: str | None = None  # HMAC-SHA256 key of the webhook's signature header
-    created_at: datetime = Field(default_factory=utcnow)
+    min_story_size: int = Field(default=1, ge=1, description="Fire once the article's story has this many")
+    once_per_story: bool = Field(default=False, description="Fire for the first matching article of a story only")
+    webhook_url: str | None = Field(default=None, description="POST each match here, signed (HMAC-SHA256)")
+    webhook_secret: str | None = Field(default=None, description="The signing key (default: a new random one)")
 
     @field_validator("alert_id")
     @classmethod
-    def _token(cls, value: str) -> str:
+    def _token(cls, value: str | None) -> str | None:
         # Part of NATS message ids and key-value keys: letters, digits, '-' and '_' only.
-        if not _TOKEN.fullmatch(value):
+        if value is not None and not _TOKEN.fullmatch(value):
             raise ValueError("an alert id is 1-64 letters, digits, '-' or '_'")
         return value
+
+    @field_validator("filters")
+    @classmethod
+    def _handles_apart(cls, filters: dict[FilterName, list[str]]) -> dict[FilterName, list[str]]:
+        """``entity: ["@deepseek"]`` means the handle, as in ``newsflow search`` and /v1/articles."""
+        entities = filters.get("entity", [])
+        handles = [value[1:] for value in entities if value.startswith("@")]
+        if not handles:
+            return filters
+        ids = [value for value in entities if not value.startswith("@")]
+        moved: dict[FilterName, list[str]] = {**filters, "handle": [*filters.get("handle", []), *handles]}
+        if ids:
+            moved["entity"] = ids
+        else:
+            del moved["entity"]
+        return moved
 
     @field_validator("webhook_url")
     @classmethod
@@ -76,6 +102,21 @@ class SavedSearch(BaseModel):
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"a webhook is an http(s) URL with a host, not {value[:200]!r}")
         return value
+
+    def saved(self) -> SavedSearch:
+        """This alert as stored: its id (a new one unless chosen), its creation time and, with a webhook,
+        a signing secret (a new random one unless given)."""
+        fields = self.model_dump(exclude={"alert_id"} if self.alert_id is None else set())
+        if self.webhook_url and not self.webhook_secret:
+            fields["webhook_secret"] = secrets.token_urlsafe(32)
+        return SavedSearch.model_validate(fields)
+
+
+class SavedSearch(AlertSpec):
+    """A stored alert."""
+
+    alert_id: str = Field(default_factory=new_alert_id)
+    created_at: datetime = Field(default_factory=utcnow)
 
     def search_request(self) -> SearchRequest:
         return SearchRequest(
@@ -90,12 +131,6 @@ class SavedSearch(BaseModel):
         if self.verified_source:
             query["bool"]["filter"].append({"term": {"source.verified": True}})
         return query
-
-    def with_webhook_secret(self) -> SavedSearch:
-        """This alert, with a fresh signing secret if it has a webhook and no secret yet."""
-        if self.webhook_url and not self.webhook_secret:
-            return self.model_copy(update={"webhook_secret": secrets.token_urlsafe(32)})
-        return self
 
     def public(self) -> dict[str, Any]:
         """What listing and showing print: everything but the secret."""
@@ -182,13 +217,20 @@ class AlertStore:
                 raise
         return first
 
-    def add(self, alert: SavedSearch) -> SavedSearch:
-        """Store the alert (a new id fails if taken); OpenSearch parses its query against the article fields."""
+    def add(self, spec: AlertSpec) -> SavedSearch:
+        """Store the alert; OpenSearch parses its query against the article fields.
+
+        Raises ``AlertExists`` if its id is taken, ``AlertRefused`` if OpenSearch cannot parse its query."""
         self.ensure()
-        alert = alert.with_webhook_secret()
-        self.client.index(
-            index=self.alias, id=alert.alert_id, body=alert_document(alert), op_type="create", refresh="wait_for"
-        )
+        alert = spec.saved()
+        try:
+            self.client.index(
+                index=self.alias, id=alert.alert_id, body=alert_document(alert), op_type="create", refresh="wait_for"
+            )
+        except ConflictError:
+            raise AlertExists(f"an alert {alert.alert_id!r} exists already") from None
+        except RequestError as error:
+            raise AlertRefused(f"OpenSearch refused the alert: {str(error.info)[:500]}") from error
         return alert
 
     def get(self, alert_id: str) -> SavedSearch | None:
@@ -211,7 +253,7 @@ class AlertStore:
             yield SavedSearch.model_validate(hit["_source"]["alert"])
 
     def test(self, alert: SavedSearch, size: int = 10) -> tuple[int, list[dict[str, Any]]]:
-        """How many already indexed articles the alert matches, and the newest of them.
+        """How many already indexed articles the alert matches, and the newest of them (with their ``_id``).
 
         The story size condition is left out: it is counted when an article arrives."""
         body = {
@@ -222,7 +264,8 @@ class AlertStore:
             "track_total_hits": True,
         }
         response = self.client.search(index=self.articles_alias, body=body)
-        return int(response["hits"]["total"]["value"]), [hit["_source"] for hit in response["hits"]["hits"]]
+        hits = [{**hit["_source"], "_id": hit["_id"]} for hit in response["hits"]["hits"]]
+        return int(response["hits"]["total"]["value"]), hits
 
     def pages(self, index: str) -> Iterator[dict[str, Any]]:
         after: list[Any] | None = None

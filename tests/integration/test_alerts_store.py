@@ -3,6 +3,8 @@ stage's worker settles exactly once whatever state a crash left, and a reindex c
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import nats
@@ -13,7 +15,7 @@ from services.alerts.matching import fired_key
 from services.alerts.settings import AlertsSettings
 from shared.messages import AlertMatched, ArticleIndexed, Source
 from shared.nats import ensure_stream
-from shared.search.alerts import AlertStore, SavedSearch, migrate_alerts
+from shared.search.alerts import AlertExists, AlertStore, SavedSearch, migrate_alerts
 from shared.search.client import async_client
 from shared.search.indices import ensure_index
 from shared.settings import OpenSearchSettings
@@ -83,16 +85,16 @@ async def test_what_a_crash_or_a_reingest_left_in_the_ledger_publishes_each_pair
     servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
 ) -> None:
     cranes = store.add(SavedSearch(alert_id="cranes", name="cranes", text="cranes"))
-    older = store.add(SavedSearch(alert_id="older", name="fired for an earlier version", text="harbour"))
+    store.add(SavedSearch(alert_id="older", name="fired for an earlier version", text="harbour"))
     story = store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
     [article] = await index_articles(opensearch_settings, ("a1", "s1"))
     document = {"article_id": "a1", "story_id": "s1"}
     assert worker.ledger is not None
     # Claimed by this very version, which died before publishing; by an earlier version of the article
     # (this one is a re-ingest); by another article of the story.
-    await worker.ledger.kv.put(fired_key(cranes, document), f"a1@{INGESTED_AT}".encode())
-    await worker.ledger.kv.put(fired_key(older, document), b"a1@2026-11-01T00:00:00+00:00")
-    await worker.ledger.kv.put(fired_key(story, document), f"a0@{INGESTED_AT}".encode())
+    claims = {"cranes": f"a1@{INGESTED_AT}", "older": "a1@2026-11-01T00:00:00+00:00"}
+    await worker.ledger.kv.put(fired_key(cranes, document), json.dumps(claims).encode())
+    await worker.ledger.kv.put(fired_key(story, document), json.dumps({"story": f"a0@{INGESTED_AT}"}).encode())
 
     assert await worker.process_batch([article]) == [[]]
     assert await worker.process_batch([article]) == [[]]  # redelivered: its ack was lost
@@ -139,9 +141,34 @@ def test_a_reindex_rebuilds_the_alerts_against_the_new_mapping(
 
 
 def test_an_alert_id_is_taken_once(store: AlertStore) -> None:
-    from opensearchpy.exceptions import ConflictError
-
     store.add(SavedSearch(alert_id="same", name="first"))
-    with pytest.raises(ConflictError):
+    with pytest.raises(AlertExists):
         store.add(SavedSearch(alert_id="same", name="second"))
     assert store.get("same").name == "first"  # type: ignore[union-attr]
+
+
+async def test_two_replicas_at_once_fire_each_pair_and_each_story_once(
+    servers: Servers, namespace: str, opensearch_settings: OpenSearchSettings, store: AlertStore, worker: AlertsWorker
+) -> None:
+    """Two members of a story on two replicas at the same moment both claim the story's entry: one writes
+    first, the other finds the entry changed under it, re-reads it and lets the story fold."""
+    store.add(SavedSearch(alert_id="each", name="every article", text="harbour"))
+    store.add(SavedSearch(alert_id="cranes", name="cranes", text="cranes"))
+    store.add(SavedSearch(alert_id="story", name="one per story", text="harbour", once_per_story=True))
+    batch = await index_articles(opensearch_settings, ("r1", "s1"), ("r2", "s1"), ("r3", "s2"))
+    topology = Topology(namespace)
+    client = await nats.connect(servers.nats_url)
+    settings = AlertsSettings(nats_url=servers.nats_url, namespace=namespace, opensearch=opensearch_settings)
+    replica = AlertsWorker(settings, topology)
+    await replica.start(StageContext("alerts", settings, topology, jetstream=client.jetstream()))
+    try:
+        outcomes = await asyncio.gather(worker.process_batch(batch[::2]), replica.process_batch(batch[1:2]))
+    finally:
+        await replica.stop()
+        await client.close()
+    assert outcomes == [[[], []], [[]]]
+    pairs = sorted((match.alert_id, match.article_id) for match in await published(servers, topology))
+    each = [(alert, article) for alert in ("cranes", "each") for article in ("r1", "r2", "r3")]
+    story_s1 = [pair for pair in pairs if pair in {("story", "r1"), ("story", "r2")}]
+    assert len(story_s1) == 1
+    assert pairs == sorted([*each, *story_s1, ("story", "r3")])

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from shared.search.alerts import ALERTS_TEMPLATE_FILE, SavedSearch, alerts_index_template, matched_fields
+from shared.search.alerts import ALERTS_TEMPLATE_FILE, AlertSpec, SavedSearch, alerts_index_template, matched_fields
 from shared.search.indices import index_template
 from shared.search.queries import SearchRequest, search_body
 
@@ -69,11 +69,21 @@ def test_an_alert_id_fits_message_ids_and_kv_keys(alert_id: str) -> None:
 
 
 def test_a_webhook_gets_a_secret_and_listing_hides_it() -> None:
-    alert = SavedSearch(name="w", webhook_url="https://hooks.example.test/x").with_webhook_secret()
+    alert = AlertSpec(name="w", webhook_url="https://hooks.example.test/x").saved()
     assert alert.webhook_secret and len(alert.webhook_secret) >= 32
     assert alert.public()["webhook_secret"] == "***"
-    assert alert.with_webhook_secret().webhook_secret == alert.webhook_secret  # kept, not rotated
-    assert SavedSearch(name="no hook").with_webhook_secret().webhook_secret is None
+    assert alert.saved().webhook_secret == alert.webhook_secret  # kept, not rotated
+    assert alert.saved().alert_id == alert.alert_id and alert.saved().created_at == alert.created_at
+    assert AlertSpec(name="no hook").saved().webhook_secret is None
+    assert AlertSpec(name="a").saved().alert_id != AlertSpec(name="a").saved().alert_id
+
+
+def test_an_at_sign_in_the_entity_filter_is_a_handle_as_in_search() -> None:
+    alert = AlertSpec(name="h", filters={"entity": ["@deepseek", "Q95"], "handle": ["openai"]}).saved()
+    assert alert.filters == {"entity": ["Q95"], "handle": ["openai", "deepseek"]}
+    only_handles = AlertSpec(name="h", filters={"entity": ["@deepseek"]}).saved()
+    assert only_handles.filters == {"handle": ["deepseek"]}
+    assert {"terms": {"entity_handles": ["deepseek"]}} in only_handles.percolator_query()["bool"]["filter"]
 
 
 def test_the_alerts_mapping_is_the_article_mapping_plus_a_percolator() -> None:

@@ -17,6 +17,13 @@ def test_every_route_is_documented_with_its_errors() -> None:
         "/v1/related/{article_id}",
         "/v1/trending",
         "/v1/export",
+        "/v1/alerts",
+        "/v1/alerts/{alert_id}",
+        "/v1/alerts/{alert_id}/test",
     }
-    assert all("422" in route["get"]["responses"] for route in paths.values())
+    taking_parameters = [route["get"] for route in paths.values() if route.get("get", {}).get("parameters")]
+    assert len(taking_parameters) == len(paths) - 1  # all but the list of alerts
+    assert all("422" in route["responses"] for route in taking_parameters)
+    assert "409" in paths["/v1/alerts"]["post"]["responses"]
+    assert "404" in paths["/v1/alerts/{alert_id}"]["delete"]["responses"]
     assert "404" in paths["/v1/stories/{story_id}"]["get"]["responses"]
