@@ -42,8 +42,9 @@ Extractor = Callable[[bytes, str | None], str]
 
 
 def newsflow(html: bytes, url: str | None) -> str:
+    """What a reader gets of the article's text: the deck (read into its own field) and the body."""
     page = extract_page(html, url)
-    return page.text if page else ""
+    return "\n".join(part for part in (page.subtitle, page.text) if part) if page else ""
 
 
 def trafilatura_default(html: bytes, url: str | None) -> str:

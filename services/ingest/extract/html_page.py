@@ -62,6 +62,8 @@ SHORT_ARTICLE_CHARS = 1500
 MIN_SHARE_OF_PAGE = 0.1
 # An extraction under this share of the page's densest block of paragraphs missed the article.
 MIN_SHARE_OF_DENSEST_BLOCK = 0.5
+# Elements whose text is one line of the page, for joining an extraction with the densest block.
+_MERGED_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 # A line this long printed again inside another line is a pull quote; shorter ones ("Yes.") recur by chance.
 PULL_QUOTE_MIN_WORDS = 6
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
@@ -125,23 +127,20 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     ):
         # trafilatura prunes the tree it is given, so the full-mode pass needs a fresh one.
         fresh = _parse(document)
-        full_text = _body_text(fresh, url, fast=False) if fresh is not None and _prepare(fresh, page.title) else ""
+        if fresh is not None:
+            _prepare(fresh, page.title)
+        full_text = _body_text(fresh, url, fast=False) if fresh is not None else ""
         text = full_text if len(full_text) > len(text) else text
     if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
         text = _with_dense_block(document, page.title, text)
     text = drop_padding_lines(text)
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
-    text = _without_repeats(text, [page.title, page.author, structure.deck])
+    text = _without_repeats(text, [page.author, structure.deck])
     text, page.headings = place_headings(text, structure.headings)
     page.subtitle = structure.deck
     page.text = text
     return page if text else None
-
-
-def densest_block(tree: HtmlElement) -> str:
-    """The text of the page's densest block of paragraphs (``densest_paragraphs``)."""
-    return "\n".join(clean_space(paragraph.text_content()) for paragraph in densest_paragraphs(tree))
 
 
 def _prepare(tree: HtmlElement, title: str | None) -> list[HtmlElement]:
@@ -159,9 +158,10 @@ def _with_dense_block(document: bytes, title: str | None, extracted: str) -> str
     if tree is None:
         return extracted
     article = set(_prepare(tree, title))
-    extracted_lines = {line.strip() for line in extracted.split("\n") if line.strip()}
+    # trafilatura writes list items with a leading "- ".
+    extracted_lines = {re.sub(r"^- ", "", line.strip()) for line in extracted.split("\n") if line.strip()}
     merged: list[str] = []
-    for element in tree.iter("p", "h2", "h3", "h4"):
+    for element in tree.iter(*_MERGED_TAGS):
         text = clean_space(element.text_content())
         if text and (element in article or text in extracted_lines) and text not in merged:
             merged.append(text)
@@ -169,8 +169,8 @@ def _with_dense_block(document: bytes, title: str | None, extracted: str) -> str
 
 
 def _without_repeats(text: str, read_apart: list[str | None]) -> str:
-    """Lines that repeat what the page says elsewhere: the headline, byline and deck (read into their own
-    fields), and pull quotes (a line of the body printed again large)."""
+    """Lines that repeat what the page says elsewhere: the byline and deck (read into their own fields),
+    and pull quotes (a line of the body printed again large)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     apart = {clean_space(item) for item in read_apart if item}
     return "\n".join(

@@ -24,7 +24,7 @@ from itertools import islice
 
 from lxml.html import HtmlElement
 
-from services.ingest.extract.lines import Kind, classify
+from services.ingest.extract.lines import TEXT_KINDS, Kind, classify
 from services.ingest.extract.topical import content_words, overlap
 
 # Containers that can hold a rail, a box or a list of links.
@@ -35,6 +35,11 @@ _SECTION_HEADING_TAGS = ("h2", "h3", "h4")
 _PARAGRAPH_PARENTS = ("div", "section", "article", "main", "td", "body")
 # A foreign block is small: a rail or a box, not a page region holding the article.
 FOREIGN_BLOCK_MAX_WORDS = 150
+# Teasers' decks and a sponsor's pitch are short; more unlinked text than this is a passage of the page's own.
+OWN_TEXT_MAX_WORDS = 60
+CALL_TO_ACTION_BOX_MAX_WORDS = 60
+# Under this many words the densest block is too little of an article to measure distance against.
+MIN_ARTICLE_WORDS = 80
 # Share of a block's words inside links from which it is a list of links (a teaser's headline is linked,
 # its deck is not: about half).
 LINK_LIST_SHARE = 0.3
@@ -43,7 +48,7 @@ FOREIGN_MAX_OVERLAP = 0.25
 # Paragraphs this long anywhere on the page are article text (teaser decks are one short sentence).
 LONG_PARAGRAPH_WORDS = 25
 # A deck is one or two sentences.
-DECK_WORDS = (5, 50)
+DECK_WORDS = (5, 40)
 DECK_MAX_SENTENCES = 2
 # Bylines and dates between the headline and the deck.
 DECK_MAX_SKIPPED = 2
@@ -79,7 +84,7 @@ def densest_paragraphs(tree: HtmlElement) -> list[HtmlElement]:
 
 def drop_foreign_blocks(tree: HtmlElement, article: list[HtmlElement], title: str | None) -> None:
     """Cut the blocks of links about other things (teaser rails, sponsor boxes) out of the tree."""
-    if not article:
+    if sum(len(paragraph.text_content().split()) for paragraph in article) < MIN_ARTICLE_WORDS:
         return
     protected = {ancestor for paragraph in article for ancestor in paragraph.iterancestors()}
     protected.update(ancestor for heading in tree.iter("h1") for ancestor in heading.iterancestors())
@@ -101,12 +106,14 @@ def _is_foreign(block: HtmlElement, context: set[str]) -> bool:
     words = len(text.split())
     if not words or words > FOREIGN_BLOCK_MAX_WORDS or block.find(".//h1") is not None:
         return False
-    links = list(block.iter("a"))
-    if not links:
-        return False
+    links = [link for link in block.iter("a") if clean_space(link.text_content())]
     link_words = sum(len(clean_space(link.text_content()).split()) for link in links)
-    bare_link = any(not _inside(link, block, ("p",)) for link in links if clean_space(link.text_content()))
-    if link_words < LINK_LIST_SHARE * words and not bare_link:
+    if words - link_words > OWN_TEXT_MAX_WORDS:  # a block with that much text of its own is content
+        return False
+    link_list = len(links) >= 2 and link_words >= LINK_LIST_SHARE * words
+    # A small box closing on a bare link (a button, not a link inside a sentence): an advert's call to action.
+    call_to_action = bool(links) and words <= CALL_TO_ACTION_BOX_MAX_WORDS and not _inside(links[-1], block, ("p",))
+    if not (link_list or call_to_action):
         return False
     share = overlap(text, context)
     return share is not None and share < FOREIGN_MAX_OVERLAP
@@ -158,6 +165,7 @@ def _signature(element: HtmlElement) -> tuple[object, ...]:
 
 def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement]) -> str | None:
     body_styles = {_signature(paragraph) for paragraph in article}
+    body_texts = {clean_space(paragraph.text_content()) for paragraph in article}
     skipped = 0
     for leaf in after_headline:
         text = clean_space(leaf.text_content())
@@ -171,6 +179,7 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
         sentences = len(_SENTENCE_END.findall(text)) or 1
         is_deck = (
             leaf not in article
+            and text not in body_texts  # a visible lede repeated in the full (hidden) body
             and _signature(leaf) not in body_styles
             and low <= line.words <= high
             and sentences <= DECK_MAX_SENTENCES
@@ -189,8 +198,8 @@ def _section_headings(
     found: list[tuple[str, str]] = []
     for heading in tree.iter(*_SECTION_HEADING_TAGS):
         text = clean_space(heading.text_content())
-        if not text or text == deck or len(text.split()) > HEADING_MAX_WORDS:
-            continue
+        if not text or text == deck or len(text.split()) > HEADING_MAX_WORDS or classify(text).kind not in TEXT_KINDS:
+            continue  # "Advertisement" over an advert's paragraph is no section heading
         following = next(leaves.after(heading), None)
         if (
             following is not None
