@@ -85,6 +85,8 @@ def read_checks(article: ArticleFields, gold: dict[str, Any]) -> dict[str, bool]
 
 def linked_padding_entities(submissions: list[DocumentSubmitted], names: list[str]) -> list[str]:
     """The padding's names that the whole pipeline still linked as the article's entities."""
+    if not names:
+        return []
     linked = [_norm(entity.name) for article in articles_of(submissions, "all") for entity in article.entities]
     return [name for name in names if any(_norm(name) in entity for entity in linked)]
 
@@ -99,7 +101,9 @@ def score_capture(path: Path, gold: dict[str, Any]) -> dict[str, Any]:
     kept = [passage for passage in gold["must_contain"] if _norm(passage) in body]
     leaked = [passage for passage in gold["must_not_contain"] if _norm(passage) in body]
     checks = read_checks(article, gold)
-    padding_linked = linked_padding_entities(submissions, gold["padding_entities"]) if "padding_entities" in gold else []
+    padding_linked = (
+        linked_padding_entities(submissions, gold["padding_entities"]) if "padding_entities" in gold else []
+    )
     return {
         "keep": round(len(kept) / len(gold["must_contain"]), 3),
         "drop": round(1 - len(leaked) / len(gold["must_not_contain"]), 3) if gold["must_not_contain"] else 1.0,
@@ -120,7 +124,9 @@ def score_set(folder: Path, names: list[str], gold: dict[str, Any]) -> dict[str,
             measure: round(sum(scores[measure] for scores in per_capture.values()) / max(1, len(per_capture)), 3)
             for measure in ("keep", "drop", "read")
         },
-        "padding_entities_linked": sum(len(scores.get("padding_entities_linked", [])) for scores in per_capture.values()),
+        "padding_entities_linked": sum(
+            len(scores.get("padding_entities_linked", [])) for scores in per_capture.values()
+        ),
         "per_capture": per_capture,
     }
 
@@ -156,8 +162,12 @@ def main() -> None:
     development = [name for name in own["captures"] if name not in held_out]
     report = {
         "aggregator_captures": score_set(shared_folder, list(shared_gold), shared_gold),
-        "own_development": score_set(OWN_CAPTURES, [name for name in development if not _is_html(name)], own["captures"]),
-        "own_html_development": score_set(OWN_CAPTURES, [name for name in development if _is_html(name)], own["captures"]),
+        "own_development": score_set(
+            OWN_CAPTURES, [name for name in development if not _is_html(name)], own["captures"]
+        ),
+        "own_html_development": score_set(
+            OWN_CAPTURES, [name for name in development if _is_html(name)], own["captures"]
+        ),
     }
     for label, names in slices.items():
         held = score_set(OWN_CAPTURES, names, own["captures"])

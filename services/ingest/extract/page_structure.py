@@ -38,7 +38,7 @@ FOREIGN_BLOCK_MAX_WORDS = 150
 # Teasers' decks and a sponsor's pitch are short; more unlinked text than this is a passage of the page's own.
 OWN_TEXT_MAX_WORDS = 60
 CALL_TO_ACTION_BOX_MAX_WORDS = 60
-# Under this many words the densest block is too little of an article to measure distance against.
+# Under this many words the article's paragraphs are too little of an article to measure distance against.
 MIN_ARTICLE_WORDS = 80
 # Share of a block's words inside links from which it is a list of links (a teaser's headline is linked,
 # its deck is not: about half).
@@ -84,20 +84,21 @@ def densest_paragraphs(tree: HtmlElement) -> list[HtmlElement]:
 
 def drop_foreign_blocks(tree: HtmlElement, article: list[HtmlElement], title: str | None) -> None:
     """Cut the blocks of links about other things (teaser rails, sponsor boxes) out of the tree."""
-    if sum(len(paragraph.text_content().split()) for paragraph in article) < MIN_ARTICLE_WORDS:
-        return
-    protected = {ancestor for paragraph in article for ancestor in paragraph.iterancestors()}
-    protected.update(ancestor for heading in tree.iter("h1") for ancestor in heading.iterancestors())
     long_paragraphs = [
         text
         for paragraph in tree.iter("p")
         if len((text := clean_space(paragraph.text_content())).split()) >= LONG_PARAGRAPH_WORDS
     ]
-    context = content_words(" ".join([title or "", *(p.text_content() for p in article), *long_paragraphs]))
+    article_text = " ".join([*(p.text_content() for p in article), *long_paragraphs])
+    if len(article_text.split()) < MIN_ARTICLE_WORDS:
+        return
+    protected = {ancestor for paragraph in article for ancestor in paragraph.iterancestors()}
+    protected.update(ancestor for heading in tree.iter("h1") for ancestor in heading.iterancestors())
+    context = content_words(f"{title or ''} {article_text}")
     foreign = [block for block in tree.iter(*_BLOCK_TAGS) if block not in protected and _is_foreign(block, context)]
+    cut = set(foreign)
     for block in foreign:
-        parent = block.getparent()
-        if parent is not None and not any(ancestor in foreign for ancestor in block.iterancestors()):
+        if block.getparent() is not None and not any(ancestor in cut for ancestor in block.iterancestors()):
             block.drop_tree()
 
 
