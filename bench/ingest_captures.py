@@ -37,7 +37,7 @@ from rapidfuzz import fuzz
 
 from cli.files import FileProblem, read_path
 from cli.inprocess import articles_of
-from shared.messages import ArticleFields, DocumentSubmitted
+from shared.messages import ArticleFields, ArticleLinked, DocumentSubmitted
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -87,7 +87,12 @@ def linked_padding_entities(submissions: list[DocumentSubmitted], names: list[st
     """The padding's names that the whole pipeline still linked as the article's entities."""
     if not names:
         return []
-    linked = [_norm(entity.name) for article in articles_of(submissions, "all") for entity in article.entities]
+    linked = [
+        _norm(entity.name)
+        for article in articles_of(submissions, "all")
+        if isinstance(article, ArticleLinked)
+        for entity in article.entities
+    ]
     return [name for name in names if any(_norm(name) in entity for entity in linked)]
 
 
