@@ -30,7 +30,12 @@ from services.ingest.extract.topical import content_words, overlap
 # Containers that can hold a rail, a box or a list of links.
 _BLOCK_TAGS = ("div", "section", "aside", "ul", "ol", "nav", "article", "header", "footer", "figure")
 # Elements whose text is one line of the page (no block children of their own).
-_LEAF_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "div", "span", "li", "blockquote", "figcaption"})
+_LEAF_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "div", "li", "blockquote", "figcaption"})
+# Elements inside a line of text; any other child makes an element a container, not a line.
+_INLINE_TAGS = frozenset(
+    {"span", "a", "b", "i", "em", "strong", "small", "br", "time", "sup", "sub", "abbr", "img", "u", "mark", "q"}
+    | {"cite"}
+)
 _SECTION_HEADING_TAGS = ("h2", "h3", "h4")
 _PARAGRAPH_PARENTS = ("div", "section", "article", "main", "td", "body")
 # A foreign block is small: a rail or a box, not a page region holding the article.
@@ -48,10 +53,10 @@ FOREIGN_MAX_OVERLAP = 0.25
 # Paragraphs this long anywhere on the page are article text (teaser decks are one short sentence).
 LONG_PARAGRAPH_WORDS = 25
 # A deck is one or two sentences.
-DECK_WORDS = (5, 40)
+DECK_WORDS = (8, 40)
 DECK_MAX_SENTENCES = 2
-# Bylines and dates between the headline and the deck.
-DECK_MAX_SKIPPED = 2
+# Bylines, dates, section labels and photo credits between the headline and the deck.
+DECK_MAX_SKIPPED = 4
 HEADING_MAX_WORDS = 15
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 
@@ -154,7 +159,7 @@ def _is_leaf(element: HtmlElement) -> bool:
     return (
         element.tag in _LEAF_TAGS
         and any(part.strip() for part in element.itertext())
-        and not any(child.tag in _LEAF_TAGS and child.tag != "span" for child in element)
+        and all(child.tag in _INLINE_TAGS for child in element)
     )
 
 
@@ -171,12 +176,13 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
     for leaf in after_headline:
         text = clean_space(leaf.text_content())
         line = classify(text)
-        if line.kind is Kind.METADATA or leaf.tag == "time" or leaf.find(".//time") is not None:
+        low, high = DECK_WORDS
+        label = line.words < low and line.kind is not Kind.PROSE
+        if label or line.kind is Kind.METADATA or leaf.find(".//time") is not None:
             skipped += 1
             if skipped > DECK_MAX_SKIPPED:
                 return None
             continue
-        low, high = DECK_WORDS
         sentences = len(_SENTENCE_END.findall(text)) or 1
         is_deck = (
             leaf not in article
