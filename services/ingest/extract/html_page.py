@@ -19,7 +19,11 @@ Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
 * an extraction that is only a scrap falls back to the prose of the whole page;
 * an extraction far shorter than the page's densest block of paragraphs (a
   paywall teaser kept and the article dropped, a magazine layout split into
-  panels) is redone in full mode, and if still short, the dense block is taken.
+  panels) is redone in full mode, and if still short, joined with the dense
+  block in page order;
+* the markup's structure (``page_structure``): link blocks about other things are
+  cut before extraction, the deck under the ``<h1>`` becomes ``subtitle``, and
+  ``<h2>``–``<h4>`` over the article's paragraphs become its headings.
 """
 
 from __future__ import annotations

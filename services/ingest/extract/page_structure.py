@@ -33,8 +33,25 @@ _BLOCK_TAGS = ("div", "section", "aside", "ul", "ol", "nav", "article", "header"
 _LEAF_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "div", "li", "blockquote", "figcaption"})
 # Elements inside a line of text; any other child makes an element a container, not a line.
 _INLINE_TAGS = frozenset(
-    {"span", "a", "b", "i", "em", "strong", "small", "br", "time", "sup", "sub", "abbr", "img", "u", "mark", "q"}
-    | {"cite"}
+    [
+        "span",
+        "a",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "small",
+        "br",
+        "time",
+        "sup",
+        "sub",
+        "abbr",
+        "img",
+        "u",
+        "mark",
+        "q",
+        "cite",
+    ]
 )
 _SECTION_HEADING_TAGS = ("h2", "h3", "h4")
 _PARAGRAPH_PARENTS = ("div", "section", "article", "main", "td", "body")
