@@ -70,6 +70,8 @@ MIN_SHARE_OF_DENSEST_BLOCK = 0.5
 _MERGED_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 # A line this long printed again inside another line is a pull quote; shorter ones ("Yes.") recur by chance.
 PULL_QUOTE_MIN_WORDS = 6
+PULL_QUOTE_MAX_WORDS = 60
+PULL_QUOTE_MAX_REPEATS = 3
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -164,27 +166,39 @@ def _with_dense_block(document: bytes, title: str | None, extracted: str) -> str
     article = set(_prepare(tree, title))
     # trafilatura writes list items with a leading "- ".
     extracted_lines = {re.sub(r"^- ", "", line.strip()) for line in extracted.split("\n") if line.strip()}
-    merged: list[str] = []
+    merged: dict[str, None] = {}  # in page order, each line once
     for element in tree.iter(*_MERGED_TAGS):
         text = clean_space(element.text_content())
-        if text and (element in article or text in extracted_lines) and text not in merged:
-            merged.append(text)
+        if text and (element in article or text in extracted_lines):
+            merged.setdefault(text)
     return "\n".join(merged)
 
 
 def _without_repeats(text: str, read_apart: list[str | None]) -> str:
     """Lines that repeat what the page says elsewhere: the byline and deck (read into their own fields),
-    and pull quotes (a line of the body printed again large)."""
+    and pull quotes (a passage of the body printed again large, on a line of its own)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     apart = {clean_space(item) for item in read_apart if item}
+    # Lines by each run of words they hold, so a pull quote is compared with the few lines sharing its opening.
+    holding: dict[tuple[str, ...], set[int]] = {}
+    for index, line in enumerate(lines):
+        words = tuple(line.split())
+        for start in range(len(words) - PULL_QUOTE_MIN_WORDS + 1):
+            holding.setdefault(words[start : start + PULL_QUOTE_MIN_WORDS], set()).add(index)
     return "\n".join(
-        line
-        for index, line in enumerate(lines)
-        if line not in apart
-        and not (
-            len(line.split()) >= PULL_QUOTE_MIN_WORDS
-            and any(line in other and line != other for other in lines[:index] + lines[index + 1 :])
-        )
+        line for index, line in enumerate(lines) if line not in apart and not _repeats(index, lines, holding)
+    )
+
+
+def _repeats(index: int, lines: list[str], holding: dict[tuple[str, ...], set[int]]) -> bool:
+    line = lines[index]
+    words = tuple(line.split())
+    if not PULL_QUOTE_MIN_WORDS <= len(words) <= PULL_QUOTE_MAX_WORDS:
+        return False
+    others = holding[words[:PULL_QUOTE_MIN_WORDS]] - {index}
+    # A passage on that many lines is a template (a listing's rows), not a quote printed twice.
+    return len(others) <= PULL_QUOTE_MAX_REPEATS and any(
+        line in lines[other] and lines[other] != line for other in others
     )
 
 
