@@ -179,27 +179,28 @@ def _without_repeats(text: str, read_apart: list[str | None]) -> str:
     and pull quotes (a passage of the body printed again large, on a line of its own)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     apart = {clean_space(item) for item in read_apart if item}
-    # Lines by each run of words they hold, so a pull quote is compared with the few lines sharing its opening.
-    holding: dict[tuple[str, ...], set[int]] = {}
+    quotes = _pull_quotes(lines)
+    return "\n".join(line for index, line in enumerate(lines) if line not in apart and index not in quotes)
+
+
+def _pull_quotes(lines: list[str]) -> set[int]:
+    """Short lines printed again inside another line. Each line's runs of words are looked up among the
+    openings of the short lines, so the page is read once, not once per pair of lines."""
+    openings: dict[tuple[str, ...], list[int]] = {}
     for index, line in enumerate(lines):
         words = tuple(line.split())
+        if PULL_QUOTE_MIN_WORDS <= len(words) <= PULL_QUOTE_MAX_WORDS:
+            openings.setdefault(words[:PULL_QUOTE_MIN_WORDS], []).append(index)
+    # An opening that many lines share is a template (a listing's rows), not a quote printed twice.
+    openings = {run: indices for run, indices in openings.items() if len(indices) <= PULL_QUOTE_MAX_REPEATS}
+    repeated: set[int] = set()
+    for holder, line in enumerate(lines):
+        words = tuple(line.split())
         for start in range(len(words) - PULL_QUOTE_MIN_WORDS + 1):
-            holding.setdefault(words[start : start + PULL_QUOTE_MIN_WORDS], set()).add(index)
-    return "\n".join(
-        line for index, line in enumerate(lines) if line not in apart and not _repeats(index, lines, holding)
-    )
-
-
-def _repeats(index: int, lines: list[str], holding: dict[tuple[str, ...], set[int]]) -> bool:
-    line = lines[index]
-    words = tuple(line.split())
-    if not PULL_QUOTE_MIN_WORDS <= len(words) <= PULL_QUOTE_MAX_WORDS:
-        return False
-    others = holding[words[:PULL_QUOTE_MIN_WORDS]] - {index}
-    # A passage on that many lines is a template (a listing's rows), not a quote printed twice.
-    return len(others) <= PULL_QUOTE_MAX_REPEATS and any(
-        line in lines[other] and lines[other] != line for other in others
-    )
+            for index in openings.get(words[start : start + PULL_QUOTE_MIN_WORDS], ()):
+                if index != holder and lines[index] != line and lines[index] in line:
+                    repeated.add(index)
+    return repeated
 
 
 def _parse(document: bytes) -> HtmlElement | None:

@@ -97,8 +97,9 @@ def densest_paragraphs(tree: HtmlElement) -> list[HtmlElement]:
     best: list[HtmlElement] = []
     best_chars = 0
     for parent in tree.iter(*_PARAGRAPH_PARENTS):
-        paragraphs = [child for child in parent if child.tag == "p" and clean_space(child.text_content())]
-        chars = sum(len(clean_space(child.text_content())) for child in paragraphs)
+        texts = {child: clean_space(child.text_content()) for child in parent if child.tag == "p"}
+        paragraphs = [child for child, text in texts.items() if text]
+        chars = sum(len(text) for text in texts.values())
         if chars > best_chars:
             best, best_chars = paragraphs, chars
     return best
@@ -107,9 +108,7 @@ def densest_paragraphs(tree: HtmlElement) -> list[HtmlElement]:
 def drop_foreign_blocks(tree: HtmlElement, article: list[HtmlElement], title: str | None) -> None:
     """Cut the blocks of links about other things (teaser rails, sponsor boxes) out of the tree."""
     long_paragraphs = [
-        text
-        for paragraph in tree.iter("p")
-        if len((text := clean_space(paragraph.text_content())).split()) >= LONG_PARAGRAPH_WORDS
+        text for paragraph in tree.iter("p") if len((text := paragraph.text_content()).split()) >= LONG_PARAGRAPH_WORDS
     ]
     article_text = " ".join([*(p.text_content() for p in article), *long_paragraphs])
     if len(article_text.split()) < MIN_ARTICLE_WORDS:
