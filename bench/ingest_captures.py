@@ -4,12 +4,15 @@ The sets: the shared ``aggregator-captures`` (eight captures) and newsflow's own
 ``corpus/captures`` (twenty-five, in other forms; the ones its gold lists under
 ``holdout`` were not looked at while tuning, and ``holdout_late`` were written
 after tuning ended; both are reported apart, with their misses hidden unless
-``--show-holdout``).
+``--show-holdout``). The HTML captures (``w*``, and ``holdout_html`` kept untouched
+while the HTML path was tuned) are reported as slices of their own.
 
 Per capture, through the real ingest path (file -> submission -> article):
 
 * keep: share of the ``must_contain`` passages found in the body;
 * drop: share of the ``must_not_contain`` passages absent from the body;
+* padding entities: for captures whose gold lists ``padding_entities``, the names
+  from the padding that the whole pipeline (``--stage all``) still linked;
 * read: share of the facts read right from the padding: title (exact, or for
   ``title_like`` a close match), subtitle, author, published date (and the full
   timestamp with its offset, where the gold gives one; a ``null`` date must stay
@@ -34,7 +37,7 @@ from rapidfuzz import fuzz
 
 from cli.files import FileProblem, read_path
 from cli.inprocess import articles_of
-from shared.messages import ArticleFields
+from shared.messages import ArticleFields, ArticleLinked, DocumentSubmitted
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -80,6 +83,19 @@ def read_checks(article: ArticleFields, gold: dict[str, Any]) -> dict[str, bool]
     return checks
 
 
+def linked_padding_entities(submissions: list[DocumentSubmitted], names: list[str]) -> list[str]:
+    """The padding's names that the whole pipeline still linked as the article's entities."""
+    if not names:
+        return []
+    linked = [
+        _norm(entity.name)
+        for article in articles_of(submissions, "all")
+        if isinstance(article, ArticleLinked)
+        for entity in article.entities
+    ]
+    return [name for name in names if any(_norm(name) in entity for entity in linked)]
+
+
 def score_capture(path: Path, gold: dict[str, Any]) -> dict[str, Any]:
     submissions = [item for item in read_path(path) if not isinstance(item, FileProblem)]
     articles = articles_of(submissions, "ingest")
@@ -90,6 +106,9 @@ def score_capture(path: Path, gold: dict[str, Any]) -> dict[str, Any]:
     kept = [passage for passage in gold["must_contain"] if _norm(passage) in body]
     leaked = [passage for passage in gold["must_not_contain"] if _norm(passage) in body]
     checks = read_checks(article, gold)
+    padding_linked = (
+        linked_padding_entities(submissions, gold["padding_entities"]) if "padding_entities" in gold else []
+    )
     return {
         "keep": round(len(kept) / len(gold["must_contain"]), 3),
         "drop": round(1 - len(leaked) / len(gold["must_not_contain"]), 3) if gold["must_not_contain"] else 1.0,
@@ -97,6 +116,7 @@ def score_capture(path: Path, gold: dict[str, Any]) -> dict[str, Any]:
         "missed": [passage for passage in gold["must_contain"] if passage not in kept],
         "leaked": leaked,
         "wrong_fields": sorted(name for name, ok in checks.items() if not ok),
+        "padding_entities_linked": padding_linked,
         "title": article.title,
     }
 
@@ -109,18 +129,25 @@ def score_set(folder: Path, names: list[str], gold: dict[str, Any]) -> dict[str,
             measure: round(sum(scores[measure] for scores in per_capture.values()) / max(1, len(per_capture)), 3)
             for measure in ("keep", "drop", "read")
         },
+        "padding_entities_linked": sum(
+            len(scores.get("padding_entities_linked", [])) for scores in per_capture.values()
+        ),
         "per_capture": per_capture,
     }
 
 
 def _hide_misses(scored: dict[str, Any]) -> dict[str, Any]:
     """Only the scores of the untouched slice: what it missed must not steer the tuning."""
-    hidden = {"missed", "leaked", "wrong_fields", "title"}
+    hidden = {"missed", "leaked", "wrong_fields", "title", "padding_entities_linked"}
     per_capture = {
         name: {key: value for key, value in scores.items() if key not in hidden}
         for name, scores in scored["per_capture"].items()
     }
     return {**scored, "per_capture": per_capture}
+
+
+def _is_html(name: str) -> bool:
+    return name.endswith((".html", ".htm"))
 
 
 def main() -> None:
@@ -131,12 +158,21 @@ def main() -> None:
     shared_folder = args.data / "aggregator-captures"
     shared_gold = json.loads((shared_folder / "gold.json").read_text(encoding="utf-8"))["captures"]
     own = json.loads((OWN_CAPTURES / "gold.json").read_text(encoding="utf-8"))
-    slices = {"own_holdout": own["holdout"], "own_holdout_late": own.get("holdout_late", [])}
+    slices = {
+        "own_holdout": own["holdout"],
+        "own_holdout_late": own.get("holdout_late", []),
+        "own_html_holdout": own.get("holdout_html", []),
+    }
     held_out = {name for names in slices.values() for name in names}
     development = [name for name in own["captures"] if name not in held_out]
     report = {
         "aggregator_captures": score_set(shared_folder, list(shared_gold), shared_gold),
-        "own_development": score_set(OWN_CAPTURES, development, own["captures"]),
+        "own_development": score_set(
+            OWN_CAPTURES, [name for name in development if not _is_html(name)], own["captures"]
+        ),
+        "own_html_development": score_set(
+            OWN_CAPTURES, [name for name in development if _is_html(name)], own["captures"]
+        ),
     }
     for label, names in slices.items():
         held = score_set(OWN_CAPTURES, names, own["captures"])

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from services.ingest.extract.attribution import canonical_elsewhere
-from services.ingest.extract.captured_text import clean_captured_text
+from services.ingest.extract.captured_text import clean_captured_text, dateline_date
 from services.ingest.extract.dates import parse_date
 from services.ingest.extract.html_page import Page, extract_page
 from shared.errors import PermanentError
@@ -102,6 +102,17 @@ def article_from_html(
     return build_article(page.text, _facts_of_page(page, _hint(hints, "url") or url), hints, url)
 
 
+def _heading_offsets(text: str, headings: list[str]) -> list[Heading]:
+    """Where each heading line of the text starts."""
+    found: list[Heading] = []
+    start = 0
+    for line in text.split("\n"):
+        if line in headings:
+            found.append(Heading(text=line, start=start))
+        start += len(line) + 1
+    return found
+
+
 def article_from_record(record: dict[str, Any]) -> ArticleIngested:
     title, body = record.get("title"), record.get("body")
     if not isinstance(body, str) or not isinstance(title, str):
@@ -117,8 +128,11 @@ def _facts_of_page(page: Page, url: str | None) -> ReadFacts:
             own_canonical = None
     return ReadFacts(
         title=page.title,
+        subtitle=page.subtitle,
+        headings=_heading_offsets(page.text, page.headings),
         author=page.author,
-        published_at=page.published_at,
+        # A page that declares no date may still open with a dateline (a press release, wire copy).
+        published_at=page.published_at or dateline_date(page.text.split("\n")[:3]),
         source=page.site_name,
         canonical=own_canonical,
         language=page.language,

@@ -120,7 +120,7 @@ def clean_captured_text(text: str) -> CleanText:
     if facts.original_source is None:  # the lede's credit; a headline line may still stand above it
         facts.original_source = next(filter(None, (wire_dateline(line.text) for line in body_lines[:2])), None)
     if facts.published_at is None:
-        facts.published_at = _dateline_date(body_lines[:3]) or _head_date(kept, title_at)
+        facts.published_at = dateline_date([line.text for line in body_lines[:3]]) or _head_date(kept, title_at)
     text_out, headings = _join(body_lines)
     return CleanText(title=title, body=text_out, facts=facts, subtitle=subtitle, headings=headings)
 
@@ -439,10 +439,10 @@ def _join(body: list[Line]) -> tuple[str, list[Heading]]:
     return "".join(parts), headings
 
 
-def _dateline_date(first_lines: list[Line]) -> datetime | None:
+def dateline_date(first_lines: list[str]) -> datetime | None:
     """A date in a dateline: "PHOENIX 1996-08-22", "AALBORG, Denmark, December 3, 2026 /X/ -- …"."""
     for line in first_lines:
-        opening = re.split(r"\s+(?:--|-|—|–)\s+|\s+/[^/]+/\s+", line.text, maxsplit=1)[0]
+        opening = re.split(r"\s+(?:--|-|—|–)\s+|\s+/[^/]+/\s+", line, maxsplit=1)[0]
         if len(opening.split()) <= 10 and (found := find_date(opening)):
             return found
     return None

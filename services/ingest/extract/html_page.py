@@ -19,7 +19,11 @@ Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
 * an extraction that is only a scrap falls back to the prose of the whole page;
 * an extraction far shorter than the page's densest block of paragraphs (a
   paywall teaser kept and the article dropped, a magazine layout split into
-  panels) is redone in full mode, and if still short, the dense block is taken.
+  panels) is redone in full mode, and if still short, joined with the dense
+  block in page order;
+* the markup's structure (``page_structure``): link blocks about other things are
+  cut before extraction, the deck under the ``<h1>`` becomes ``subtitle``, and
+  ``<h2>``–``<h4>`` over the article's paragraphs become its headings.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -41,6 +45,13 @@ from services.ingest.extract.charset import text_to_clean_utf8, to_clean_utf8
 from services.ingest.extract.dates import parse_date
 from services.ingest.extract.lines import Kind, classify
 from services.ingest.extract.padding_filter import drop_padding_lines
+from services.ingest.extract.page_structure import (
+    clean_space,
+    densest_paragraphs,
+    drop_foreign_blocks,
+    place_headings,
+    read_structure,
+)
 
 # Elements that never hold article text and only slow trafilatura's tree walks: trafilatura's
 # own discard list (MANUALLY_CLEANED), less the elements it treats with care before discarding
@@ -55,6 +66,12 @@ SHORT_ARTICLE_CHARS = 1500
 MIN_SHARE_OF_PAGE = 0.1
 # An extraction under this share of the page's densest block of paragraphs missed the article.
 MIN_SHARE_OF_DENSEST_BLOCK = 0.5
+# Elements whose text is one line of the page, for joining an extraction with the densest block.
+_MERGED_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+# A line this long printed again inside another line is a pull quote; shorter ones ("Yes.") recur by chance.
+PULL_QUOTE_MIN_WORDS = 6
+PULL_QUOTE_MAX_WORDS = 60
+PULL_QUOTE_MAX_REPEATS = 3
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -64,7 +81,20 @@ _TRAFILATURA_OPTIONS: dict[str, Any] = {
     "with_metadata": False,
 }
 _PARSER = HTMLParser(encoding="utf-8", collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
-_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle", "report"}
+# schema.org's Article types a news page declares (NewsArticle and its subtypes, blog and live-blog posts).
+_ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "backgroundnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "askpublicnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "report",
+}
 
 
 @dataclass
@@ -76,6 +106,8 @@ class Page:
     site_name: str | None = None
     canonical_url: str | None = None
     language: str | None = None
+    subtitle: str | None = None
+    headings: list[str] = field(default_factory=list)
 
 
 def extract_page(html: str | bytes, url: str | None = None, charset: str | None = None) -> Page | None:
@@ -88,9 +120,10 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     if tree is None:
         return None
     page = read_metadata(tree, url)
-    _strip_non_text(tree)
+    article = _prepare(tree, page.title)
+    structure = read_structure(tree, article)  # read before trafilatura prunes the tree
     page_chars = len(tree.text_content())
-    densest = densest_block(tree)  # read before trafilatura prunes the tree
+    densest = "\n".join(clean_space(paragraph.text_content()) for paragraph in article)
     text = _body_text(tree, url)
     missed_dense = len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest)
     if (
@@ -100,32 +133,74 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     ):
         # trafilatura prunes the tree it is given, so the full-mode pass needs a fresh one.
         fresh = _parse(document)
-        full_text = _body_text(_strip_non_text(fresh), url, fast=False) if fresh is not None else ""
+        if fresh is not None:
+            _prepare(fresh, page.title)
+        full_text = _body_text(fresh, url, fast=False) if fresh is not None else ""
         text = full_text if len(full_text) > len(text) else text
     if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
-        text = densest
+        text = _with_dense_block(document, page.title, text)
     text = drop_padding_lines(text)
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
+    text = _without_repeats(text, [page.author, structure.deck])
+    text, page.headings = place_headings(text, structure.headings)
+    page.subtitle = structure.deck
     page.text = text
     return page if text else None
 
 
-def densest_block(tree: HtmlElement) -> str:
-    """The paragraphs of the element whose own ``<p>`` children hold the most text: where an article's
-    running text sits, whatever the page wraps around it."""
-    best: list[str] = []
-    best_chars = 0
-    for parent in tree.iter("div", "section", "article", "main", "td", "body"):
-        paragraphs = [text for child in parent if child.tag == "p" and (text := _clean_space(child.text_content()))]
-        chars = sum(len(text) for text in paragraphs)
-        if chars > best_chars:
-            best, best_chars = paragraphs, chars
-    return "\n".join(best)
+def _prepare(tree: HtmlElement, title: str | None) -> list[HtmlElement]:
+    """Strip what never holds article text and the blocks about other things; the article's paragraphs."""
+    _strip_non_text(tree)
+    article = densest_paragraphs(tree)
+    drop_foreign_blocks(tree, article, title)
+    return article
 
 
-def _clean_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+def _with_dense_block(document: bytes, title: str | None, extracted: str) -> str:
+    """The extraction joined with the densest block's paragraphs, in page order: a visible teaser
+    paragraph above a hidden full body, or one panel of a magazine layout beside the main one."""
+    tree = _parse(document)
+    if tree is None:
+        return extracted
+    article = set(_prepare(tree, title))
+    # trafilatura writes list items with a leading "- ".
+    extracted_lines = {re.sub(r"^- ", "", line.strip()) for line in extracted.split("\n") if line.strip()}
+    merged: dict[str, None] = {}  # in page order, each line once
+    for element in tree.iter(*_MERGED_TAGS):
+        text = clean_space(element.text_content())
+        if text and (element in article or text in extracted_lines):
+            merged.setdefault(text)
+    return "\n".join(merged)
+
+
+def _without_repeats(text: str, read_apart: list[str | None]) -> str:
+    """Lines that repeat what the page says elsewhere: the byline and deck (read into their own fields),
+    and pull quotes (a passage of the body printed again large, on a line of its own)."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    apart = {clean_space(item) for item in read_apart if item}
+    quotes = _pull_quotes(lines)
+    return "\n".join(line for index, line in enumerate(lines) if line not in apart and index not in quotes)
+
+
+def _pull_quotes(lines: list[str]) -> set[int]:
+    """Short lines printed again inside another line. Each line's runs of words are looked up among the
+    openings of the short lines, so the page is read once, not once per pair of lines."""
+    openings: dict[tuple[str, ...], list[int]] = {}
+    for index, line in enumerate(lines):
+        words = tuple(line.split())
+        if PULL_QUOTE_MIN_WORDS <= len(words) <= PULL_QUOTE_MAX_WORDS:
+            openings.setdefault(words[:PULL_QUOTE_MIN_WORDS], []).append(index)
+    # An opening that many lines share is a template (a listing's rows), not a quote printed twice.
+    openings = {run: indices for run, indices in openings.items() if len(indices) <= PULL_QUOTE_MAX_REPEATS}
+    repeated: set[int] = set()
+    for holder, line in enumerate(lines):
+        words = tuple(line.split())
+        for start in range(len(words) - PULL_QUOTE_MIN_WORDS + 1):
+            for index in openings.get(words[start : start + PULL_QUOTE_MIN_WORDS], ()):
+                if index != holder and lines[index] != line and lines[index] in line:
+                    repeated.add(index)
+    return repeated
 
 
 def _parse(document: bytes) -> HtmlElement | None:

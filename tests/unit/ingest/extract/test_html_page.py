@@ -86,14 +86,14 @@ def test_a_page_without_text_has_no_article() -> None:
 def test_the_densest_block_is_the_element_whose_paragraphs_hold_most_text() -> None:
     from lxml.html import fromstring
 
-    from services.ingest.extract.html_page import densest_block
+    from services.ingest.extract.page_structure import clean_space, densest_paragraphs
 
     paragraphs = "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
     tree = fromstring(
         "<html><body><div class='teaser'><p>Salmon return to Vennmark.</p><p>Subscribe to read on.</p></div>"
         f"<div class='panel'><section>{paragraphs}</section></div><footer><p>About us</p></footer></body></html>"
     )
-    assert densest_block(tree) == "\n".join(PARAGRAPHS)
+    assert [clean_space(p.text_content()) for p in densest_paragraphs(tree)] == PARAGRAPHS
 
 
 def test_a_page_whose_extraction_misses_the_dense_article_block_still_yields_the_article() -> None:

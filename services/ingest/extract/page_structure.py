@@ -1,0 +1,249 @@
+"""What a page's markup says about its article beyond the running text.
+
+* **Blocks about something else** (a related-stories rail in the middle of the
+  article, a sponsor box with its call to action, a "trending" list) are cut
+  from the tree before extraction. A block is foreign when it is made of links
+  (a good share of its words sit in links, or it ends in a bare link, a button)
+  and its words are mostly not the article's: the same topical distance the
+  captured-text cleaner uses for teaser runs, whatever the block's wording.
+* **The deck** (standfirst, dek, summary) is the first text after the ``<h1>``,
+  past any byline or date, when it is one or two sentences styled apart from
+  the body's paragraphs.
+* **Section headings** are the ``<h2>``–``<h4>`` elements whose next text is one
+  of the article's paragraphs; extraction sometimes drops them, so they are put
+  back above that paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from lxml.html import HtmlElement
+
+from services.ingest.extract.lines import TEXT_KINDS, Kind, classify
+from services.ingest.extract.topical import content_words, overlap
+
+# Containers that can hold a rail, a box or a list of links.
+_BLOCK_TAGS = ("div", "section", "aside", "ul", "ol", "nav", "article", "header", "footer", "figure")
+# Elements whose text is one line of the page (no block children of their own).
+_LEAF_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "div", "li", "blockquote", "figcaption"})
+# Elements inside a line of text; any other child makes an element a container, not a line.
+_INLINE_TAGS = frozenset(
+    [
+        "span",
+        "a",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "small",
+        "br",
+        "time",
+        "sup",
+        "sub",
+        "abbr",
+        "img",
+        "u",
+        "mark",
+        "q",
+        "cite",
+    ]
+)
+_SECTION_HEADING_TAGS = ("h2", "h3", "h4")
+_PARAGRAPH_PARENTS = ("div", "section", "article", "main", "td", "body")
+# A foreign block is small: a rail or a box, not a page region holding the article.
+FOREIGN_BLOCK_MAX_WORDS = 150
+# Teasers' decks and a sponsor's pitch are short; more unlinked text than this is a passage of the page's own.
+OWN_TEXT_MAX_WORDS = 60
+CALL_TO_ACTION_BOX_MAX_WORDS = 60
+# Under this many words the article's paragraphs are too little of an article to measure distance against.
+MIN_ARTICLE_WORDS = 80
+# Share of a block's words inside links from which it is a list of links (a teaser's headline is linked,
+# its deck is not: about half).
+LINK_LIST_SHARE = 0.3
+# A block sharing less than this share of its content words with the article is about something else.
+FOREIGN_MAX_OVERLAP = 0.25
+# Paragraphs this long anywhere on the page are article text (teaser decks are one short sentence).
+LONG_PARAGRAPH_WORDS = 25
+# A deck is one or two sentences.
+DECK_WORDS = (8, 40)
+DECK_MAX_SENTENCES = 2
+# Bylines, dates, section labels and photo credits between the headline and the deck.
+DECK_MAX_SKIPPED = 4
+HEADING_MAX_WORDS = 15
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
+
+
+@dataclass
+class Structure:
+    """What the markup says, read before extraction prunes the tree."""
+
+    deck: str | None
+    # Each section heading with the start of the paragraph it introduces.
+    headings: list[tuple[str, str]]
+
+
+def clean_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def densest_paragraphs(tree: HtmlElement) -> list[HtmlElement]:
+    """The ``<p>`` children of the element whose own paragraphs hold the most text: where an article's
+    running text sits, whatever the page wraps around it."""
+    best: list[HtmlElement] = []
+    best_chars = 0
+    for parent in tree.iter(*_PARAGRAPH_PARENTS):
+        texts = {child: clean_space(child.text_content()) for child in parent if child.tag == "p"}
+        paragraphs = [child for child, text in texts.items() if text]
+        chars = sum(len(text) for text in texts.values())
+        if chars > best_chars:
+            best, best_chars = paragraphs, chars
+    return best
+
+
+def drop_foreign_blocks(tree: HtmlElement, article: list[HtmlElement], title: str | None) -> None:
+    """Cut the blocks of links about other things (teaser rails, sponsor boxes) out of the tree."""
+    long_paragraphs = [
+        text for paragraph in tree.iter("p") if len((text := paragraph.text_content()).split()) >= LONG_PARAGRAPH_WORDS
+    ]
+    article_text = " ".join([*(p.text_content() for p in article), *long_paragraphs])
+    if len(article_text.split()) < MIN_ARTICLE_WORDS:
+        return
+    protected = {ancestor for paragraph in article for ancestor in paragraph.iterancestors()}
+    protected.update(ancestor for heading in tree.iter("h1") for ancestor in heading.iterancestors())
+    context = content_words(f"{title or ''} {article_text}")
+    foreign = [block for block in tree.iter(*_BLOCK_TAGS) if block not in protected and _is_foreign(block, context)]
+    cut = set(foreign)
+    for block in foreign:
+        if block.getparent() is not None and not any(ancestor in cut for ancestor in block.iterancestors()):
+            block.drop_tree()
+
+
+def _is_foreign(block: HtmlElement, context: set[str]) -> bool:
+    text = clean_space(block.text_content())
+    words = len(text.split())
+    if not words or words > FOREIGN_BLOCK_MAX_WORDS or block.find(".//h1") is not None:
+        return False
+    links = [link for link in block.iter("a") if clean_space(link.text_content())]
+    link_words = sum(len(clean_space(link.text_content()).split()) for link in links)
+    if words - link_words > OWN_TEXT_MAX_WORDS:  # a block with that much text of its own is content
+        return False
+    link_list = len(links) >= 2 and link_words >= LINK_LIST_SHARE * words
+    # A small box closing on a bare link (a button, not a link inside a sentence): an advert's call to action.
+    call_to_action = bool(links) and words <= CALL_TO_ACTION_BOX_MAX_WORDS and not _inside(links[-1], block, ("p",))
+    if not (link_list or call_to_action):
+        return False
+    share = overlap(text, context)
+    return share is not None and share < FOREIGN_MAX_OVERLAP
+
+
+def _inside(element: HtmlElement, block: HtmlElement, tags: tuple[str, ...]) -> bool:
+    """Whether an ancestor of ``element`` below ``block`` is one of ``tags``."""
+    for ancestor in element.iterancestors():
+        if ancestor is block:
+            return False
+        if ancestor.tag in tags:
+            return True
+    return False
+
+
+def read_structure(tree: HtmlElement, article: list[HtmlElement]) -> Structure:
+    headline = next((h for h in tree.iter("h1") if clean_space(h.text_content())), None)
+    leaves = _Leaves(tree)
+    deck = _deck_under(leaves.after(headline), article) if headline is not None else None
+    return Structure(deck=deck, headings=_section_headings(tree, leaves, article, deck))
+
+
+class _Leaves:
+    """The page's one-line text elements in page order, to find what follows an element."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self._position = {element: index for index, element in enumerate(tree.iter())}
+        self._leaves = [element for element in tree.iter() if _is_leaf(element)]
+        self._leaf_positions = [self._position[leaf] for leaf in self._leaves]
+
+    def after(self, element: HtmlElement) -> Iterator[HtmlElement]:
+        end = self._position[element] + sum(1 for _ in element.iterdescendants())
+        return islice(self._leaves, bisect_right(self._leaf_positions, end), None)
+
+
+def _is_leaf(element: HtmlElement) -> bool:
+    return (
+        element.tag in _LEAF_TAGS
+        and any(part.strip() for part in element.itertext())
+        and all(child.tag in _INLINE_TAGS for child in element)
+    )
+
+
+def _signature(element: HtmlElement) -> tuple[object, ...]:
+    parent = element.getparent()
+    parent_sign = (parent.tag, parent.get("class")) if parent is not None else None
+    return element.tag, element.get("class"), parent_sign
+
+
+def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement]) -> str | None:
+    body_styles = {_signature(paragraph) for paragraph in article}
+    body_texts = {clean_space(paragraph.text_content()) for paragraph in article}
+    skipped = 0
+    for leaf in after_headline:
+        text = clean_space(leaf.text_content())
+        line = classify(text)
+        low, high = DECK_WORDS
+        label = line.words < low and line.kind is not Kind.PROSE
+        if label or line.kind is Kind.METADATA or leaf.find(".//time") is not None:
+            skipped += 1
+            if skipped > DECK_MAX_SKIPPED:
+                return None
+            continue
+        sentences = len(_SENTENCE_END.findall(text)) or 1
+        is_deck = (
+            leaf not in article
+            and text not in body_texts  # a visible lede repeated in the full (hidden) body
+            and _signature(leaf) not in body_styles
+            and low <= line.words <= high
+            and sentences <= DECK_MAX_SENTENCES
+            and line.kind in (Kind.PROSE, Kind.HEADLINE, Kind.OTHER)
+            and leaf.find(".//a") is None
+        )
+        return text if is_deck else None
+    return None
+
+
+def _section_headings(
+    tree: HtmlElement, leaves: _Leaves, article: list[HtmlElement], deck: str | None
+) -> list[tuple[str, str]]:
+    """Each ``<h2>``–``<h4>`` whose next text is a paragraph of the article's, with that paragraph's start."""
+    body_styles = {_signature(paragraph) for paragraph in article}
+    found: list[tuple[str, str]] = []
+    for heading in tree.iter(*_SECTION_HEADING_TAGS):
+        text = clean_space(heading.text_content())
+        if not text or text == deck or len(text.split()) > HEADING_MAX_WORDS or classify(text).kind not in TEXT_KINDS:
+            continue  # "Advertisement" over an advert's paragraph is no section heading
+        following = next(leaves.after(heading), None)
+        if (
+            following is not None
+            and following.tag == "p"
+            and (following in article or _signature(following) in body_styles)
+        ):
+            found.append((text, clean_space(following.text_content())))
+    return found
+
+
+def place_headings(text: str, headings: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """The text with each section heading on its own line above its paragraph (put back where extraction
+    dropped it), and the headings that are in it."""
+    lines = text.split("\n")
+    placed: list[str] = []
+    for heading, paragraph in headings:
+        start = paragraph[:80]
+        at = next((index for index, line in enumerate(lines) if line.startswith(start)), None)
+        if at is None:
+            continue
+        if at == 0 or lines[at - 1] != heading:
+            lines.insert(at, heading)
+        placed.append(heading)
+    return "\n".join(lines), placed

@@ -1,0 +1,99 @@
+"""The page's markup read for structure: foreign blocks, the deck, section headings."""
+
+from __future__ import annotations
+
+from services.ingest.extract.html_page import extract_page
+
+STORY = [
+    "The orchard cooperative of Saltwick pressed its first cider from the new hillside trees this week, "
+    "four years after the growers replanted the slopes lost to the 2022 frost.",
+    "Growers say the apples are smaller than those of the old trees but sweeter, and the cooperative "
+    "expects to press about 60,000 litres from them this season.",
+    "The replanting was paid for by a levy on members and a loan from the regional farm bank, which the "
+    "cooperative hopes to repay within eight years of cider sales.",
+    "Its chair, Bertil Amundsen, said the hillside would be at full yield by 2030 if the winters stay mild.",
+]
+
+
+def _page(inside: str = "", after_headline: str = "", between: str = "") -> str:
+    first, second = "".join(f"<p>{p}</p>" for p in STORY[:2]), "".join(f"<p>{p}</p>" for p in STORY[2:])
+    return (
+        "<!doctype html><html><head><title>Saltwick presses first cider from replanted slopes</title></head>"
+        "<body><main><div class='post'><h1>Saltwick presses first cider from replanted slopes</h1>"
+        f"{after_headline}<div class='post-body'>{first}{between}{second}</div>{inside}</div></main></body></html>"
+    )
+
+
+def test_a_rail_of_linked_headlines_with_decks_about_other_things_is_cut_wherever_it_sits() -> None:
+    rail = (
+        "<div class='x1'><b>See also</b>"
+        "<div><a href='/a'>Tram line reopens after bridge repairs</a><span>Services run every ten minutes.</span></div>"
+        "<div><a href='/b'>Choir from Nordhavn wins regional contest</a><span>The judges were unanimous.</span></div>"
+        "</div>"
+    )
+    page = extract_page(_page(between=rail))
+    assert page is not None
+    assert "Tram line" not in page.text and "Nordhavn" not in page.text
+    assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_a_box_ending_in_a_call_to_action_about_something_else_is_cut() -> None:
+    box = (
+        "<div class='z'><span>Partner</span><p>Fly to the sun this winter with Corvane Air, now from 39 euros.</p>"
+        "<a href='https://partner.example'>Book now</a></div>"
+    )
+    page = extract_page(_page(inside=box))
+    assert page is not None
+    assert "Corvane" not in page.text
+    assert STORY[-1] in page.text
+
+
+def test_links_about_the_article_itself_are_kept() -> None:
+    documents = (
+        "<ul><li><a href='/levy'>The cooperative's replanting levy and the farm bank loan, in full</a></li>"
+        "<li><a href='/frost'>How the 2022 frost destroyed the Saltwick hillside orchard</a></li></ul>"
+    )
+    page = extract_page(_page(between=documents))
+    assert page is not None
+    assert "replanting levy" in page.text
+
+
+def test_the_sentence_styled_apart_under_the_headline_is_the_deck_not_the_first_paragraph() -> None:
+    page = extract_page(
+        _page(
+            after_headline="<span class='by'>By Lena Haug</span><div class='intro'>Growers say the wait for "
+            "the replanted trees has paid off.</div>"
+        )
+    )
+    assert page is not None
+    assert page.subtitle == "Growers say the wait for the replanted trees has paid off."
+    assert "Growers say the wait" not in page.text
+    assert STORY[0] in page.text
+
+
+def test_a_first_paragraph_styled_like_the_body_is_no_deck() -> None:
+    page = extract_page(_page())
+    assert page is not None
+    assert page.subtitle is None
+    assert STORY[0] in page.text
+
+
+def test_section_headings_are_read_from_the_markup_and_put_back_above_their_paragraph() -> None:
+    page = extract_page(_page(between="<h3>Paying back the bank</h3>"))
+    assert page is not None
+    assert page.headings == ["Paying back the bank"]
+    lines = page.text.split("\n")
+    assert lines[lines.index("Paying back the bank") + 1] == STORY[2]
+
+
+def test_a_heading_over_a_list_of_links_is_no_section_heading() -> None:
+    page = extract_page(_page(inside="<h2>Key moments</h2><ul><li><a href='#m1'>First pressing</a></li></ul>"))
+    assert page is not None
+    assert page.headings == []
+
+
+def test_a_pull_quote_printed_again_is_read_once() -> None:
+    quote = "<blockquote><p>the hillside would be at full yield by 2030</p></blockquote>"
+    page = extract_page(_page(inside=quote))
+    assert page is not None
+    assert page.text.count("full yield by 2030") == 1
