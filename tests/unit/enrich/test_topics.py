@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from services.enrich.topics import (
     TopicClassifier,
     word_features,
 )
+from tests.support import SAMPLE
 
 TAXONOMY = Taxonomy.from_mapping(
     {
@@ -211,3 +214,11 @@ def test_shipped_classifier_reads_french_german_and_spanish(
 ) -> None:
     classifier = TopicClassifier(resources.topic_model, resources.taxonomy)
     assert classify(classifier, title, body, language)[0][0] == expected
+
+
+def test_the_sample_corpus_is_labelled_with_the_taxonomys_top_level_keys(resources) -> None:
+    expected = json.loads((SAMPLE / "expected.json").read_text())
+    keys = {root.key for root in resources.taxonomy.roots}
+    labels = Counter(article["topic"] for article in expected["articles"])
+    assert set(labels) <= keys and set(expected["topics"]) == set(labels)
+    assert expected["counts_by_topic"] == dict(labels)
