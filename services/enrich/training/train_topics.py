@@ -71,6 +71,7 @@ def fit_topic_model(
     labels: Sequence[str],
     max_features: int = MAX_FEATURES,
     c: float = REGULARISATION_C,
+    sample_weight: np.ndarray | None = None,
 ) -> LinearTopicModel:
     frequencies: Counter[str] = Counter()
     for tokens in documents:
@@ -91,7 +92,7 @@ def fit_topic_model(
         values.extend(vals.tolist())
     features = csr_matrix((values, (rows, columns)), shape=(len(documents), len(vocabulary)))
     classifier = LogisticRegression(C=c, max_iter=300, tol=1e-3)
-    classifier.fit(features, list(labels))
+    classifier.fit(features, list(labels), sample_weight=sample_weight)
     coef, intercept = classifier.coef_, classifier.intercept_
     if len(classifier.classes_) == 2:
         # A binary model keeps one weight vector, for the second class; a softmax over
@@ -123,13 +124,17 @@ def out_of_fold_scores(
     return scores
 
 
-def calibrate_threshold(scores: Sequence[dict[str, float]], gold: Sequence[str]) -> tuple[float, float]:
-    """The threshold with the best micro-F1 of emitted (document, topic) pairs, and that F1."""
+def calibrate_threshold(
+    scores: Sequence[dict[str, float]], gold: Sequence[str], best_only: bool = False
+) -> tuple[float, float]:
+    """The threshold with the best micro-F1 of emitted (document, topic) pairs, and that F1;
+    ``best_only``: of each document's best topic alone (the primary threshold)."""
     best = (0.5, -1.0)
     for threshold in THRESHOLDS:
         emitted = correct = 0
         for row_scores, topic in zip(scores, gold, strict=True):
-            above = [key for key, score in row_scores.items() if score >= threshold]
+            candidates = [max(row_scores, key=row_scores.__getitem__)] if best_only else row_scores
+            above = [key for key in candidates if row_scores[key] >= threshold]
             emitted += len(above)
             correct += topic in above
         precision = correct / emitted if emitted else 0.0
@@ -152,10 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = corpus.training_pool()
     texts = [document_text(row) for row in rows]
     taxonomy = Taxonomy.load(args.taxonomy)
-    threshold, f1 = calibrate_threshold(out_of_fold_scores(texts, rows, taxonomy), [row.topic for row in rows])
+    gold = [row.topic for row in rows]
+    scores = out_of_fold_scores(texts, rows, taxonomy)
+    threshold, f1 = calibrate_threshold(scores, gold)
+    primary_threshold, primary_f1 = calibrate_threshold(scores, gold, best_only=True)
     model = fit_topic_model([document_tokens(text) for text in texts], [row.topic for row in rows])
     languages = tuple(sorted({row.language for row in rows}))
-    model = replace(model, threshold=threshold, languages=languages)
+    model = replace(
+        model, threshold=threshold, primary_threshold=min(threshold, primary_threshold), languages=languages
+    )
     model.save(args.topics_out)
     bbc = [document_tokens(document_text(row)) for row in corpus.evaluation["bbc"].rows]
     background = BackgroundFrequencies.count(bbc, min_documents=2)
@@ -166,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "features": len(model.vocabulary),
         "threshold": threshold,
         "out_of_fold_micro_f1": round(f1, 4),
+        "primary_threshold": model.primary_threshold,
+        "out_of_fold_primary_f1": round(primary_f1, 4),
         "background_words": len(background.frequencies),
         "topics_bytes": args.topics_out.stat().st_size,
         "background_bytes": args.background_out.stat().st_size,

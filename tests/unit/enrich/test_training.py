@@ -118,6 +118,15 @@ def test_calibrated_threshold_trades_precision_for_recall() -> None:
     assert f1 == 1.0
 
 
+def test_the_primary_threshold_is_calibrated_on_each_documents_best_topic() -> None:
+    gold = ["sport", "business", "sport"]
+    scores = [{"sport": 0.3, "business": 0.2}, {"sport": 0.1, "business": 0.25}, {"sport": 0.22, "business": 0.21}]
+    primary, primary_f1 = calibrate_threshold(scores, gold, best_only=True)
+    threshold, f1 = calibrate_threshold(scores, gold)
+    assert primary <= 0.22 < threshold  # every best topic is right; listing every topic above 0.22 is not
+    assert primary_f1 == 1.0 > f1
+
+
 def test_main_writes_both_artifacts(tmp_path: Path) -> None:
     write_corpus(tmp_path / "bbc-news")
     write_topics_more(tmp_path)
@@ -127,6 +136,7 @@ def test_main_writes_both_artifacts(tmp_path: Path) -> None:
     assert set(model.classes) == {"sport", "business", "health"}
     assert set(model.languages) == {"en", "fr", "de"}
     assert 0.0 < model.threshold < 1.0
+    assert model.primary_threshold is not None and 0.0 < model.primary_threshold <= model.threshold
     frequencies = BackgroundFrequencies.load(background)
     assert frequencies.documents == 7
     assert frequencies.idf("the") < frequencies.idf("never-seen-word")
