@@ -13,7 +13,9 @@ The score threshold a topic must clear is calibrated on out-of-fold scores
 of the training pool (``FOLDS``-fold, grouped by row identity so translations
 of one sentence share a fold): the threshold with the best micro-F1 of
 (article, topic) pairs, scored through the whole classifier (model plus the
-taxonomy's keywords), as the stage emits them.
+taxonomy's keywords), as the stage emits them. The primary threshold, which
+only a document's best topic must clear, is calibrated the same way on the
+best topics alone (never above the other).
 
 ``background.npz`` (document frequencies of words, for keyword and summary
 scoring) is counted on the English BBC corpus as before. Both are compressed
