@@ -73,7 +73,6 @@ def fit_topic_model(
     labels: Sequence[str],
     max_features: int = MAX_FEATURES,
     c: float = REGULARISATION_C,
-    sample_weight: np.ndarray | None = None,
 ) -> LinearTopicModel:
     frequencies: Counter[str] = Counter()
     for tokens in documents:
@@ -94,7 +93,7 @@ def fit_topic_model(
         values.extend(vals.tolist())
     features = csr_matrix((values, (rows, columns)), shape=(len(documents), len(vocabulary)))
     classifier = LogisticRegression(C=c, max_iter=300, tol=1e-3)
-    classifier.fit(features, list(labels), sample_weight=sample_weight)
+    classifier.fit(features, list(labels))
     coef, intercept = classifier.coef_, classifier.intercept_
     if len(classifier.classes_) == 2:
         # A binary model keeps one weight vector, for the second class; a softmax over
