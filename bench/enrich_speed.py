@@ -26,8 +26,7 @@ from typing import Any
 
 from enrich_corpus import RESULTS, SHARED_DATA
 
-from services.enrich.app import EnrichWorker
-from services.enrich.enrichers import build_enrichers
+from services.enrich.app import EnrichWorker, create_worker
 from services.enrich.text import Text
 from services.enrich.training.datasets import read_bbc
 from shared.messages import ArticleEnriched, ArticleIngested, Source, promote
@@ -98,7 +97,7 @@ def main() -> None:
         for number, article in enumerate(articles)
     ]
     load_started = time.perf_counter()
-    worker = EnrichWorker(build_enrichers())
+    worker = create_worker()  # as the service builds it, with the shipped model files
     load_seconds = time.perf_counter() - load_started
     worker.process(messages[0])  # first call: lazy imports
     result = {

@@ -17,7 +17,10 @@ and read from the installed files without importing TextBlob: polarities in
 and scored by the same rules, with each language's negations and contrast
 word. The French lexicon covers adjectives only (~5,000 forms), the German
 one adjectives, nouns and verbs (~8,000). Other languages have no lexicon
-here: ``lexicon_for`` returns None and the enricher says so.
+here: ``lexicon_for`` returns None and the enricher says so. Spanish among
+them: no maintained package ships a Spanish valence lexicon on its own (asent
+carries Chen and Skiena's induced word list, which marks "como" and "general"
+positive, and needs spaCy; the other packages are models or online services).
 
 A sentence's compound is VADER's ``s / sqrt(s^2 + 15)``. An article's
 score is the mean compound over its prose sentences: summing a whole

@@ -106,7 +106,12 @@ class FeatureSpace:
 
 @dataclass(frozen=True)
 class LinearTopicModel:
-    """Multinomial logistic regression over ``FeatureSpace`` vectors; ``threshold`` is calibrated in training."""
+    """Multinomial logistic regression over ``FeatureSpace`` vectors.
+
+    Both thresholds are calibrated in training: ``threshold`` for every listed top-level topic,
+    ``primary_threshold`` (lower, or the same when None) for the best one, which an article
+    needs more often than a second opinion.
+    """
 
     vocabulary: tuple[str, ...]
     idf: np.ndarray  # (features,)
@@ -115,6 +120,7 @@ class LinearTopicModel:
     classes: tuple[str, ...]
     threshold: float = 0.5
     languages: tuple[str, ...] = ("en",)  # those of its training text
+    primary_threshold: float | None = None
     features: FeatureSpace = field(init=False, repr=False, compare=False)
     # word -> (its idf-weighted share of the logits, its features' squared idf norm)
     _words: dict[str, tuple[np.ndarray, float]] = field(init=False, repr=False, compare=False)
@@ -154,6 +160,7 @@ class LinearTopicModel:
             intercept=self.intercept.astype(np.float32),
             classes=np.array(self.classes),
             threshold=np.array(self.threshold),
+            primary_threshold=np.array(self.threshold if self.primary_threshold is None else self.primary_threshold),
             languages=np.array(self.languages),
         )
 
@@ -167,6 +174,7 @@ class LinearTopicModel:
                 intercept=data["intercept"].astype(np.float64),
                 classes=tuple(data["classes"].tolist()),
                 threshold=float(data["threshold"]),
+                primary_threshold=float(data["primary_threshold"]) if "primary_threshold" in data else None,
                 languages=tuple(data["languages"].tolist()),
             )
 
@@ -291,9 +299,12 @@ class TopicClassifier:
     """Model and taxonomy together; without a model (``None``) the taxonomy's keywords decide alone."""
 
     def __init__(self, model: LinearTopicModel | None, taxonomy: Taxonomy, threshold: float | None = None) -> None:
+        """``threshold`` (for tests and experiments) replaces both of the model's thresholds."""
         self.model = model
         self.taxonomy = taxonomy
         self.threshold = threshold if threshold is not None else model.threshold if model else SECONDARY_MIN
+        primary = model.primary_threshold if model and threshold is None else None
+        self.primary_threshold = self.threshold if primary is None else primary
         self._matchers: dict[str, KeywordMatcher] = {}
         # Languages it can classify: the model's training languages and those the keywords are written in.
         self.languages = taxonomy.languages | frozenset(model.languages if model else ())
@@ -356,7 +367,8 @@ class TopicClassifier:
         """Topics for a document, primary first; ``title``/``body`` as written, ``*_lower`` lower-cased.
 
         A top-level topic is listed when its score clears the calibrated
-        threshold (at most ``MAX_TOP_LEVEL``), each followed by its subtopics.
+        threshold (the best one: the primary threshold), at most
+        ``MAX_TOP_LEVEL`` of them, each followed by its subtopics.
         """
         if not body_lower and not title_lower:
             return []
@@ -365,9 +377,9 @@ class TopicClassifier:
         scores = self.top_level_scores(probabilities, density)
         ranked = sorted(self.taxonomy.roots, key=lambda root: -scores[root.key])
         topics: list[ScoredTopic] = []
-        for root in ranked[:MAX_TOP_LEVEL]:
+        for rank, root in enumerate(ranked[:MAX_TOP_LEVEL]):
             parent_score = scores[root.key]
-            if parent_score < self.threshold:
+            if parent_score < (self.threshold if rank else self.primary_threshold):
                 break
             topics.append(ScoredTopic(root.key, round(parent_score, 3), root.iptc))
             subtopics = [

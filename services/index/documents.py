@@ -6,11 +6,10 @@ from typing import Any
 
 from services.index.clusters import pack_minhash
 from shared.messages import ArticleLinked, utcnow
+from shared.search.indices import LOCALIZED_LANGUAGES
 
 # The index keeps the first spans of each entity; the message carries them all.
 MAX_SPANS_INDEXED = 5
-# Languages with their own analysed copy of title and body (`localized` in the index template).
-LOCALIZED_LANGUAGES = frozenset({"fr", "de", "es"})
 
 
 def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:

@@ -12,6 +12,9 @@ from opensearchpy.exceptions import RequestError
 TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "opensearch" / "index-template.json"
 # The stories stage's index (services/stories), versioned and aliased the same way.
 STORIES_TEMPLATE_FILE = TEMPLATE_FILE.with_name("stories-template.json")
+# Languages whose articles get a copy of title and body analysed by the language's own analyser
+# (``localized.<language>`` in the template): the index stage fills it, full-text queries search it.
+LOCALIZED_LANGUAGES = ("fr", "de", "es")
 
 
 def template_name(alias: str) -> str:

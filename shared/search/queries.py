@@ -29,6 +29,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
+from shared.search.indices import LOCALIZED_LANGUAGES
+
 FACETS: dict[str, dict[str, Any]] = {
     "topic": {"terms": {"field": "topic_keys", "size": 20}},
     "source": {"terms": {"field": "source.name", "size": 20}},
@@ -45,9 +47,25 @@ FILTER_FIELDS = {
     "sentiment": "sentiment.label",
     "language": "language",
 }
-TEXT_FIELDS = ["title^3", "summary^2", "takeaways", "body", "keywords.text^2", "entity_names.text^2"]
-# What a results list shows; the body and the signature are large and only the index needs them.
-LIST_SOURCE = {"excludes": ["body", "signature", "entities.spans"]}
+# English analysis for every article, and each language's own analysis of its articles' title and body: an
+# article has only the ``localized`` copy of its own language, so "hôpital" finds "les hôpitaux" in French
+# articles while "strikes" still finds "striking" in English ones.
+LOCALIZED_TITLES = [f"localized.{language}.title" for language in LOCALIZED_LANGUAGES]
+LOCALIZED_BODIES = [f"localized.{language}.body" for language in LOCALIZED_LANGUAGES]
+TEXT_FIELDS = [
+    "title^3",
+    "summary^2",
+    "takeaways",
+    "body",
+    "keywords.text^2",
+    "entity_names.text^2",
+    *(f"{name}^3" for name in LOCALIZED_TITLES),
+    *LOCALIZED_BODIES,
+]
+TITLE_HIGHLIGHT = {"number_of_fragments": 0}
+BODY_HIGHLIGHT = {"fragment_size": 160, "number_of_fragments": 2}
+# What a results list shows; the body, its localized copy and the signature are large and only the index needs them.
+LIST_SOURCE = {"excludes": ["body", "localized", "signature", "entities.spans"]}
 RECENCY = [{"dated_at": {"order": "desc"}}, {"article_id": "asc"}]
 # Relevance with a unique tie-breaker, so a page's last hit is a cursor (``search_after``).
 RELEVANCE = [{"_score": {"order": "desc"}}, {"article_id": "asc"}]
@@ -148,9 +166,11 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
         "aggs": {**FACETS, "stories": {"cardinality": {"field": STORY_FIELD}}},
         "highlight": {
             "fields": {
-                "title": {"number_of_fragments": 0},
+                "title": TITLE_HIGHLIGHT,
                 "summary": {"number_of_fragments": 0},
-                "body": {"fragment_size": 160, "number_of_fragments": 2},
+                "body": BODY_HIGHLIGHT,
+                **dict.fromkeys(LOCALIZED_TITLES, TITLE_HIGHLIGHT),
+                **dict.fromkeys(LOCALIZED_BODIES, BODY_HIGHLIGHT),
             }
         },
         "_source": LIST_SOURCE,
@@ -226,7 +246,19 @@ class SearchResult:
 
 
 def _hit(hit: Mapping[str, Any]) -> dict[str, Any]:
-    return {**hit["_source"], "_id": hit["_id"], "_score": hit.get("_score"), "highlight": hit.get("highlight", {})}
+    return {**hit["_source"], "_id": hit["_id"], "_score": hit.get("_score"), "highlight": _highlight(hit)}
+
+
+def _highlight(hit: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Highlights by the field readers know: a match in ``localized.fr.body`` is a match in the body.
+    Where both analyses matched, the article's own language marks more of its words, so its fragments win."""
+    found: dict[str, list[str]] = {}
+    for name, fragments in hit.get("highlight", {}).items():
+        if name.startswith("localized."):
+            found[name.rsplit(".", 1)[-1]] = fragments
+        else:
+            found.setdefault(name, fragments)
+    return found
 
 
 def parse_response(response: Mapping[str, Any]) -> SearchResult:

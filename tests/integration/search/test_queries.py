@@ -220,6 +220,29 @@ CORPUS = [
         published_at=day(11, 15),
         enrichments={"claims": {"stance": "supportive", "count": 2}},
     ),
+    # Written in French and German, dated before the trending baseline: each found by its own language's analysis.
+    article(
+        "hopitaux-fr",
+        (),
+        ("health",),
+        title="Les hôpitaux publics manquent d'infirmières",
+        body="Les hôpitaux publics de la région signalent des urgences saturées ; les syndicats nationaux "
+        "réclament des embauches avant l'hiver.",
+        source="Courrier du Soir",
+        published_at=day(8, 12),
+        language="fr",
+    ),
+    article(
+        "wahlen-de",
+        (),
+        ("politics",),
+        title="Bürgermeisterinnen gewinnen die Wahlen in drei Städten",
+        body="In drei Städten haben Bürgermeisterinnen die Wahlen gewonnen; die Häuser der Verwaltung bleiben "
+        "bis Montag geschlossen.",
+        source="Abendblatt",
+        published_at=day(8, 14),
+        language="de",
+    ),
 ]
 BY_ID = {item.article_id: item for item in CORPUS}
 
@@ -283,6 +306,23 @@ def test_full_text_is_english_analysed_and_highlighted(indexed: Indexed) -> None
     shipping = next(hit for hit in result.hits if hit["_id"] == "shipping-rates")
     assert any("<em>dockworkers</em>" in fragment for fragment in shipping["highlight"]["body"])
     assert all(hit["story_size"] == (3 if hit["_id"].startswith("harbour") else 1) for hit in result.hits)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "marked"),
+    [
+        # Neither "hôpital" nor "nationale" is an English stem of what the article says ("hôpitaux", "nationaux").
+        ("hôpital nationale", "hopitaux-fr", "<em>hôpitaux</em>"),
+        ("Bürgermeisterin Wahl Haus", "wahlen-de", "<em>Häuser</em>"),
+    ],
+)
+def test_full_text_analyses_each_article_in_its_own_language(
+    indexed: Indexed, text: str, found: str, marked: str
+) -> None:
+    result = indexed.searcher.search(SearchRequest(text=text))
+    assert [hit["_id"] for hit in result.hits] == [found]
+    assert any(marked in fragment for fragment in result.hits[0]["highlight"]["body"])
+    assert "localized" not in result.hits[0]  # a results list leaves the copy out, like the body
 
 
 @pytest.mark.parametrize("subject", ["@AcmeChips", "Q9000010"])

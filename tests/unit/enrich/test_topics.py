@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,7 @@ from services.enrich.topics import (
     TopicClassifier,
     word_features,
 )
+from tests.support import SAMPLE
 
 TAXONOMY = Taxonomy.from_mapping(
     {
@@ -71,11 +75,11 @@ def test_feature_vectors_are_l2_normalised_sublinear_tf_idf_over_words_and_ngram
 
 
 def test_model_round_trips_through_npz(tmp_path: Path) -> None:
-    model = toy_model()
+    model = replace(toy_model(), threshold=0.3, primary_threshold=0.1)
     model.save(tmp_path / "model.npz")
     loaded = LinearTopicModel.load(tmp_path / "model.npz")
     assert loaded.classes == model.classes and loaded.vocabulary == model.vocabulary
-    assert (loaded.threshold, loaded.languages) == (model.threshold, model.languages)
+    assert (loaded.threshold, loaded.primary_threshold, loaded.languages) == (0.3, 0.1, model.languages)
     assert loaded.probabilities(["racket"]) == pytest.approx(model.probabilities(["racket"]), abs=1e-6)
 
 
@@ -100,6 +104,13 @@ def test_topics_below_the_threshold_are_not_listed() -> None:
     body = "The racket was new. The racket broke in the final set today."
     assert classify(TopicClassifier(toy_model(), TAXONOMY, threshold=0.2), "Results", body)
     assert classify(TopicClassifier(toy_model(), TAXONOMY, threshold=0.999), "Results", body) == []
+
+
+def test_the_best_topic_needs_only_the_primary_threshold() -> None:
+    body = "The racket was new and the racket broke, but the profit of the club rose."  # sport 0.79
+    unsure = replace(toy_model(), threshold=0.95, primary_threshold=0.3)
+    assert [key for key, _ in classify(TopicClassifier(unsure, TAXONOMY), "Results", body)] == ["sport"]
+    assert classify(TopicClassifier(replace(unsure, primary_threshold=None), TAXONOMY), "Results", body) == []
 
 
 def test_the_model_decides_without_keywords() -> None:
@@ -211,3 +222,11 @@ def test_shipped_classifier_reads_french_german_and_spanish(
 ) -> None:
     classifier = TopicClassifier(resources.topic_model, resources.taxonomy)
     assert classify(classifier, title, body, language)[0][0] == expected
+
+
+def test_the_sample_corpus_is_labelled_with_the_taxonomys_top_level_keys(resources) -> None:
+    expected = json.loads((SAMPLE / "expected.json").read_text())
+    keys = {root.key for root in resources.taxonomy.roots}
+    labels = Counter(article["topic"] for article in expected["articles"])
+    assert set(labels) <= keys and set(expected["topics"]) == set(labels)
+    assert expected["counts_by_topic"] == dict(labels)

@@ -5,7 +5,13 @@ from pathlib import Path
 from services.enrich.text import Text
 from services.enrich.topics import LinearTopicModel
 from services.enrich.training.datasets import is_untouched, load_corpus, read_bbc
-from services.enrich.training.train_topics import calibrate_threshold, document_tokens, fit_topic_model, main
+from services.enrich.training.train_topics import (
+    calibrate_primary_threshold,
+    calibrate_threshold,
+    document_tokens,
+    fit_topic_model,
+    main,
+)
 from shared.background import BackgroundFrequencies
 
 ARTICLES = {
@@ -118,6 +124,14 @@ def test_calibrated_threshold_trades_precision_for_recall() -> None:
     assert f1 == 1.0
 
 
+def test_the_best_topic_is_listed_down_to_where_it_is_wrong_more_often_than_right() -> None:
+    best = [("sport", 0.29), ("sport", 0.26), ("sport", 0.24), ("business", 0.21), ("business", 0.19), ("health", 0.16)]
+    scores = [{topic: score, "other": score - 0.01} for topic, score in best]
+    # Right down to 0.24, then wrong: the band [0.2, 0.25) is one right of two, [0.175, 0.225) none.
+    assert calibrate_primary_threshold(scores, ["sport"] * 6, threshold=0.3) == 0.2
+    assert calibrate_primary_threshold(scores, ["other"] * 6, threshold=0.3) == 0.3
+
+
 def test_main_writes_both_artifacts(tmp_path: Path) -> None:
     write_corpus(tmp_path / "bbc-news")
     write_topics_more(tmp_path)
@@ -127,6 +141,7 @@ def test_main_writes_both_artifacts(tmp_path: Path) -> None:
     assert set(model.classes) == {"sport", "business", "health"}
     assert set(model.languages) == {"en", "fr", "de"}
     assert 0.0 < model.threshold < 1.0
+    assert model.primary_threshold is not None and 0.0 < model.primary_threshold <= model.threshold
     frequencies = BackgroundFrequencies.load(background)
     assert frequencies.documents == 7
     assert frequencies.idf("the") < frequencies.idf("never-seen-word")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import typer
 
 from cli.search_commands import parse_duration
+from shared.search.indices import LOCALIZED_LANGUAGES, TEMPLATE_FILE
 from shared.search.queries import (
     RECENCY,
     SearchRequest,
@@ -47,7 +49,37 @@ def test_a_text_search_ranks_by_relevance_and_keeps_every_article() -> None:
     assert body["query"]["bool"]["filter"] == [{"terms": {"source.name": ["A", "B"]}}]
     assert body["query"]["bool"]["must"][0]["multi_match"]["query"] == "harbour strike"
     assert set(body["aggs"]) >= {"topic", "source", "entity", "sentiment", "language", "published", "stories"}
-    assert set(body["highlight"]["fields"]) == {"title", "summary", "body"}
+    assert set(body["highlight"]["fields"]) >= {"title", "summary", "body", "localized.fr.body", "localized.de.title"}
+
+
+def test_full_text_searches_each_localized_copy_the_template_analyses() -> None:
+    template = json.loads(TEMPLATE_FILE.read_text())["template"]["mappings"]["properties"]["localized"]["properties"]
+    fields = search_body(SearchRequest(text="hôpitaux"))["query"]["bool"]["must"][0]["multi_match"]["fields"]
+    for language in LOCALIZED_LANGUAGES:
+        assert template[language]["properties"]["body"]["analyzer"] != "english"
+        assert {f"localized.{language}.title^3", f"localized.{language}.body"} <= set(fields)
+    assert set(template) == set(LOCALIZED_LANGUAGES)
+
+
+def test_a_match_in_a_localized_copy_is_shown_as_a_match_in_the_field_readers_know() -> None:
+    response: dict[str, Any] = {
+        "hits": {
+            "total": {"value": 1},
+            "hits": [
+                {
+                    "_id": "a",
+                    "_source": {"title": "T"},
+                    "highlight": {
+                        "body": ["les <em>hôpitaux</em>"],
+                        "localized.fr.body": ["les <em>hôpitaux</em> <em>nationaux</em>"],
+                        "localized.fr.title": ["<em>Hôpital</em>"],
+                    },
+                }
+            ],
+        },
+    }
+    highlight = parse_response(response).hits[0]["highlight"]
+    assert highlight == {"body": ["les <em>hôpitaux</em> <em>nationaux</em>"], "title": ["<em>Hôpital</em>"]}
 
 
 def test_more_on_lists_stories_newest_first() -> None:
