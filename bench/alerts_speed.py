@@ -27,20 +27,18 @@ import argparse
 import asyncio
 import json
 import os
-import random
-import re
 import signal
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import nats
 import pipeline
 from opensearchpy import OpenSearch
+from saved_searches import register, saved_searches
 
 from cli.publish import publish_submissions
 from corpus import DEFAULT_SEED, generate, read_source
@@ -48,7 +46,7 @@ from services.alerts.matching import percolate_body
 from shared.ids import article_id
 from shared.messages import AlertMatched
 from shared.nats import ensure_stream
-from shared.search.alerts import AlertStore, SavedSearch, alert_document
+from shared.search.alerts import AlertStore
 from shared.search.client import sync_client
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
@@ -57,48 +55,8 @@ RESULTS = pipeline.RESULTS / "alerts_speed.json"
 # Every stage of the topology, so the bench follows the pipeline as stages are added (stories).
 STAGES = Topology().stage_names
 GOAL_P99_S = 2.0
-TOPICS = ["business", "politics", "technology", "sport", "entertainment", "science", "health", "world"]
 DRAIN_S = 60.0
 log = pipeline.log
-
-
-def saved_searches(count: int, records: list[dict[str, Any]], seed: int = DEFAULT_SEED) -> list[SavedSearch]:
-    """``count`` saved searches: one that matches everything, the rest drawn from the corpus's words.
-
-    Each text is a word found in 0.5-1% of the articles (a name, a place, a subject: what analysts
-    watch), sometimes with a filter, so an article matches about 1% of the searches, not half of them."""
-    rng = random.Random(seed)
-    frequency: Counter[str] = Counter()
-    for record in records:
-        frequency.update({word.lower() for word in re.findall(r"[A-Za-z]{5,}", record["title"] + " " + record["body"])})
-    words = sorted(word for word, df in frequency.items() if 0.005 <= df / len(records) <= 0.01)
-    alerts = [SavedSearch(alert_id="everything", name="everything")]
-    while len(alerts) < count:
-        fields: dict[str, Any] = {"name": f"saved search {len(alerts)}", "text": rng.choice(words)}
-        if rng.random() < 0.3:
-            fields["filters"] = {"sentiment": [rng.choice(["positive", "neutral", "negative"])]}
-        if rng.random() < 0.25:
-            fields["more_in"] = rng.choice(TOPICS)
-        if rng.random() < 0.1:
-            fields["filters"] = {**fields.get("filters", {}), "language": ["en"]}
-        fields["once_per_story"] = rng.random() < 0.2
-        alerts.append(SavedSearch(alert_id=f"bench-{len(alerts)}", **fields))
-    return alerts
-
-
-def register(client: OpenSearch, store: AlertStore, alerts: list[SavedSearch]) -> float:
-    """Index the saved searches in bulk; the seconds it took."""
-    store.ensure()
-    started = time.perf_counter()
-    for at in range(0, len(alerts), 500):
-        lines: list[dict[str, Any]] = []
-        for alert in alerts[at : at + 500]:
-            lines += [{"index": {"_index": store.alias, "_id": alert.alert_id}}, alert_document(alert)]
-        answer = client.bulk(body=lines)
-        if answer["errors"]:
-            raise RuntimeError(f"saved searches refused: {json.dumps(answer['items'][:2])[:500]}")
-    client.indices.refresh(index=store.alias)
-    return round(time.perf_counter() - started, 2)
 
 
 async def latency(topology: Topology, records: list[dict[str, Any]], rate: float, nats_url: str) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import NotFoundError as IndexNotFoundError
+from saved_searches import register, saved_searches
 
 from cli.inprocess import InProcessPipeline
 from cli.publish import publish_submissions
@@ -65,7 +66,8 @@ from shared.ids import article_id
 from shared.localhost import free_port, port_open
 from shared.messages import DocumentSubmitted
 from shared.nats import ensure_stream
-from shared.search.client import async_client
+from shared.search.alerts import AlertStore
+from shared.search.client import async_client, sync_client
 from shared.settings import OpenSearchSettings
 from shared.stage import StageContext
 from shared.topology import Topology
@@ -567,6 +569,17 @@ class Bench:
 # -- the run -------------------------------------------------------------------------------------
 
 
+def register_saved_searches(namespace: str, alerts: list[Any]) -> None:
+    """The alerts stage percolates every article against these (its own namespace's alerts alias)."""
+    settings = OpenSearchSettings(url=OPENSEARCH_URL, alias=f"{namespace}-articles", alerts_alias=f"{namespace}-alerts")
+    client = sync_client(settings)
+    try:
+        seconds = register(client, AlertStore(client, settings.alias, settings.alerts_alias), alerts)
+    finally:
+        client.close()
+    log(f"{len(alerts)} saved searches registered in {seconds} s")
+
+
 async def guarded(name: str, errors: dict[str, str], measurement: Awaitable[Any]) -> Any:
     """One failing measurement is reported and the others still run."""
     try:
@@ -657,6 +670,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     bench = Bench(namespace, client.jetstream(), search, services)
     errors: dict[str, str] = {}
     try:
+        result["saved_searches"] = args.saved_searches
+        if args.saved_searches:
+            register_saved_searches(namespace, saved_searches(args.saved_searches, records))
         in_process = await guarded("in_process", errors, bench.in_process(submissions))
         log(f"in-process: {in_process}")
         naive_records = records[: min(args.naive_articles, args.articles)]
@@ -711,6 +727,8 @@ METHOD = {
     "(details.naive.articles_measured) and given as articles/s",
     "latency_s": "articles published at the offered rate; a loop polls OpenSearch every 20 ms for the "
     "published ids; latency = first poll that saw the id - time just before its publish",
+    "saved_searches": "registered before the services start (bench/saved_searches.py: one matches everything, "
+    "the rest a corpus word each, some with a filter); the alerts stage percolates every article against them",
     "stages": "cpu_s_per_article: utime+stime (/proc/<pid>/stat) of each service over the throughput run / N; "
     "peak_rss_mb: VmHWM; articles_per_s: one replica alone draining a copy of its recorded input",
     "scaling": "the slowest stage alone draining the same copied backlog with 1 and 2 replicas",
@@ -848,6 +866,7 @@ def main() -> None:
     parser.add_argument("--naive-articles", type=int, default=300, help="subset the naive script runs on")
     parser.add_argument("--stage-articles", type=int, default=2000, help="backlog each stage drains alone")
     parser.add_argument("--loads", default="20,100", help="offered loads for latency, articles/s")
+    parser.add_argument("--saved-searches", type=int, default=100, help="registered for the alerts stage")
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline.json")
     parser.add_argument("--chart-only", action="store_true", help="redraw the PNG from an existing --out")

@@ -7,7 +7,7 @@ import pytest
 from services.alerts.matching import parse_matches, percolate_body
 from services.index.documents import to_document
 from shared.search.alerts import AlertStore, SavedSearch
-from tests.unit.index.factories import linked
+from tests.factories import linked
 
 pytestmark = pytest.mark.integration
 
