@@ -169,7 +169,7 @@ class StoriesWorker:
 
     @staticmethod
     def _placed(article: ArticleLinked, story_id: str) -> ArticleLinked:
-        return article.model_copy(update={"story_id": story_id, "provenance": article.provenance.model_copy(deep=True)})
+        return article.model_copy(update={"story_id": story_id, "provenance": article.provenance.detached()})
 
     # -- reading -------------------------------------------------------------------------------------
     async def _search(self, items: Sequence[ArticleLinked], profiles: Sequence[ArticleProfile]) -> list[dict[str, Any]]:
