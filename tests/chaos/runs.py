@@ -513,7 +513,16 @@ def _starts(process: ServiceProcess) -> int:
     """How often the process's log says its stage started consuming (shared/stage/app.py's ``stage_started``)."""
     if not process.log_path.exists():
         return 0
-    return process.log_path.read_text(errors="replace").count('"event": "stage_started"')
+    return sum(_event(line) == "stage_started" for line in process.log_path.read_text(errors="replace").splitlines())
+
+
+def _event(line: str) -> str | None:
+    """The event of a JSON log line (shared/logging.py); None for anything else a process printed."""
+    try:
+        event = json.loads(line).get("event")
+    except (ValueError, AttributeError):
+        return None
+    return event if isinstance(event, str) else None
 
 
 async def _started_since(process: ServiceProcess, starts: int) -> bool:
@@ -529,10 +538,7 @@ def _read_logs(log_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
         for line in path.read_text(errors="replace").splitlines():
             if line.startswith("Traceback"):
                 trouble["traceback"] += 1
-            try:
-                event = json.loads(line).get("event")
-            except (ValueError, AttributeError):
-                continue
+            event = _event(line)
             count += event == "message"
             if event in TROUBLE_EVENTS:
                 trouble[event] += 1
