@@ -38,6 +38,8 @@ def saved_searches(count: int, records: list[dict[str, Any]], seed: int = DEFAUL
     for record in records:
         frequency.update({word.lower() for word in re.findall(r"[A-Za-z]{5,}", record["title"] + " " + record["body"])})
     words = sorted(word for word, df in frequency.items() if 0.005 <= df / len(records) <= 0.01)
+    if not words:  # a generated corpus's words are in few articles or in many: take the nearest to 0.75%
+        words = sorted(frequency, key=lambda word: (abs(frequency[word] / len(records) - 0.0075), word))[:200]
     alerts = [SavedSearch(alert_id="everything", name="everything")]
     while len(alerts) < count:
         fields: dict[str, Any] = {"name": f"saved search {len(alerts)}", "text": rng.choice(words)}
