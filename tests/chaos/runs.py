@@ -18,6 +18,7 @@ import signal
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -305,8 +306,14 @@ class Run:
             for key in replica_keys(stage, self.replicas):
                 self._spawn(key, stage)
         # Fed once every process consumes, so that the faults land on a stream in flow, not on start-up.
-        for key, process in self.processes.items():
-            await wait_until(lambda process=process: _started_since(process, 0), 300, f"{key} to start", every_s=0.5)
+        try:
+            for key, process in self.processes.items():
+                started = partial(_started_since, process, 0)
+                await wait_until(started, 300, f"{key} to start", every_s=0.5)
+        except BaseException:  # no run to leave: stop what was spawned rather than leave it running
+            await self._terminate_all()
+            await self.observer.close()
+            raise
         self._started = self._last_fault_end = time.monotonic()
         self._feeding = asyncio.create_task(self.feeder.run(), name="feeder")
         return self
