@@ -261,7 +261,9 @@ def promote(article: ArticleFields, target: type[ArticleT], **fields: Any) -> Ar
     carried = {name: getattr(article, name) for name in type(article).model_fields if name != "event"}
     carried["provenance"] = article.provenance.detached()
     missing = [
-        name for name, info in target.model_fields.items() if info.is_required() and name not in carried | fields
+        name
+        for name, info in target.model_fields.items()
+        if info.is_required() and name not in carried and name not in fields
     ]
     if missing:
         raise ValueError(f"{target.__name__} needs {', '.join(missing)}")
