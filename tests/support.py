@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 import nats
 from faststream import FastStream
 
+from cli.dlq import read_letters
 from cli.files import read_path
 from cli.inprocess import InProcessPipeline
 from shared.localhost import free_port
-from shared.messages import ArticleLinked, DocumentSubmitted
+from shared.messages import ArticleLinked, DeadLettered, DocumentSubmitted
 from shared.nats import connect_options
 from shared.search.client import async_client
 from shared.search.indices import template_name
@@ -262,3 +263,12 @@ async def sample_articles() -> dict[str, ArticleLinked]:
                 name = path.name if path.suffix == ".txt" else f"{path.name}:{line}"
                 articles[name] = ArticleLinked.model_validate(article.model_dump())
     return articles
+
+
+async def dead_letters(nats_url: str, topology: Topology, stage: str) -> list[DeadLettered]:
+    """The stage's dead letters, read without consuming them."""
+    client = await nats.connect(nats_url)
+    try:
+        return [item.letter for item in await read_letters(client.jetstream(), topology, stage)]
+    finally:
+        await client.close()

@@ -20,7 +20,15 @@ from shared.search.queries import SearchRequest, parse_response, search_body
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from tests.conftest import Servers
-from tests.support import STAGES_TO_INDEX, CuttableProxy, numbered_records, running, stage_apps, wait_until
+from tests.support import (
+    STAGES_TO_INDEX,
+    CuttableProxy,
+    dead_letters,
+    numbered_records,
+    running,
+    stage_apps,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,20 +46,6 @@ async def _count(search: OpenSearchSettings) -> int:
         return 0
     finally:
         await client.close()
-
-
-async def _dead_letters(servers: Servers, topology: Topology, stage: str) -> list[DeadLettered]:
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    subscription = await js.pull_subscribe(topology.dead_letter_subject(stage), durable=None)
-    letters: list[DeadLettered] = []
-    try:
-        for message in await subscription.fetch(50, timeout=1):
-            letters.append(DeadLettered.model_validate_json(message.data))
-    except nats.errors.TimeoutError:
-        pass
-    await client.close()
-    return letters
 
 
 async def test_submitted_articles_become_searchable_with_facets(
@@ -99,7 +93,7 @@ async def test_invalid_message_is_dead_lettered_and_the_next_ones_still_arrive(
         await publish_submissions(js, topology.entry_subject, numbered_records(3, prefix="after"))
         await client.close()
         await wait_until(lambda: _has_count(opensearch_settings, 3), 60, "the valid articles after the bad ones")
-    letters = await _dead_letters(servers, topology, "ingest")
+    letters = await dead_letters(servers.nats_url, topology, "ingest")
     assert len(letters) == 2
     assert {letter.reason for letter in letters} == {"validation"}
     assert any("submission_id" in letter.error for letter in letters)
@@ -135,7 +129,7 @@ async def test_mapping_rejection_is_dead_lettered_with_opensearch_reason(
         letters: list[DeadLettered] = []
 
         async def dead_lettered() -> bool:
-            letters[:] = await _dead_letters(servers, topology, "index")
+            letters[:] = await dead_letters(servers.nats_url, topology, "index")
             return len(letters) == 1
 
         await wait_until(dead_lettered, 20, "a dead letter for the rejected document")
@@ -166,8 +160,8 @@ async def test_an_opensearch_outage_holds_the_backlog_and_it_drains_when_opensea
             await client.jetstream().publish(topology.inbox("index"), _linked(number, {}).model_dump_json().encode())
         await client.close()
         await asyncio.sleep(8)  # OpenSearch "down": several retry rounds pass
-        assert await _dead_letters(servers, topology, "index") == []
+        assert await dead_letters(servers.nats_url, topology, "index") == []
         await proxy.restore()
         await wait_until(lambda: _has_count(opensearch_settings, 5), 60, "the held backlog to be indexed")
     await proxy.cut()
-    assert await _dead_letters(servers, topology, "index") == []
+    assert await dead_letters(servers.nats_url, topology, "index") == []

@@ -17,13 +17,13 @@ from faststream import FastStream
 from services.webhooks.app import create_app
 from services.webhooks.settings import WebhooksSettings
 from shared.localhost import free_port
-from shared.messages import AlertMatched, DeadLettered, Source
+from shared.messages import AlertMatched, Source
 from shared.search.alerts import AlertStore, SavedSearch
 from shared.settings import OpenSearchSettings
 from shared.topology import Topology
 from shared.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.conftest import Servers
-from tests.support import running, wait_until
+from tests.support import dead_letters, running, wait_until
 
 pytestmark = pytest.mark.integration
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -104,18 +104,6 @@ async def publish(servers: Servers, topology: Topology, *events: AlertMatched) -
     await client.close()
 
 
-async def dead_letters(servers: Servers, topology: Topology) -> list[DeadLettered]:
-    client = await nats.connect(servers.nats_url)
-    js = client.jetstream()
-    found: list[DeadLettered] = []
-    subscription = await js.pull_subscribe(topology.dead_letter_subject("webhooks"), durable=None)
-    with contextlib.suppress(nats.errors.TimeoutError):
-        for message in await subscription.fetch(20, timeout=1):
-            found.append(DeadLettered.model_validate_json(message.data))
-    await client.close()
-    return found
-
-
 def add(store: AlertStore, alert_id: str, receiver: Receiver) -> SavedSearch:
     return store.add(SavedSearch(alert_id=alert_id, name=alert_id, more_in="science", webhook_url=receiver.url))
 
@@ -151,7 +139,7 @@ async def test_an_endpoint_failing_three_times_gets_the_delivery_once(
         await wait_until(lambda: settled(servers, topology), 30, "nothing left to deliver")
     assert len(receiver.calls) == 4 and len(receiver.accepted) == 1
     assert len({headers[DELIVERY_HEADER] for headers, _ in receiver.calls}) == 1
-    assert await dead_letters(servers, topology) == []
+    assert await dead_letters(servers.nats_url, topology, "webhooks") == []
 
 
 async def test_an_endpoint_that_keeps_failing_is_dead_lettered_with_the_reason(
@@ -165,7 +153,7 @@ async def test_an_endpoint_that_keeps_failing_is_dead_lettered_with_the_reason(
     async with serving(failing, gone), running(app):
         await publish(servers, topology, matched("failing", "c1"), matched("gone", "c2"))
         await wait_until(lambda: _letters(servers, topology, 2), 30, "two dead letters")
-    letters = {letter.article_id: letter for letter in await dead_letters(servers, topology)}
+    letters = {letter.article_id: letter for letter in await dead_letters(servers.nats_url, topology, "webhooks")}
     assert (letters["c1"].reason, letters["c1"].kind, letters["c1"].attempts) == ("http_503", "exhausted", 3)
     assert (letters["c2"].reason, letters["c2"].kind, letters["c2"].attempts) == ("http_404", "permanent", 1)
     assert len(failing.calls) == 3 and len(gone.calls) == 1
@@ -181,7 +169,7 @@ async def test_a_loopback_target_is_refused_without_the_allow_list(
     async with serving(receiver), running(app):
         await publish(servers, topology, matched("inside", "d1"))
         await wait_until(lambda: _letters(servers, topology, 1), 30, "a dead letter")
-    [letter] = await dead_letters(servers, topology)
+    [letter] = await dead_letters(servers.nats_url, topology, "webhooks")
     assert letter.reason == "blocked_address" and receiver.calls == []
 
 
@@ -235,4 +223,4 @@ async def settled(servers: Servers, topology: Topology) -> bool:
 
 
 async def _letters(servers: Servers, topology: Topology, count: int) -> bool:
-    return len(await dead_letters(servers, topology)) >= count
+    return len(await dead_letters(servers.nats_url, topology, "webhooks")) >= count
