@@ -26,6 +26,7 @@ from services.index.clusters import (
     members_from_hits,
 )
 from services.index.documents import document_version, to_document
+from services.index.refresh import PromptRefresh
 from services.index.settings import IndexSettings
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.logging import get_logger
@@ -51,12 +52,14 @@ class IndexWorker:
         self.settings = settings
         self.alias = settings.opensearch.alias
         self.client: AsyncOpenSearch | None = None
+        self.refresh: PromptRefresh | None = None
         self.index_ready = False
         self.recent = RecentMembers(settings.recent_window_s, settings.recent_capacity)
         self.field_sources = {"cluster_id": None}
 
     async def start(self, context: StageContext) -> None:
         self.client = async_client(self.settings.opensearch)
+        self.refresh = PromptRefresh(self.client, self.alias, self.settings.prompt_refresh_gap_s)
         await self._ensure_index()
 
     async def _ensure_index(self) -> bool:
@@ -72,6 +75,8 @@ class IndexWorker:
         return self.index_ready
 
     async def stop(self) -> None:
+        if self.refresh is not None:
+            await self.refresh.close()
         if self.client is not None:
             await self.client.close()
 
@@ -79,6 +84,9 @@ class IndexWorker:
         if not await self._ensure_index():
             return [DependencyUnavailable("OpenSearch is not reachable") for _ in items]
         outcomes = await self._index(items)
+        written = any(not isinstance(outcome, Exception) for outcome in outcomes)
+        if written and self.refresh is not None and len(items) < self.settings.prompt_refresh_below:
+            self.refresh.request()
         if any(isinstance(outcome, IndexMissing) for outcome in outcomes):
             # Deleted, or OpenSearch restarted without its data: the retry applies the template and creates it again.
             log.warning("opensearch_index_missing", alias=self.alias)

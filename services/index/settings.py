@@ -20,6 +20,11 @@ class IndexSettings(ServiceSettings):
     # Clusters stay whole: each batch's assignment runs without a pause and sees the batches before it
     # in the worker's memory of recent writes (services/index/clusters.py).
     batches_in_flight: int = Field(default=2, ge=1, le=8)
+    # A batch smaller than this means the stage keeps up: its articles are made searchable at once by a
+    # refresh, at most one every ``prompt_refresh_gap_s``, instead of within the index's 1 s interval
+    # (services/index/refresh.py). 0: never.
+    prompt_refresh_below: int = Field(default=32, ge=0)
+    prompt_refresh_gap_s: float = Field(default=0.2, ge=0)
     opensearch: OpenSearchSettings = Field(default_factory=OpenSearchSettings)
     # Story clusters (services/index/clusters.py): the estimated Jaccard at which an article joins a cluster.
     cluster_similarity: float = Field(default=NEAR_DUPLICATE_JACCARD, gt=0, le=1)

@@ -4,6 +4,7 @@ and answers of an unexpected shape (spoiled by a proxy in front of the real serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from shared.search.failures import IndexMissing
 from shared.search.indices import TEMPLATE_FILE, template_name
 from shared.settings import OpenSearchSettings
 from tests.factories import handed_on, ids, index_worker, linked, signature
+from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -330,3 +332,38 @@ async def test_an_answer_of_an_unexpected_shape_is_a_transient_error_never_an_es
 
 def _with(article: ArticleLinked, enrichments: dict[str, Any]) -> ArticleLinked:
     return article.model_copy(update={"enrichments": enrichments})
+
+
+async def _searchable(settings: OpenSearchSettings) -> int:
+    """How many articles a search sees now, without refreshing first."""
+    client = async_client(settings)
+    try:
+        return int((await client.count(index=settings.alias))["count"])
+    finally:
+        await client.close()
+
+
+async def _stop_interval_refresh(settings: OpenSearchSettings) -> None:
+    client = async_client(settings)
+    try:
+        await client.indices.put_settings(index=settings.alias, body={"index": {"refresh_interval": "-1"}})
+    finally:
+        await client.close()
+
+
+async def test_a_small_batch_is_searchable_at_once_and_a_backlog_waits_for_the_interval(
+    opensearch_settings: OpenSearchSettings, isolated: None
+) -> None:
+    async with index_worker(opensearch_settings, prompt_refresh_below=4, prompt_refresh_gap_s=0) as worker:
+        # With the index's own refresh off, only the worker's refresh can make anything searchable.
+        await _stop_interval_refresh(opensearch_settings)
+        backlog = [linked(f"backlog-{number}") for number in range(4)]
+        assert handed_on(await worker.process_batch(backlog)) == ids(backlog)
+        await asyncio.sleep(0.5)
+        assert await _searchable(opensearch_settings) == 0
+        assert handed_on(await worker.process_batch([linked("trickle")])) == [["trickle"]]
+        await wait_until(lambda: _count_is(opensearch_settings, 5), 10, "the small batch made searchable")
+
+
+async def _count_is(settings: OpenSearchSettings, count: int) -> bool:
+    return await _searchable(settings) == count
