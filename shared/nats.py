@@ -49,6 +49,7 @@ def broker_for(settings: ServiceSettings) -> NatsBroker:
     return NatsBroker(
         settings.nats_servers,
         graceful_timeout=settings.graceful_timeout_s,
+        drain_timeout=settings.drain_timeout_s,  # nats-py's own is 30 s: a stop while reconnecting waited that long
         max_reconnect_attempts=-1,  # ride out a NATS restart instead of exiting
         # No validation by FastStream: it would reject a whole pulled batch for one bad
         # message. The stage runtime validates each message itself and dead-letters it.

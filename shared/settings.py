@@ -44,7 +44,10 @@ class ServiceSettings(BaseSettings):
     metrics_port: int | None = Field(default=None, description="Prometheus metrics and health; off if unset")
     # Loopback unless an operator opts in (compose binds 0.0.0.0 inside its private network).
     metrics_host: str = "127.0.0.1"
+    # On SIGTERM: how long the batches in hand may take to finish, then how long the NATS connection may take
+    # to flush what they published. Together they bound a stop (compose's stop_grace_period is longer).
     graceful_timeout_s: float = 20.0
+    drain_timeout_s: int = 10
 
     @classmethod
     def settings_customise_sources(

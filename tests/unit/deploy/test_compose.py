@@ -108,3 +108,18 @@ def test_the_api_reads_every_variable_it_is_given_and_requires_a_key() -> None:
     assert set(environment) - known == set()
     assert ":?" in environment["NEWSFLOW_API_KEY_HASHES"]
     assert SERVICES["api"]["depends_on"]["opensearch"]["condition"] == "service_healthy"
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)s", duration)
+    assert match, f"stop_grace_period {duration!r}: write it in seconds"
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize("compose_file", ["docker-compose.yml", "deploy/cluster/docker-compose.yml"])
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_a_stopping_stage_has_time_to_finish_its_batch_before_docker_kills_it(compose_file: str, service: str) -> None:
+    services = yaml.safe_load((ROOT / compose_file).read_text())["services"]
+    settings = SETTINGS[service]()
+    grace = _seconds(services[service].get("stop_grace_period", "10s"))  # Docker's default
+    assert grace > settings.graceful_timeout_s + settings.drain_timeout_s
