@@ -1,8 +1,9 @@
 """What an article and a story look like to the story model, and how alike they are.
 
 An article becomes an ``ArticleProfile``: tf-idf weights of its content words (title and
-opening of the body), of its title alone, its linked entities weighted by salience, the
-numbers it states, its MinHash and its date. A story keeps the sums of its members'
+opening of the body), of its title alone, its linked entities weighted by salience, the words
+of those entities' names (so a QID, a local id the linker kept when it withheld the link, and a
+surname said alone still meet), the numbers it states, its MinHash and its date. A story keeps the sums of its members'
 profiles (a centroid that grows as members arrive), their numbers and the MinHashes of
 its first members. ``pair_features`` compares an article with a story: the signals that
 survive rewording (shared entities, rare words, figures, headline words) and the
