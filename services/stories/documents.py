@@ -111,6 +111,7 @@ class Story:
                 "entities": profile.entities,
                 "numbers": dict(profile.numbers),
                 "keywords": profile.keywords,
+                "names": profile.names,
                 "minhashes": [list(minhash) for minhash in profile.minhashes],
                 "first_at": profile.first_at,
                 "last_at": profile.last_at,
@@ -135,6 +136,7 @@ class Story:
             entities=dict(stored["entities"]),
             numbers=Counter(stored["numbers"]),
             keywords=dict(stored["keywords"]),
+            names=dict(stored.get("names", {})),  # absent from stories written before the feature
             minhashes=[tuple(minhash) for minhash in stored["minhashes"]],
             first_at=float(stored["first_at"]),
             last_at=float(stored["last_at"]),

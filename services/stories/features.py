@@ -1,8 +1,9 @@
 """What an article and a story look like to the story model, and how alike they are.
 
 An article becomes an ``ArticleProfile``: tf-idf weights of its content words (title and
-opening of the body), of its title alone, its linked entities weighted by salience, the
-numbers it states, its MinHash and its date. A story keeps the sums of its members'
+opening of the body), of its title alone, its linked entities weighted by salience, the words
+of those entities' names (so a QID, a local id the linker kept when it withheld the link, and a
+surname said alone still meet), the numbers it states, its MinHash and its date. A story keeps the sums of its members'
 profiles (a centroid that grows as members arrive), their numbers and the MinHashes of
 its first members. ``pair_features`` compares an article with a story: the signals that
 survive rewording (shared entities, rare words, figures, headline words) and the
@@ -39,6 +40,7 @@ CENTROID_SIZES = {
     "title": CENTROID_TERMS // 4,
     "entities": CENTROID_ENTITIES,
     "keywords": CENTROID_TERMS // 4,
+    "names": CENTROID_ENTITIES,
 }
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’.,][^\W_]+)*")
@@ -49,6 +51,7 @@ FEATURES = (
     "title_body",
     "entities",
     "shared_entities",
+    "entity_names",
     "numbers",
     "keywords",
     "near_duplicate",
@@ -107,6 +110,7 @@ class ArticleProfile:
     entities: dict[str, float]
     numbers: frozenset[str]
     keywords: dict[str, float]  # the enrich stage's key phrases, as a unit vector
+    names: dict[str, float]  # the words of its entities' names, weighted by salience and rarity
     minhash: tuple[int, ...]
     at: float  # seconds since the epoch: published, else ingested
 
@@ -114,9 +118,12 @@ class ArticleProfile:
     def of(cls, article: ArticleLinked, background: BackgroundFrequencies) -> ArticleProfile:
         opening = article.body[:BODY_CHARS]
         entities: dict[str, float] = {}
+        names: dict[str, float] = {}
         for entity in article.entities:
             # A passing mention still counts a little: salience alone gives it ~0.
             entities[entity.id] = entities.get(entity.id, 0.0) + 0.1 + entity.salience
+            for word, weight in _weights(entity.name, background).items():
+                names[word] = names.get(word, 0.0) + (0.1 + entity.salience) * weight
         numbers = {number for token in _WORD.findall(f"{article.title} {opening}") if (number := _number(token))}
         dated: datetime = article.published_at or article.ingested_at
         return cls(
@@ -126,6 +133,7 @@ class ArticleProfile:
             entities=_unit(entities),
             numbers=frozenset(numbers),
             keywords=_unit({phrase.lower(): 1.0 for phrase in article.keywords}),
+            names=_unit(names),
             minhash=tuple(article.signature.minhash) if article.signature else (),
             at=dated.timestamp(),
         )
@@ -142,6 +150,7 @@ class StoryProfile:
     entities: dict[str, float] = field(default_factory=dict)
     numbers: Counter[str] = field(default_factory=Counter)
     keywords: dict[str, float] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)
     minhashes: list[tuple[int, ...]] = field(default_factory=list)
     first_at: float = math.inf
     last_at: float = -math.inf
@@ -201,6 +210,7 @@ def pair_features(article: ArticleProfile, story: StoryProfile) -> list[float]:
         cosine(article.title, story.terms) if article.title else 0.0,
         entities,
         math.log1p(shared_entities),
+        cosine(article.names, story.names) if article.names and story.names else 0.0,
         math.log1p(shared_numbers),
         cosine(article.keywords, story.keywords) if article.keywords and story.keywords else 0.0,
         near_duplicate,

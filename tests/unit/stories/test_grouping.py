@@ -69,6 +69,23 @@ def test_a_retelling_is_more_alike_than_other_news() -> None:
     assert MODEL.probability(pair_features(OTHER_NEWS, story)) < 0.1
 
 
+def test_entities_named_differently_still_meet_through_their_names() -> None:
+    """One outlet's linker knew the minister (a QID), another's kept a local id for her surname alone:
+    the ids differ, the words of the names do not."""
+    story = StoryProfile("s")
+    story.add(
+        profile(
+            "wire", "Kessel orders evacuation", "Ada Kessel ordered the evacuation.", entity("Q990001", "Ada Kessel")
+        )
+    )
+    surname = profile("digest", "Minister acts", "Kessel acted.", entity("nf:per:kessel", "Kessel", kind="PER"))
+    stranger = profile("other", "Minister acts", "Borin acted.", entity("nf:per:borin", "Borin", kind="PER"))
+    names = FEATURES.index("entity_names")
+    assert pair_features(surname, story)[FEATURES.index("entities")] == 0.0
+    assert pair_features(surname, story)[names] > 0.5
+    assert pair_features(stranger, story)[names] == 0.0
+
+
 def test_one_pass_groups_the_retelling_and_keeps_other_news_apart() -> None:
     placed = group([ERUPTION, RETELLING, OTHER_NEWS], MODEL)
     assert placed["eruption-digest"] == placed["eruption-wire"] == "eruption-wire"
