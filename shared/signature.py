@@ -18,6 +18,9 @@ NUM_PERM = 192
 BANDS = 64
 ROWS = NUM_PERM // BANDS
 NEAR_DUPLICATE_JACCARD = 0.3
+# A MinHash's values are uint32: kept as ``array(MINHASH_TYPECODE)`` they take 4 bytes each, not a Python int's
+# 28, and numpy compares two of them without converting.
+MINHASH_TYPECODE = "I"
 
 
 def band_rows(hashvalues: Sequence[int] | np.ndarray) -> list[bytes]:
@@ -40,7 +43,7 @@ def estimated_similarity(a: Sequence[int], b: Sequence[int]) -> float:
         raise ValueError(f"MinHash lengths differ ({len(a)} and {len(b)}): signatures of different schemes")
     if not a:
         return 0.0
-    return float(np.count_nonzero(np.asarray(a, dtype=np.int64) == np.asarray(b, dtype=np.int64)) / len(a))
+    return float(np.count_nonzero(np.asarray(a) == np.asarray(b)) / len(a))
 
 
 def shares_band(a: Sequence[str], b: Sequence[str]) -> bool:

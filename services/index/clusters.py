@@ -61,17 +61,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.messages import ArticleLinked
-from shared.signature import BANDS, NUM_PERM, band_rows, estimated_similarity
+from shared.signature import BANDS, MINHASH_TYPECODE, NUM_PERM, band_rows, estimated_similarity
 
 # Each article gets this many candidates, the newest first.
 CANDIDATES_PER_ARTICLE = 20
 # A search returns at most 10,000 hits (OpenSearch's index.max_result_window).
 MAX_CANDIDATES_PER_BATCH = 10_000
-# A MinHash as stored in the index: its uint32 values, little-endian, base64 (a binary doc-values field).
-MINHASH_TYPECODE = "I"
 
 
 def pack_minhash(minhash: Sequence[int]) -> str:
+    """A MinHash as stored in the index: its uint32 values, little-endian, base64 (a binary doc-values field)."""
     packed = array(MINHASH_TYPECODE, minhash)
     if sys.byteorder != "little":
         packed.byteswap()

@@ -8,6 +8,7 @@ Which article is the original: the member from an outlet that another member cre
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 from services.stories.features import ArticleProfile, StoryProfile, candidate_keys
 from shared import __version__
 from shared.messages import ArticleLinked, utcnow
+from shared.signature import MINHASH_TYPECODE
 
 TOP_ENTITIES = 10
 TOP_TOPICS = 5
@@ -137,7 +139,7 @@ class Story:
             numbers=Counter(stored["numbers"]),
             keywords=dict(stored["keywords"]),
             names=dict(stored.get("names", {})),  # absent from stories written before the feature
-            minhashes=[tuple(minhash) for minhash in stored["minhashes"]],
+            minhashes=[array(MINHASH_TYPECODE, minhash) for minhash in stored["minhashes"]],
             first_at=float(stored["first_at"]),
             last_at=float(stored["last_at"]),
         )

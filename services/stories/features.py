@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from datetime import datetime
 
 from shared.background import BackgroundFrequencies
 from shared.messages import ArticleLinked
-from shared.signature import estimated_similarity
+from shared.signature import MINHASH_TYPECODE, estimated_similarity
 
 # The opening carries the news; later paragraphs add background that other stories share.
 BODY_CHARS = 3_000
@@ -111,7 +112,7 @@ class ArticleProfile:
     numbers: frozenset[str]
     keywords: dict[str, float]  # the enrich stage's key phrases, as a unit vector
     names: dict[str, float]  # the words of its entities' names, weighted by salience and rarity
-    minhash: tuple[int, ...]
+    minhash: array[int]
     at: float  # seconds since the epoch: published, else ingested
 
     @classmethod
@@ -134,7 +135,7 @@ class ArticleProfile:
             numbers=frozenset(numbers),
             keywords=_unit({phrase.lower(): 1.0 for phrase in article.keywords}),
             names=_unit(names),
-            minhash=tuple(article.signature.minhash) if article.signature else (),
+            minhash=array(MINHASH_TYPECODE, article.signature.minhash if article.signature else ()),
             at=dated.timestamp(),
         )
 
@@ -151,7 +152,7 @@ class StoryProfile:
     numbers: Counter[str] = field(default_factory=Counter)
     keywords: dict[str, float] = field(default_factory=dict)
     names: dict[str, float] = field(default_factory=dict)
-    minhashes: list[tuple[int, ...]] = field(default_factory=list)
+    minhashes: list[array[int]] = field(default_factory=list)
     first_at: float = math.inf
     last_at: float = -math.inf
 
