@@ -49,7 +49,10 @@ from services.ingest.extract.page_structure import (
     clean_space,
     densest_paragraphs,
     drop_foreign_blocks,
+    drop_photo_credits,
+    markup_author,
     place_headings,
+    place_lists,
     read_structure,
 )
 
@@ -120,6 +123,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     if tree is None:
         return None
     page = read_metadata(tree, url)
+    page.author = page.author or markup_author(tree)
     article = _prepare(tree, page.title)
     structure = read_structure(tree, article)  # read before trafilatura prunes the tree
     page_chars = len(tree.text_content())
@@ -139,7 +143,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
         text = full_text if len(full_text) > len(text) else text
     if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
         text = _with_dense_block(document, page.title, text)
-    text = drop_padding_lines(text)
+    text = drop_padding_lines(place_lists(text, structure.lists))
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
     text = _without_repeats(text, [page.author, structure.deck])
@@ -152,6 +156,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
 def _prepare(tree: HtmlElement, title: str | None) -> list[HtmlElement]:
     """Strip what never holds article text and the blocks about other things; the article's paragraphs."""
     _strip_non_text(tree)
+    drop_photo_credits(tree)
     article = densest_paragraphs(tree)
     drop_foreign_blocks(tree, article, title)
     return article
