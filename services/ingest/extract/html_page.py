@@ -15,7 +15,9 @@ Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
   body extraction, so title, author, date, site name, canonical URL and language
   come from the page's declared metadata instead;
 * padding that survives inside the article container (paywall prompts, share
-  bars, "Related" lists, credits) is dropped line by line (``padding_filter``);
+  bars, "Related" lists, credits) is dropped line by line (``padding_filter``),
+  and so are runs of teasers kept as plain lines (the captured-text cleaner's
+  headline + deck rhythm, far from the article's words);
 * an extraction that is only a scrap falls back to the prose of the whole page;
 * an extraction far shorter than the page's densest block of paragraphs (a
   paywall teaser kept and the article dropped, a magazine layout split into
@@ -34,13 +36,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura.settings import MANUALLY_CLEANED, Document
 
+from services.ingest.extract.captured_text import teaser_runs
 from services.ingest.extract.charset import text_to_clean_utf8, to_clean_utf8
 from services.ingest.extract.dates import parse_date
 from services.ingest.extract.lines import Kind, classify
@@ -75,6 +78,12 @@ _MERGED_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 PULL_QUOTE_MIN_WORDS = 6
 PULL_QUOTE_MAX_WORDS = 60
 PULL_QUOTE_MAX_REPEATS = 3
+# A line this short naming the site is the site talking about itself; a paragraph naming it is reporting.
+SELF_PROMOTION_MAX_WORDS = 30
+# Self-promotion closes an article: it is looked for in the last third of its lines.
+SELF_PROMOTION_TAIL_SHARE = 3
+# Shorter site names ("bbc") turn up inside ordinary words.
+SITE_NAME_MIN_CHARS = 5
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -143,9 +152,10 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
         text = full_text if len(full_text) > len(text) else text
     if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
         text = _with_dense_block(document, page.title, text)
-    text = drop_padding_lines(place_lists(text, structure.lists))
+    text = _without_teaser_runs(drop_padding_lines(place_lists(text, structure.lists)))
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
+    text = _without_self_promotion(text, page)
     text = _without_repeats(text, [page.author, structure.deck])
     text, page.headings = place_headings(text, structure.headings)
     page.subtitle = structure.deck
@@ -177,6 +187,48 @@ def _with_dense_block(document: bytes, title: str | None, extracted: str) -> str
         if text and (element in article or text in extracted_lines):
             merged.setdefault(text)
     return "\n".join(merged)
+
+
+def _site_names(page: Page) -> set[str]:
+    """The site's own name as it is written in running text: its declared name and its host's main label."""
+    names = {page.site_name or ""}
+    if page.canonical_url:
+        host = urlsplit(page.canonical_url).hostname or ""
+        labels = [label for label in host.split(".") if label != "www"]
+        names.update(labels[:-1])  # not the top-level domain
+    return {squeezed for name in names if len(squeezed := _squeezed(name)) >= SITE_NAME_MIN_CHARS}
+
+
+def _without_self_promotion(text: str, page: Page) -> str:
+    """Short lines closing the text that name the site itself ("follow us", "get our app", "more on"), on a page
+    whose title and paragraphs do not name it: a page about the site (an about page, a product, a company's
+    own news) names it throughout, and is left alone."""
+    lines = text.split("\n")
+    prose = [_squeezed(line) for line in lines if len(line.split()) > SELF_PROMOTION_MAX_WORDS]
+    told = [_squeezed(page.title or ""), *prose]
+    names = {name for name in _site_names(page) if not any(name in passage for passage in told)}
+    if not names:
+        return text
+    tail = len(lines) - len(lines) // SELF_PROMOTION_TAIL_SHARE  # such lines close an article
+    return "\n".join(
+        line
+        for index, line in enumerate(lines)
+        if index < tail
+        or len(line.split()) > SELF_PROMOTION_MAX_WORDS
+        or not any(name in _squeezed(line) for name in names)
+    )
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\W", "", text.casefold())
+
+
+def _without_teaser_runs(text: str) -> str:
+    """Teasers extraction kept as plain lines (cards without links, "Read next" pairs): the captured-text
+    cleaner's headline + deck rhythm and topical distance."""
+    lines = text.split("\n")
+    dropped = teaser_runs([classify(line) for line in lines])
+    return "\n".join(line for index, line in enumerate(lines) if index not in dropped)
 
 
 def _without_repeats(text: str, read_apart: list[str | None]) -> str:
