@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -230,7 +231,9 @@ def _article_lists(article: list[HtmlElement]) -> list[tuple[str | None, list[st
                 items = [text for item in child.iterchildren("li") if (text := clean_space(item.text_content()))]
                 if items:
                     found.append((before, items))
-    return found
+    # An item printed in several lists is a template's ("See it at: Shop"), not the article's.
+    counts = Counter(item for _, items in found for item in items)
+    return [(before, items) for before, items in found if all(counts[item] == 1 for item in items)]
 
 
 def _link_share(element: HtmlElement) -> float:
