@@ -84,6 +84,8 @@ SELF_PROMOTION_MAX_WORDS = 30
 SELF_PROMOTION_TAIL_SHARE = 3
 # Shorter site names ("bbc") turn up inside ordinary words.
 SITE_NAME_MIN_CHARS = 5
+# A closing line this short without a sentence's end is a heading or a label, not the article's last words.
+TRAILING_HEADING_MAX_WORDS = 8
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -155,7 +157,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     text = _without_teaser_runs(drop_padding_lines(place_lists(text, structure.lists)))
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
-    text = _without_self_promotion(text, page)
+    text = _without_trailing_headings(_without_self_promotion(text, page))
     text = _without_repeats(text, [page.author, structure.deck])
     text, page.headings = place_headings(text, structure.headings)
     page.subtitle = structure.deck
@@ -221,6 +223,25 @@ def _without_self_promotion(text: str, page: Page) -> str:
 
 def _squeezed(text: str) -> str:
     return re.sub(r"\W", "", text.casefold())
+
+
+def _without_trailing_headings(text: str) -> str:
+    """Heading-shaped lines closing the text ("More from the region", "Photos: Agency"): a heading with nothing
+    under it labelled a block that was cut, or is a credit."""
+    lines = text.split("\n")
+    while len(lines) > 1 and _is_bare_heading(lines[-1]):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _is_bare_heading(text: str) -> bool:
+    line = classify(text)
+    return (
+        line.kind in (Kind.HEADLINE, Kind.OTHER, Kind.TEASER_HEADER)
+        and line.words <= TRAILING_HEADING_MAX_WORDS
+        and line.text[:1].isupper()  # a command or a code line is not one
+        and not re.search(r"[.!?…:\"”»)]$|\d|[,;=/]", line.text)  # nor a signature ("Ana, the editors")
+    )
 
 
 def _without_teaser_runs(text: str) -> str:

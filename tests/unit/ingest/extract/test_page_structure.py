@@ -170,3 +170,10 @@ def test_a_line_that_is_only_a_date_stamp_is_dropped() -> None:
     assert page is not None
     assert "14.09.2026" not in page.text
     assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_a_heading_closing_the_text_with_nothing_under_it_is_dropped() -> None:
+    page = extract_page(_page(inside="<h2>More stories from the valley</h2>"))
+    assert page is not None
+    assert "More stories" not in page.text
+    assert page.text.endswith(STORY[-1])
