@@ -122,6 +122,7 @@ class Page:
     language: str | None = None
     subtitle: str | None = None
     headings: list[str] = field(default_factory=list)
+    description: str | None = None  # the summary the page declares for link previews
 
 
 def extract_page(html: str | bytes, url: str | None = None, charset: str | None = None) -> Page | None:
@@ -136,7 +137,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     page = read_metadata(tree, url)
     page.author = page.author or markup_author(tree)
     article = _prepare(tree, page.title)
-    structure = read_structure(tree, article)  # read before trafilatura prunes the tree
+    structure = read_structure(tree, article, page.description)  # read before trafilatura prunes the tree
     page_chars = len(tree.text_content())
     densest = "\n".join(clean_space(paragraph.text_content()) for paragraph in article)
     text = _body_text(tree, url)
@@ -258,7 +259,11 @@ def _without_repeats(text: str, read_apart: list[str | None]) -> str:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     apart = {clean_space(item) for item in read_apart if item}
     quotes = _pull_quotes(lines)
-    return "\n".join(line for index, line in enumerate(lines) if line not in apart and index not in quotes)
+    return "\n".join(
+        line
+        for index, line in enumerate(lines)
+        if re.sub(r"^- ", "", line) not in apart and index not in quotes  # a deck set as a list item too
+    )
 
 
 def _pull_quotes(lines: list[str]) -> set[int]:
@@ -330,6 +335,7 @@ def read_metadata(tree: HtmlElement, url: str | None) -> Page:
         site_name=_clean(meta.get("og:site_name") or _ld_name(linked, "publisher") or meta.get("application-name")),
         canonical_url=urljoin(url or "", canonical.strip()) if canonical and canonical.strip() else None,
         language=_language(tree, meta),
+        description=_clean(meta.get("description") or meta.get("og:description")),
     )
 
 

@@ -8,7 +8,9 @@
   captured-text cleaner uses for teaser runs, whatever the block's wording.
 * **The deck** (standfirst, dek, summary) is the first text after the ``<h1>``,
   past any byline or date, when it is one or two sentences styled apart from
-  the body's paragraphs.
+  the body's paragraphs; failing that, the text above the body that the page
+  also declares as its description (a standfirst styled as a list item, a bold
+  line or a second heading).
 * **Section headings** are the ``<h2>``–``<h4>`` elements whose next text is one
   of the article's paragraphs or list items; extraction sometimes drops them, so
   they are put back above that text.
@@ -80,6 +82,8 @@ LONG_PARAGRAPH_WORDS = 25
 # A deck is one or two sentences.
 DECK_WORDS = (8, 40)
 DECK_MAX_SENTENCES = 2
+# A description and the deck it repeats may each be cut short, but not to less than this share of the other.
+DECLARED_DECK_MIN_SHARE = 0.6
 # Bylines, dates, section labels and photo credits between the headline and the deck.
 DECK_MAX_SKIPPED = 4
 HEADING_MAX_WORDS = 15
@@ -203,10 +207,12 @@ def _is_credit(element: HtmlElement) -> bool:
     return bool(words) and sum(word[0].isupper() for word in words) >= CREDIT_MIN_CAPITALISED * len(words)
 
 
-def read_structure(tree: HtmlElement, article: list[HtmlElement]) -> Structure:
+def read_structure(tree: HtmlElement, article: list[HtmlElement], description: str | None = None) -> Structure:
     headline = next((h for h in tree.iter("h1") if clean_space(h.text_content())), None)
     leaves = _Leaves(tree)
     deck = _deck_under(leaves.after(headline), article) if headline is not None else None
+    if deck is None and description:
+        deck = _declared_deck(leaves, article, description)
     lists = _article_lists(article)
     listed = {item for _, items in lists for item in items}
     return Structure(
@@ -283,6 +289,9 @@ class _Leaves:
         self._leaves = [element for element in tree.iter() if _is_leaf(element)]
         self._leaf_positions = [self._position[leaf] for leaf in self._leaves]
 
+    def all(self) -> list[HtmlElement]:
+        return self._leaves
+
     def after(self, element: HtmlElement) -> Iterator[HtmlElement]:
         end = self._position[element] + sum(1 for _ in element.iterdescendants())
         return islice(self._leaves, bisect_right(self._leaf_positions, end), None)
@@ -327,6 +336,24 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
             and leaf.find(".//a") is None
         )
         return text if is_deck else None
+    return None
+
+
+def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str) -> str | None:
+    """The line above the article's first paragraph that the page also declares as its description."""
+    declared = description.rstrip(" .…")
+    if len(declared.split()) < DECK_WORDS[0]:
+        return None
+    first = article[0] if article else None
+    for leaf in leaves.all():
+        if leaf is first:
+            return None
+        text = clean_space(leaf.text_content())
+        shown = text.rstrip(" .…")
+        shorter, longer = sorted((shown, declared), key=len)
+        # Either may be cut short: a description is trimmed for link previews, a teaser line on the page.
+        if longer.startswith(shorter) and len(shorter) >= DECLARED_DECK_MIN_SHARE * len(longer):
+            return text if classify(text).kind is Kind.PROSE else None  # a headline repeated is no deck
     return None
 
 

@@ -177,3 +177,14 @@ def test_a_heading_closing_the_text_with_nothing_under_it_is_dropped() -> None:
     assert page is not None
     assert "More stories" not in page.text
     assert page.text.endswith(STORY[-1])
+
+
+def test_a_standfirst_the_page_declares_as_its_description_is_the_subtitle_whatever_its_markup() -> None:
+    standfirst = "The growers replanted the frost-hit hillside four years ago and have now pressed its first apples."
+    html = _page(after_headline=f"<ul class='summary'><li><strong>{standfirst}</strong></li></ul>").replace(
+        "<head>", f"<head><meta name='description' content='{standfirst[:70]}…'>"
+    )
+    page = extract_page(html)
+    assert page is not None
+    assert page.subtitle == standfirst
+    assert standfirst not in page.text
