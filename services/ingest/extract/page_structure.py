@@ -178,27 +178,24 @@ def _inside(element: HtmlElement, block: HtmlElement, tags: tuple[str, ...]) -> 
 
 def drop_photo_credits(tree: HtmlElement) -> None:
     """Cut photo credits: elements the markup marks as credits, and credit-shaped lines in captions."""
-    credits = [
-        element
-        for element in tree.iter()
-        if isinstance(element.tag, str)
-        and (
-            _CREDIT_MARK.search(f"{element.get('class', '')} {element.get('id', '')}")
-            or any(ancestor.tag == "figcaption" for ancestor in element.iterancestors())
-            or element.tag == "figcaption"
-        )
-        and _is_credit(element)
-    ]
+    in_captions = [element for caption in tree.iter("figcaption") for element in caption.iter()]
+    marked = [element for element in tree.iter() if _CREDIT_MARK.search(_marks(element))]
+    credits = [element for element in dict.fromkeys([*in_captions, *marked]) if _is_credit(element)]
     for element in credits:
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def _marks(element: HtmlElement) -> str:
+    """An element's class and id, where a template names what the element is."""
+    return f"{element.get('class', '')} {element.get('id', '')}" if isinstance(element.tag, str) else ""
 
 
 def _is_credit(element: HtmlElement) -> bool:
     text = clean_space(element.text_content())
     if not text or len(text.split()) > CREDIT_MAX_WORDS or text.endswith("."):
         return False
-    if _CREDIT_MARK.search(f"{element.get('class', '')} {element.get('id', '')}"):
+    if _CREDIT_MARK.search(_marks(element)):
         return True
     shaped = _CREDIT_LINE.match(text)
     if shaped is None or re.search(r"\d", shaped["names"]):
@@ -253,20 +250,16 @@ def markup_author(tree: HtmlElement) -> str | None:
     Read before blocks are cut: a byline row of links looks like a small box of them."""
     article = densest_paragraphs(tree)
     end = article[-1] if article else None
+    marked: list[HtmlElement] = []
     for element in tree.iter():
         if element is end:
-            return None
-        if not isinstance(element.tag, str) or not _AUTHOR_MARK.search(
-            f"{element.get('class', '')} {element.get('id', '')}"
-        ):
-            continue
-        if any(
-            _AUTHOR_MARK.search(f"{inner.get('class', '')} {inner.get('id', '')}")
-            for inner in element.iterdescendants()
-        ):
-            continue  # the name is in a marked element inside
-        name = _person_name(clean_space(element.text_content()))
-        if name:
+            break
+        if _AUTHOR_MARK.search(_marks(element)):
+            marked.append(element)
+    # The innermost: a marked byline row holding a marked name gives the name.
+    holders = {ancestor for element in marked for ancestor in element.iterancestors()}
+    for element in marked:
+        if element not in holders and (name := _person_name(clean_space(element.text_content()))):
             return name
     return None
 
