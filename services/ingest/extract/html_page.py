@@ -219,6 +219,7 @@ def _without_self_promotion(text: str, page: Page) -> str:
         if index < tail
         or len(line.split()) > SELF_PROMOTION_MAX_WORDS
         or not any(name in _squeezed(line) for name in names)
+        or classify(line).kind is Kind.ATTRIBUTION  # "Originally published on …" says where the article is from
     )
 
 
