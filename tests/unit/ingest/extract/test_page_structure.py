@@ -155,9 +155,9 @@ def test_closing_lines_naming_the_site_are_dropped_unless_the_page_is_about_the_
     page = extract_page(html)
     assert page is not None
     assert "Instagram" not in page.text
-    credit = "<p>Originally published in the Saltwick Gazette.</p>"
+    credit = "<p>This story first appeared on the Saltwick Gazette.</p>"
     assert (page := extract_page(html.replace(promotion, credit))) is not None
-    assert "Originally published in the Saltwick Gazette." in page.text  # where the article is from
+    assert "first appeared on the Saltwick Gazette." in page.text  # where the article is from
     reporting = (
         "<p>The cooperative's chair told the Saltwick Gazette that the first pressing had sold out to local "
         "shops within a day, and that a second pressing from the older trees would follow next month.</p>"
