@@ -43,10 +43,10 @@ from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura.settings import MANUALLY_CLEANED, Document
 
-from services.ingest.extract.captured_text import teaser_runs
+from services.ingest.extract.captured_text import TEASER_DECK_MAX_WORDS, teaser_runs
 from services.ingest.extract.charset import text_to_clean_utf8, to_clean_utf8
 from services.ingest.extract.dates import parse_date
-from services.ingest.extract.lines import Kind, classify
+from services.ingest.extract.lines import Facts, Kind, Line, classify, word_count
 from services.ingest.extract.padding_filter import drop_padding_lines
 from services.ingest.extract.page_structure import (
     clean_space,
@@ -206,10 +206,13 @@ def _without_self_promotion(text: str, page: Page) -> str:
     """Short lines closing the text that name the site itself ("follow us", "get our app", "more on"), on a page
     whose title and paragraphs do not name it: a page about the site (an about page, a product, a company's
     own news) names it throughout, and is left alone."""
+    names = _site_names(page)
+    if not names:
+        return text
     lines = text.split("\n")
-    prose = [_squeezed(line) for line in lines if len(line.split()) > SELF_PROMOTION_MAX_WORDS]
-    told = [_squeezed(page.title or ""), *prose]
-    names = {name for name in _site_names(page) if not any(name in passage for passage in told)}
+    prose = (line for line in lines if len(line.split()) > SELF_PROMOTION_MAX_WORDS)
+    told = _squeezed(" ".join([page.title or "", *prose]))
+    names = {name for name in names if name not in told}
     if not names:
         return text
     tail = len(lines) - len(lines) // SELF_PROMOTION_TAIL_SHARE  # such lines close an article
@@ -250,7 +253,16 @@ def _without_teaser_runs(text: str) -> str:
     """Teasers extraction kept as plain lines (cards without links, "Read next" pairs): the captured-text
     cleaner's headline + deck rhythm and topical distance."""
     lines = text.split("\n")
-    dropped = teaser_runs([classify(line) for line in lines])
+    # A line longer than any teaser's deck only breaks a run: it need not be classified (a long page has
+    # thousands of them).
+    dropped = teaser_runs(
+        [
+            classify(line)
+            if (words := word_count(line)) <= TEASER_DECK_MAX_WORDS
+            else Line(line, Kind.PROSE, Facts(), words=words)
+            for line in lines
+        ]
+    )
     return "\n".join(line for index, line in enumerate(lines) if index not in dropped)
 
 
