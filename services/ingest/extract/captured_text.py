@@ -334,13 +334,19 @@ def _is_deck(line: Line) -> bool:
 
 
 def _drop_teaser_runs(body: list[_Kept]) -> list[_Kept]:
-    """Runs of two or more teasers (headline, optional one-sentence deck) about other stories."""
+    dropped = teaser_runs([item.line for item in body])
+    return [item for index, item in enumerate(body) if index not in dropped]
+
+
+def teaser_runs(lines: list[Line]) -> set[int]:
+    """Indices of runs of two or more teasers (headline, optional one-sentence deck) about other stories,
+    with the label announcing a run: the rhythm and the topical distance, whatever the wording."""
     items: list[tuple[int, int]] = []
     index = 0
-    while index < len(body):
-        if _is_teaser_headline(body[index].line):
+    while index < len(lines):
+        if _is_teaser_headline(lines[index]):
             end = index + 1
-            if end < len(body) and _is_deck(body[end].line):
+            if end < len(lines) and _is_deck(lines[end]):
                 end += 1
             items.append((index, end))
             index = end
@@ -360,25 +366,25 @@ def _drop_teaser_runs(body: list[_Kept]) -> list[_Kept]:
         if len(run) >= 2
         and (
             sum(end - start == 2 for start, end in run) * 2 > len(run)
-            or (run[0][0] > 0 and _is_label(body[run[0][0] - 1].line))
+            or (run[0][0] > 0 and _is_label(lines[run[0][0] - 1]))
         )
     ]
     if not runs:
-        return body
+        return set()
     in_runs = {index for run in runs for start, end in run for index in range(start, end)}
-    context = content_words(" ".join(item.line.text for index, item in enumerate(body) if index not in in_runs))
+    context = content_words(" ".join(line.text for index, line in enumerate(lines) if index not in in_runs))
     dropped: set[int] = set()
     for run in runs:
         distant = [
-            (overlap(" ".join(item.line.text for item in body[start:end]), context) or 0.0) < TEASER_MAX_OVERLAP
+            (overlap(" ".join(line.text for line in lines[start:end]), context) or 0.0) < TEASER_MAX_OVERLAP
             for start, end in run
         ]
         if sum(distant) * 2 > len(distant):
             dropped.update(index for start, end in run for index in range(start, end))
             header = run[0][0] - 1  # a short label announcing the run ("Elsewhere on the site")
-            if header >= 0 and _is_label(body[header].line) and not overlap(body[header].line.text, context):
+            if header >= 0 and _is_label(lines[header]) and not overlap(lines[header].text, context):
                 dropped.add(header)
-    return [item for index, item in enumerate(body) if index not in dropped]
+    return dropped
 
 
 def _is_label(line: Line) -> bool:

@@ -15,7 +15,9 @@ Measured on the article-extraction benchmark (``bench/ingest_extraction.py``):
   body extraction, so title, author, date, site name, canonical URL and language
   come from the page's declared metadata instead;
 * padding that survives inside the article container (paywall prompts, share
-  bars, "Related" lists, credits) is dropped line by line (``padding_filter``);
+  bars, "Related" lists, credits) is dropped line by line (``padding_filter``),
+  and so are runs of teasers kept as plain lines (the captured-text cleaner's
+  headline + deck rhythm, far from the article's words);
 * an extraction that is only a scrap falls back to the prose of the whole page;
 * an extraction far shorter than the page's densest block of paragraphs (a
   paywall teaser kept and the article dropped, a magazine layout split into
@@ -34,22 +36,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura.settings import MANUALLY_CLEANED, Document
 
+from services.ingest.extract.captured_text import TEASER_DECK_MAX_WORDS, teaser_runs
 from services.ingest.extract.charset import text_to_clean_utf8, to_clean_utf8
 from services.ingest.extract.dates import parse_date
-from services.ingest.extract.lines import Kind, classify
+from services.ingest.extract.lines import Facts, Kind, Line, classify, word_count
 from services.ingest.extract.padding_filter import drop_padding_lines
 from services.ingest.extract.page_structure import (
     clean_space,
     densest_paragraphs,
     drop_foreign_blocks,
+    drop_photo_credits,
+    markup_author,
     place_headings,
+    place_lists,
     read_structure,
 )
 
@@ -72,6 +78,14 @@ _MERGED_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 PULL_QUOTE_MIN_WORDS = 6
 PULL_QUOTE_MAX_WORDS = 60
 PULL_QUOTE_MAX_REPEATS = 3
+# A line this short naming the site is the site talking about itself; a paragraph naming it is reporting.
+SELF_PROMOTION_MAX_WORDS = 30
+# Self-promotion closes an article: it is looked for in the last third of its lines.
+SELF_PROMOTION_TAIL_SHARE = 3
+# Shorter site names ("bbc") turn up inside ordinary words.
+SITE_NAME_MIN_CHARS = 5
+# A closing line this short without a sentence's end is a heading or a label, not the article's last words.
+TRAILING_HEADING_MAX_WORDS = 8
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -108,6 +122,7 @@ class Page:
     language: str | None = None
     subtitle: str | None = None
     headings: list[str] = field(default_factory=list)
+    description: str | None = None  # the summary the page declares for link previews
 
 
 def extract_page(html: str | bytes, url: str | None = None, charset: str | None = None) -> Page | None:
@@ -120,8 +135,9 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
     if tree is None:
         return None
     page = read_metadata(tree, url)
+    page.author = page.author or markup_author(tree)
     article = _prepare(tree, page.title)
-    structure = read_structure(tree, article)  # read before trafilatura prunes the tree
+    structure = read_structure(tree, article, page.description)  # read before trafilatura prunes the tree
     page_chars = len(tree.text_content())
     densest = "\n".join(clean_space(paragraph.text_content()) for paragraph in article)
     text = _body_text(tree, url)
@@ -139,9 +155,10 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
         text = full_text if len(full_text) > len(text) else text
     if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
         text = _with_dense_block(document, page.title, text)
-    text = drop_padding_lines(text)
+    text = _without_teaser_runs(drop_padding_lines(place_lists(text, structure.lists)))
     if _is_scrap(text):  # nothing, or a few words of navigation
         text = _fallback_text(document)
+    text = _without_trailing_headings(_without_self_promotion(text, page))
     text = _without_repeats(text, [page.author, structure.deck])
     text, page.headings = place_headings(text, structure.headings)
     page.subtitle = structure.deck
@@ -152,6 +169,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
 def _prepare(tree: HtmlElement, title: str | None) -> list[HtmlElement]:
     """Strip what never holds article text and the blocks about other things; the article's paragraphs."""
     _strip_non_text(tree)
+    drop_photo_credits(tree)
     article = densest_paragraphs(tree)
     drop_foreign_blocks(tree, article, title)
     return article
@@ -174,13 +192,91 @@ def _with_dense_block(document: bytes, title: str | None, extracted: str) -> str
     return "\n".join(merged)
 
 
+def _site_names(page: Page) -> set[str]:
+    """The site's own name as it is written in running text: its declared name and its host's main label."""
+    names = {page.site_name or ""}
+    if page.canonical_url:
+        host = urlsplit(page.canonical_url).hostname or ""
+        labels = [label for label in host.split(".") if label != "www"]
+        names.update(labels[:-1])  # not the top-level domain
+    return {squeezed for name in names if len(squeezed := _squeezed(name)) >= SITE_NAME_MIN_CHARS}
+
+
+def _without_self_promotion(text: str, page: Page) -> str:
+    """Short lines closing the text that name the site itself ("follow us", "get our app", "more on"), on a page
+    whose title and paragraphs do not name it: a page about the site (an about page, a product, a company's
+    own news) names it throughout, and is left alone."""
+    names = _site_names(page)
+    if not names:
+        return text
+    lines = text.split("\n")
+    prose = (line for line in lines if len(line.split()) > SELF_PROMOTION_MAX_WORDS)
+    told = _squeezed(" ".join([page.title or "", *prose]))
+    names = {name for name in names if name not in told}
+    if not names:
+        return text
+    tail = len(lines) - len(lines) // SELF_PROMOTION_TAIL_SHARE  # such lines close an article
+    return "\n".join(
+        line
+        for index, line in enumerate(lines)
+        if index < tail
+        or len(line.split()) > SELF_PROMOTION_MAX_WORDS
+        or not any(name in _squeezed(line) for name in names)
+        or classify(line).kind is Kind.ATTRIBUTION  # "Originally published on …" says where the article is from
+    )
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\W", "", text.casefold())
+
+
+def _without_trailing_headings(text: str) -> str:
+    """Heading-shaped lines closing the text ("More from the region", "Photos: Agency"): a heading with nothing
+    under it labelled a block that was cut, or is a credit."""
+    lines = text.split("\n")
+    while len(lines) > 1 and _is_bare_heading(lines[-1]):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _is_bare_heading(text: str) -> bool:
+    line = classify(text)
+    return (
+        line.kind in (Kind.HEADLINE, Kind.OTHER, Kind.TEASER_HEADER)
+        and line.words <= TRAILING_HEADING_MAX_WORDS
+        and line.text[:1].isupper()  # a command or a code line is not one
+        and not re.search(r"[.!?…:\"”»)]$|\d|[,;=/]", line.text)  # nor a signature ("Ana, the editors")
+    )
+
+
+def _without_teaser_runs(text: str) -> str:
+    """Teasers extraction kept as plain lines (cards without links, "Read next" pairs): the captured-text
+    cleaner's headline + deck rhythm and topical distance."""
+    lines = text.split("\n")
+    # A line longer than any teaser's deck only breaks a run: it need not be classified (a long page has
+    # thousands of them).
+    dropped = teaser_runs(
+        [
+            classify(line)
+            if (words := word_count(line)) <= TEASER_DECK_MAX_WORDS
+            else Line(line, Kind.PROSE, Facts(), words=words)
+            for line in lines
+        ]
+    )
+    return "\n".join(line for index, line in enumerate(lines) if index not in dropped)
+
+
 def _without_repeats(text: str, read_apart: list[str | None]) -> str:
     """Lines that repeat what the page says elsewhere: the byline and deck (read into their own fields),
     and pull quotes (a passage of the body printed again large, on a line of its own)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     apart = {clean_space(item) for item in read_apart if item}
     quotes = _pull_quotes(lines)
-    return "\n".join(line for index, line in enumerate(lines) if line not in apart and index not in quotes)
+    return "\n".join(
+        line
+        for index, line in enumerate(lines)
+        if re.sub(r"^- ", "", line) not in apart and index not in quotes  # a deck set as a list item too
+    )
 
 
 def _pull_quotes(lines: list[str]) -> set[int]:
@@ -252,6 +348,7 @@ def read_metadata(tree: HtmlElement, url: str | None) -> Page:
         site_name=_clean(meta.get("og:site_name") or _ld_name(linked, "publisher") or meta.get("application-name")),
         canonical_url=urljoin(url or "", canonical.strip()) if canonical and canonical.strip() else None,
         language=_language(tree, meta),
+        description=_clean(meta.get("description") or meta.get("og:description")),
     )
 
 

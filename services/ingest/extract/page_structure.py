@@ -8,16 +8,26 @@
   captured-text cleaner uses for teaser runs, whatever the block's wording.
 * **The deck** (standfirst, dek, summary) is the first text after the ``<h1>``,
   past any byline or date, when it is one or two sentences styled apart from
-  the body's paragraphs.
+  the body's paragraphs; failing that, the text above the body that the page
+  also declares as its description (a standfirst styled as a list item, a bold
+  line or a second heading).
 * **Section headings** are the ``<h2>``–``<h4>`` elements whose next text is one
-  of the article's paragraphs; extraction sometimes drops them, so they are put
-  back above that paragraph.
+  of the article's paragraphs or list items; extraction sometimes drops them, so
+  they are put back above that text.
+* **Lists among the article's paragraphs** (pros and cons, steps, key facts) are
+  content when few of their words are links; extraction tuned for precision
+  drops some, so they are put back after the paragraph they follow.
+* **The author** a byline's markup names (an element classed ``author``,
+  ``byline``, ``writer``…), for pages that declare none in their metadata.
+* **Photo credits** (an element classed ``credit``, or a caption line shaped
+  "Label: Name" or "Name/Agency") are cut before extraction.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -72,9 +82,22 @@ LONG_PARAGRAPH_WORDS = 25
 # A deck is one or two sentences.
 DECK_WORDS = (8, 40)
 DECK_MAX_SENTENCES = 2
+# A description and the deck it repeats may each be cut short, but not to less than this share of the other.
+DECLARED_DECK_MIN_SHARE = 0.6
 # Bylines, dates, section labels and photo credits between the headline and the deck.
 DECK_MAX_SKIPPED = 4
 HEADING_MAX_WORDS = 15
+# A list with more of its words in links than this is navigation or a teaser list, not the article's.
+LIST_MAX_LINK_SHARE = 0.5
+# Class or id words marking a byline's name, and a photo credit.
+_AUTHOR_MARK = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|reporter|contributor|reviewer)", re.IGNORECASE)
+_CREDIT_MARK = re.compile(r"credit|copyright|photographer", re.IGNORECASE)
+AUTHOR_NAME_WORDS = (2, 5)
+CREDIT_MAX_WORDS = 12
+# "Photograph: A Name for The Outlet", "Picture: A Name/Agency", "© Agency": a short label, then names.
+_CREDIT_LINE = re.compile(r"^(?:©|\(c\)|[^\W\d_][\w ]{0,24}\s?:|[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*\s?/)\s*(?P<names>.+)$")
+# Most words of a credit's names are capitalised (names of people and agencies).
+CREDIT_MIN_CAPITALISED = 0.6
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 
 
@@ -85,6 +108,8 @@ class Structure:
     deck: str | None
     # Each section heading with the start of the paragraph it introduces.
     headings: list[tuple[str, str]]
+    # Each list among the article's paragraphs: the paragraph it follows (None: it opens the article), its items.
+    lists: list[tuple[str | None, list[str]]]
 
 
 def clean_space(text: str) -> str:
@@ -151,11 +176,102 @@ def _inside(element: HtmlElement, block: HtmlElement, tags: tuple[str, ...]) -> 
     return False
 
 
-def read_structure(tree: HtmlElement, article: list[HtmlElement]) -> Structure:
+def drop_photo_credits(tree: HtmlElement) -> None:
+    """Cut photo credits: elements the markup marks as credits, and credit-shaped lines in captions."""
+    in_captions = [element for caption in tree.iter("figcaption") for element in caption.iter()]
+    marked = [element for element in tree.iter() if _CREDIT_MARK.search(_marks(element))]
+    credits = [element for element in dict.fromkeys([*in_captions, *marked]) if _is_credit(element)]
+    for element in credits:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _marks(element: HtmlElement) -> str:
+    """An element's class and id, where a template names what the element is."""
+    return f"{element.get('class', '')} {element.get('id', '')}" if isinstance(element.tag, str) else ""
+
+
+def _is_credit(element: HtmlElement) -> bool:
+    text = clean_space(element.text_content())
+    if not text or len(text.split()) > CREDIT_MAX_WORDS or text.endswith("."):
+        return False
+    if _CREDIT_MARK.search(_marks(element)):
+        return True
+    shaped = _CREDIT_LINE.match(text)
+    if shaped is None or re.search(r"\d", shaped["names"]):
+        return False
+    words = [word for word in shaped["names"].split() if word[0].isalpha()]
+    return bool(words) and sum(word[0].isupper() for word in words) >= CREDIT_MIN_CAPITALISED * len(words)
+
+
+def read_structure(tree: HtmlElement, article: list[HtmlElement], description: str | None = None) -> Structure:
     headline = next((h for h in tree.iter("h1") if clean_space(h.text_content())), None)
     leaves = _Leaves(tree)
     deck = _deck_under(leaves.after(headline), article) if headline is not None else None
-    return Structure(deck=deck, headings=_section_headings(tree, leaves, article, deck))
+    if deck is None and description:
+        deck = _declared_deck(leaves, article, description)
+    lists = _article_lists(article)
+    listed = {item for _, items in lists for item in items}
+    return Structure(
+        deck=deck,
+        headings=_section_headings(tree, leaves, article, deck, listed),
+        lists=lists,
+    )
+
+
+def _article_lists(article: list[HtmlElement]) -> list[tuple[str | None, list[str]]]:
+    """The lists standing among the article's paragraphs, each with the paragraph before it."""
+    paragraphs = set(article)
+    found: list[tuple[str | None, list[str]]] = []
+    for parent in dict.fromkeys(paragraph.getparent() for paragraph in article):
+        if parent is None:
+            continue
+        before: str | None = None
+        for child in parent:
+            if child in paragraphs:
+                before = clean_space(child.text_content())
+            elif child.tag in ("ul", "ol") and _link_share(child) <= LIST_MAX_LINK_SHARE:
+                items = [text for item in child.iterchildren("li") if (text := clean_space(item.text_content()))]
+                if items:
+                    found.append((before, items))
+    # An item printed in several lists is a template's ("See it at: Shop"), not the article's.
+    counts = Counter(item for _, items in found for item in items)
+    return [(before, items) for before, items in found if all(counts[item] == 1 for item in items)]
+
+
+def _link_share(element: HtmlElement) -> float:
+    words = len(element.text_content().split())
+    linked = sum(len(link.text_content().split()) for link in element.iter("a"))
+    return linked / words if words else 1.0
+
+
+def markup_author(tree: HtmlElement) -> str | None:
+    """The name in the innermost byline-marked element above the article's end (reader comments come after).
+    Read before blocks are cut: a byline row of links looks like a small box of them."""
+    article = densest_paragraphs(tree)
+    end = article[-1] if article else None
+    marked: list[HtmlElement] = []
+    for element in tree.iter():
+        if element is end:
+            break
+        if _AUTHOR_MARK.search(_marks(element)):
+            marked.append(element)
+    # The innermost: a marked byline row holding a marked name gives the name.
+    holders = {ancestor for element in marked for ancestor in element.iterancestors()}
+    for element in marked:
+        if element not in holders and (name := _person_name(clean_space(element.text_content()))):
+            return name
+    return None
+
+
+def _person_name(text: str) -> str | None:
+    """A bare name ("Ilse Marquardt"), or the author a byline line names ("By Ana Lima, 3 May")."""
+    text = re.sub(r"(?i)^by\s+", "", text)
+    words = text.split()
+    low, high = AUTHOR_NAME_WORDS
+    if low <= len(words) <= high and all(word[0].isupper() for word in words) and not re.search(r"\d", text):
+        return text
+    return classify(text).facts.author
 
 
 class _Leaves:
@@ -165,6 +281,9 @@ class _Leaves:
         self._position = {element: index for index, element in enumerate(tree.iter())}
         self._leaves = [element for element in tree.iter() if _is_leaf(element)]
         self._leaf_positions = [self._position[leaf] for leaf in self._leaves]
+
+    def all(self) -> list[HtmlElement]:
+        return self._leaves
 
     def after(self, element: HtmlElement) -> Iterator[HtmlElement]:
         end = self._position[element] + sum(1 for _ in element.iterdescendants())
@@ -213,10 +332,28 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
     return None
 
 
+def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str) -> str | None:
+    """The line above the article's first paragraph that the page also declares as its description."""
+    declared = description.rstrip(" .…")
+    if len(declared.split()) < DECK_WORDS[0]:
+        return None
+    first = article[0] if article else None
+    for leaf in leaves.all():
+        if leaf is first:
+            return None
+        text = clean_space(leaf.text_content())
+        shown = text.rstrip(" .…")
+        shorter, longer = sorted((shown, declared), key=len)
+        # Either may be cut short: a description is trimmed for link previews, a teaser line on the page.
+        if longer.startswith(shorter) and len(shorter) >= DECLARED_DECK_MIN_SHARE * len(longer):
+            return text if classify(text).kind is Kind.PROSE else None  # a headline repeated is no deck
+    return None
+
+
 def _section_headings(
-    tree: HtmlElement, leaves: _Leaves, article: list[HtmlElement], deck: str | None
+    tree: HtmlElement, leaves: _Leaves, article: list[HtmlElement], deck: str | None, listed: set[str]
 ) -> list[tuple[str, str]]:
-    """Each ``<h2>``–``<h4>`` whose next text is a paragraph of the article's, with that paragraph's start."""
+    """Each ``<h2>``–``<h4>`` whose next text is a paragraph or list item of the article's, with its start."""
     body_styles = {_signature(paragraph) for paragraph in article}
     found: list[tuple[str, str]] = []
     for heading in tree.iter(*_SECTION_HEADING_TAGS):
@@ -224,12 +361,13 @@ def _section_headings(
         if not text or text == deck or len(text.split()) > HEADING_MAX_WORDS or classify(text).kind not in TEXT_KINDS:
             continue  # "Advertisement" over an advert's paragraph is no section heading
         following = next(leaves.after(heading), None)
+        if following is None:
+            continue
+        following_text = clean_space(following.text_content())
         if (
-            following is not None
-            and following.tag == "p"
-            and (following in article or _signature(following) in body_styles)
-        ):
-            found.append((text, clean_space(following.text_content())))
+            following.tag == "p" and (following in article or _signature(following) in body_styles)
+        ) or following_text in listed:
+            found.append((text, following_text))
     return found
 
 
@@ -240,10 +378,35 @@ def place_headings(text: str, headings: list[tuple[str, str]]) -> tuple[str, lis
     placed: list[str] = []
     for heading, paragraph in headings:
         start = paragraph[:80]
-        at = next((index for index, line in enumerate(lines) if line.startswith(start)), None)
+        at = next((index for index, line in enumerate(lines) if _unbulleted(line).startswith(start)), None)
         if at is None:
             continue
         if at == 0 or lines[at - 1] != heading:
             lines.insert(at, heading)
         placed.append(heading)
     return "\n".join(lines), placed
+
+
+def _unbulleted(line: str) -> str:
+    """A line without the "- " extraction writes before a list item."""
+    return line[2:] if line.startswith("- ") else line
+
+
+def place_lists(text: str, lists: list[tuple[str | None, list[str]]]) -> str:
+    """The text with each list extraction dropped put back, as "- " items, after the paragraph it follows."""
+    lines = text.split("\n")
+    present = {_unbulleted(line) for line in lines}
+    after: dict[int, list[str]] = {}
+    for before, items in lists:
+        if any(item in present for item in items):
+            continue  # extraction kept it
+        at = -1 if before is None else next((i for i, line in enumerate(lines) if line.startswith(before[:80])), None)
+        if at is not None:
+            after.setdefault(at, []).extend(f"- {item}" for item in items)
+    if not after:
+        return text
+    joined = after.get(-1, [])
+    for index, line in enumerate(lines):
+        joined.append(line)
+        joined.extend(after.get(index, []))
+    return "\n".join(joined)

@@ -97,3 +97,97 @@ def test_a_pull_quote_printed_again_is_read_once() -> None:
     page = extract_page(_page(inside=quote))
     assert page is not None
     assert page.text.count("full yield by 2030") == 1
+
+
+def test_teaser_cards_without_links_in_the_body_are_dropped_by_their_rhythm() -> None:
+    cards = (
+        "<div class='card' data-href='/n/1'><h3>Ferry fares to rise on the island routes</h3>"
+        "<p>Operators blame the price of diesel.</p></div>"
+        "<div class='card' data-href='/n/2'><h3>Library in Vossby extends its hours</h3>"
+        "<p>It will stay open until nine on weekdays.</p></div>"
+    )
+    page = extract_page(_page(between=cards))
+    assert page is not None
+    assert "Ferry fares" not in page.text and "diesel" not in page.text and "Vossby" not in page.text
+    assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_a_plain_list_among_the_paragraphs_is_kept_with_its_heading() -> None:
+    varieties = (
+        "<h2>Varieties on the new slopes</h2>"
+        "<ul><li>a late russet for keeping</li><li>a sharp green apple for blending</li>"
+        "<li>a red dessert apple sold at the farm gate</li></ul>"
+    )
+    page = extract_page(_page(between=varieties))
+    assert page is not None
+    assert "- a sharp green apple for blending" in page.text
+    assert page.text.index(STORY[1]) < page.text.index("a late russet") < page.text.index(STORY[2])
+    assert page.headings == ["Varieties on the new slopes"]
+
+
+def test_the_author_is_read_from_byline_markup_above_the_article_not_from_comments_below() -> None:
+    byline = "<p class='meta'>Words by <span class='author-name'>Liv Sandvoll</span> · Pictures by Aksel Brun</p>"
+    comments = "<div class='comments'><span class='comment-author'>Henrik Dahl</span><p>Lovely!</p></div>"
+    assert (page := extract_page(_page(after_headline=byline, inside=comments))) is not None
+    assert page.author == "Liv Sandvoll"
+    assert (page := extract_page(_page(inside=comments))) is not None
+    assert page.author is None
+
+
+def test_a_photo_credit_in_a_caption_is_cut_and_the_caption_itself_is_not_taken_for_one() -> None:
+    figure = (
+        "<figure><img src='/a.jpg' alt=''><figcaption>Growers sort the first apples. "
+        "<small>Photograph: Marit Løvaas/Fjellposten</small></figcaption></figure>"
+    )
+    page = extract_page(_page(between=figure))
+    assert page is not None
+    assert "Marit Løvaas" not in page.text
+    assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_closing_lines_naming_the_site_are_dropped_unless_the_page_is_about_the_site() -> None:
+    promotion = "<p>Follow the Saltwick Gazette on Instagram for more harvest news.</p>"
+    html = (
+        _page(between="", inside="")
+        .replace("</div></div></main>", f"{promotion}</div></div></main>")
+        .replace("<head>", "<head><meta property='og:site_name' content='Saltwick Gazette'>")
+    )
+    page = extract_page(html)
+    assert page is not None
+    assert "Instagram" not in page.text
+    credit = "<p>This story first appeared on the Saltwick Gazette.</p>"
+    assert (page := extract_page(html.replace(promotion, credit))) is not None
+    assert "first appeared on the Saltwick Gazette." in page.text  # where the article is from
+    reporting = (
+        "<p>The cooperative's chair told the Saltwick Gazette that the first pressing had sold out to local "
+        "shops within a day, and that a second pressing from the older trees would follow next month.</p>"
+    )
+    assert (
+        page := extract_page(html.replace("<div class='post-body'>", f"<div class='post-body'>{reporting}"))
+    ) is not None
+    assert "Instagram" in page.text
+
+
+def test_a_line_that_is_only_a_date_stamp_is_dropped() -> None:
+    page = extract_page(_page(between="<p>14.09.2026</p>"))
+    assert page is not None
+    assert "14.09.2026" not in page.text
+    assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_a_heading_closing_the_text_with_nothing_under_it_is_dropped() -> None:
+    page = extract_page(_page(inside="<h2>More stories from the valley</h2>"))
+    assert page is not None
+    assert "More stories" not in page.text
+    assert page.text.endswith(STORY[-1])
+
+
+def test_a_standfirst_the_page_declares_as_its_description_is_the_subtitle_whatever_its_markup() -> None:
+    standfirst = "The growers replanted the frost-hit hillside four years ago and have now pressed its first apples."
+    html = _page(after_headline=f"<ul class='summary'><li><strong>{standfirst}</strong></li></ul>").replace(
+        "<head>", f"<head><meta name='description' content='{standfirst[:70]}…'>"
+    )
+    page = extract_page(html)
+    assert page is not None
+    assert page.subtitle == standfirst
+    assert standfirst not in page.text
