@@ -44,6 +44,7 @@ EVIDENCE = (
     "described",  # the KB describes the entity (well-known entities are; a list's village is not)
     "context",  # the article's words against the entity's kind and description
     "coherence",  # the article's other entities that go with this one
+    "peers",  # the article's other entities of the same kin: a lab among labs, a club among clubs
     "exact_label",  # the mention is written exactly as the entity's label
     "locative",  # after "in", "at", or in a dateline
     "words",  # the mention's words, up to 4, over 4

@@ -175,13 +175,25 @@ class ArticleEntities:
         self._by_id: dict[str, KBEntity] = {}
         self._countries: Counter[str] = Counter()
         self._listed_by: Counter[str] = Counter()  # entity id -> how many chosen entities list it as related
+        self._kin: Counter[str] = Counter()  # how many readings chose an entity of each kin (``kin_of``)
         for entity in entities:
             self._count[entity.id] += 1
             self._by_id[entity.id] = entity
             if entity.country:
                 self._countries[entity.country] += 1
             self._listed_by.update(entity.related)
+            self._kin[kin_of(entity)] += 1
         self._total = sum(self._count.values())
+
+    def peers(self, entity: KBEntity, excluding: KBEntity | None) -> float:
+        """How many of the others are the same kin of thing, in [0, 1]: a lab among labs, a club among clubs.
+
+        News names its entities in kind ("Google, Baidu and DeepSeek"; a table of clubs): a pick of
+        the kind the article is about is likelier than a namesake of another kind.
+        """
+        kin = kin_of(entity)
+        others = self._kin[kin] - (excluding is not None and kin_of(excluding) == kin)
+        return min(1.0, others / 3.0)
 
     def coherence(self, entity: KBEntity, excluding: KBEntity | None) -> float:
         """How well ``entity`` fits the others, in [0, 1]: all of them but ``excluding``, the mention's own.
@@ -203,6 +215,19 @@ class ArticleEntities:
             related -= excluding.id in entity.related or entity.id in excluding.related
             same_country -= bool(entity.country) and excluding.country == entity.country and excluding.id != entity.id
         return min(1.0, related / 2.0 + min(0.25, 0.08 * same_country))
+
+
+# Kinds of business news names alike: a lab is a company, and so is a bank or a brokerage.
+_BUSINESS_KINDS = frozenset({"company", "lab", "brokerage", "bank", "exchange"})
+
+
+def kin_of(entity: KBEntity) -> str:
+    """The entity's kind, with the kinds news names alike taken together."""
+    if entity.kind in TEAM_KINDS:
+        return "team"
+    if entity.kind in _BUSINESS_KINDS:
+        return "business"
+    return entity.kind or entity.type
 
 
 _NO_ENTITIES = ArticleEntities(())
@@ -336,6 +361,7 @@ class Disambiguator:
             float(bool(entity.description)),
             context.fit(entity),
             others.coherence(entity, own),
+            others.peers(entity, own),
             float(mention.text == entity.name),
             float(mention.locative),
             min(len(mention.text.split()), 4) / 4,

@@ -75,6 +75,10 @@ _FUNCTION_WORDS = frozenset({
 # "WASHINGTON 1996-08-30": an all-caps place then a dash, comma, bracket, or a date.
 _DATELINE_END = re.compile(r"\s*(?:[—–-]|,|\()")
 _DATELINE_DATE = re.compile(r" \d{4}-\d\d-\d\d\b")
+# "HANGZHOU, China (Reuters) -", "Hangzhou (AP) —": the agency's credit in brackets, then a dash.
+_WIRE_CREDIT = re.compile(r"(?:,\s*[A-Z][\w.'-]*(?: [\w.'-]+){0,3})?\s*\([A-Z][\w.&' -]{0,40}\)\s*[—–-]")
+# What may come before a dateline's country on its line: the city and a comma ("HANGZHOU, ").
+_DATELINE_CITY = re.compile(r"\s*(?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3},\s*)?")
 # Months and weekdays are capitalised but name no place or organisation ("the year ending in March").
 _CALENDAR_WORDS = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
@@ -336,8 +340,9 @@ class MentionFinder:
             mention.acronym = not dateline and _is_acronym(text, start, end)
             mention.locative = dateline or _after_a_place_word(text, start)
         else:
-            # "LA CORUNA, Spain 1996-08-31": the country that closes a dateline is where the story was filed.
-            dateline = not in_title and bool(_DATELINE_DATE.match(text, end))
+            # "LA CORUNA, Spain 1996-08-31", "Hangzhou, China (Reuters) -": a dateline names where the story
+            # was filed.
+            dateline = not in_title and _in_dateline(text, start, end)
             mention.locative = dateline or _after_a_place_word(text, start)
         mention.candidates = self.kb.lookup_key(mention.key)
         return mention
@@ -429,7 +434,15 @@ def _is_acronym(text: str, start: int, end: int) -> bool:
 
 def _opens_dateline(text: str, start: int, end: int) -> bool:
     """Whether an all-caps name at ``start`` is a dateline: it opens the text, or a wire date follows it."""
-    return bool((start == 0 and _DATELINE_END.match(text, end)) or _DATELINE_DATE.match(text, end))
+    return bool((start == 0 and _DATELINE_END.match(text, end)) or _in_dateline(text, start, end))
+
+
+def _in_dateline(text: str, start: int, end: int) -> bool:
+    """Whether a name is part of a dateline: a wire date follows it, or, on a line's first words, an agency's credit."""
+    if _DATELINE_DATE.match(text, end):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_DATELINE_CITY.fullmatch(text, line_start, start) and _WIRE_CREDIT.match(text, end))
 
 
 def _after_a_place_word(text: str, start: int) -> bool:

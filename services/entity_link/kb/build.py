@@ -14,11 +14,18 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from services.entity_link.kb.entity import ArtifactWriter, KBEntity, read_artifact, write_artifact
-from services.entity_link.kb.more import add_titles, confirm_with, read_more
+from services.entity_link.kb.more import (
+    add_titles,
+    confirm_with,
+    merge_unconfirmed_towns,
+    name_teams_by_their_places,
+    read_more,
+)
 from services.entity_link.kb.sources import (
     merge_duplicate_organisations,
     merge_same_id,
     prefer_cities_to_same_named_regions,
+    raise_model_developers,
     read_lists,
     resolve_related,
 )
@@ -74,9 +81,11 @@ def build_from_lists(data_dir: Path, out: Path = BUNDLED_KB) -> BuildReport:
     confirm_with(entities, more)
     if more_dir.exists():
         add_titles(entities, more_dir)
-    redirects = merge_duplicate_organisations(entities)
+    name_teams_by_their_places(entities)
+    redirects = merge_duplicate_organisations(entities) | merge_unconfirmed_towns(entities)
     prefer_cities_to_same_named_regions(entities)
     resolve_related(entities, redirects)
+    raise_model_developers(entities)
     ordered = sorted(entities.values(), key=lambda e: (e.type, -e.prior, e.id))
     facts = {"source": "lists", "attribution": LIST_ATTRIBUTION, "entities": len(ordered)}
     count = write_artifact(out, ordered, facts)

@@ -21,7 +21,7 @@ from typing import Any
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import UNTYPED_KIND
 from services.entity_link.kb.sources import age_bonus, clean_aliases, unspaced_names
-from services.entity_link.text import fold
+from services.entity_link.text import fold, normalise_alias
 from shared.messages import EntityType
 
 # The kind of an entity whose type nobody gave (a bare Wikipedia title).
@@ -349,3 +349,103 @@ def add_titles(entities: dict[str, KBEntity], folder: Path) -> int:
             entity.aliases = aliases
             added += 1
     return added
+
+
+_TEAM_KINDS = frozenset({"sports_club", "national_team"})
+
+
+# How well known a place must be to lend its name to a team: "South" and "West" are villages too.
+TEAM_PLACE_MIN_PRIOR = 0.4
+
+
+def _place_at_an_end(words: list[str], places: set[str]) -> str | None:
+    """The longest run of words opening or closing a team's name that is a place's own name.
+
+    A closing run counts only after a capitalised word: "Queen of the South" is not named after "South";
+    the run's words are written as names ("AS Monaco" is not named after a village called "As").
+    """
+
+    def as_names(run: list[str]) -> bool:
+        return all(word[:1].isupper() and word[1:2].islower() for word in run)
+
+    for size in range(len(words) - 1, 0, -1):
+        runs = [words[:size]] + ([words[-size:]] if words[-size - 1][:1].isupper() else [])
+        for run in runs:
+            if as_names(run) and fold(" ".join(run)).strip() in places:
+                return " ".join(run)
+    return None
+
+
+def name_teams_by_their_places(entities: dict[str, KBEntity]) -> int:
+    """Give a team the name of the place it is called after: results name clubs by their towns.
+
+    "Norwich 2 Ipswich 1", "England were 200 for three": news calls Norwich
+    City F.C. "Norwich" and the England cricket team "England". The name is
+    an alias, so the disambiguator admits the team only in a sports story and
+    not after "in" (``disambiguation._admissible``); elsewhere it is the place.
+    Returns how many teams gained a name.
+    """
+    places = {fold(e.name).strip() for e in entities.values() if e.type == "LOC" and e.prior >= TEAM_PLACE_MIN_PRIOR}
+    named = 0
+    for entity in entities.values():
+        if entity.kind not in _TEAM_KINDS:
+            continue
+        words = entity.name.split()
+        while len(words) > 1 and fold(words[-1]).replace(" ", "") in _CLUB_WORDS:
+            words.pop()
+        place = _place_at_an_end(words, places) if len(words) > 1 else None
+        if place is None:
+            continue
+        aliases = clean_aliases(entity.name, [place, *entity.aliases])
+        if aliases != entity.aliases:
+            entity.aliases = aliases
+            named += 1
+    return named
+
+
+def describes_a_town(description: str) -> bool:
+    """Whether a description calls its place a city or a town ("capital city of Belarus")."""
+    typed = describe_type(description)
+    return typed is not None and typed[0] == "LOC" and typed[1] in ("city", "capital")
+
+
+_TOWN_KINDS = frozenset({"city", "capital"})
+
+
+def merge_unconfirmed_towns(entities: dict[str, KBEntity]) -> dict[str, str]:
+    """Fold a listed town that nothing else describes into the one town of its name another source describes.
+
+    The place list sometimes keys a city by the wrong item: its "Minsk" and
+    "Liège" carry QIDs that no other source knows, while kb-more and kb-extra
+    describe the real cities ("capital city of Belarus"). With two items of a
+    name, the list's one would take the name (it is ranked as a city) and link
+    every mention to the wrong QID. A town is confirmed when its description
+    says it is one (``describes_a_town``); the unconfirmed one of the same name and
+    country (or of a confirmed town with no country) is folded into it, which
+    keeps its QID and takes the higher prior and the finer kind.
+    Returns the redirects (folded id -> kept id).
+    """
+    described: dict[str, list[KBEntity]] = {}
+    for entity in entities.values():
+        if entity.type == "LOC" and entity.description and describes_a_town(entity.description):
+            described.setdefault(normalise_alias(entity.name), []).append(entity)
+    redirects: dict[str, str] = {}
+    for entity in list(entities.values()):
+        if entity.description or entity.kind not in _TOWN_KINDS:
+            continue
+        towns = [
+            town
+            for town in described.get(normalise_alias(entity.name), ())
+            if town.country in ("", entity.country) and town.id != entity.id
+        ]
+        if len(towns) != 1:
+            continue
+        town = towns[0]
+        del entities[entity.id]
+        town.aliases = clean_aliases(town.name, [*town.aliases, *entity.aliases])
+        town.prior = max(town.prior, entity.prior)
+        town.kind = entity.kind if town.kind not in _TOWN_KINDS else town.kind
+        town.country = town.country or entity.country
+        town.also = tuple(sorted({*town.also, entity.id, *entity.also}))
+        redirects[entity.id] = town.id
+    return redirects

@@ -343,3 +343,35 @@ def resolve_related(entities: dict[str, KBEntity], redirects: dict[str, str]) ->
     for entity in entities.values():
         if entity.related:
             entity.related = tuple(sorted({redirects.get(id_, id_) for id_ in entity.related} - {entity.id}))
+
+
+# Kinds of the AI models the lists hold (Epoch AI's notable models), and of whom they name as makers.
+_MODEL_KINDS = frozenset({"model", "model_family"})
+_DEVELOPER_KINDS = frozenset({"company", "organisation", "lab"})
+# A maker of this many notable models is an AI lab, whatever else it does: its news is about models.
+_LAB_MODELS = 3
+
+
+def raise_model_developers(entities: dict[str, KBEntity]) -> int:
+    """Organisations that made notable AI models are in today's news: their prior rises with the count.
+
+    The lists carry no popularity for companies, and the QID's age favours
+    those Wikipedia knew in 2012; a lab founded in 2023 with sixteen notable
+    models (Epoch AI's list) is as newsworthy as an old firm. Returns how many
+    organisations rose.
+    """
+    made: dict[str, int] = {}
+    for entity in entities.values():
+        if entity.kind in _MODEL_KINDS:
+            for maker in entity.related:
+                made[maker] = made.get(maker, 0) + 1
+    raised = 0
+    for maker, count in made.items():
+        entity = entities.get(maker)
+        if entity is None or entity.type != "ORG":
+            continue
+        entity.prior = _clip(entity.prior + 0.06 * math.log2(1 + count))
+        if count >= _LAB_MODELS and entity.kind in _DEVELOPER_KINDS:
+            entity.kind = "lab"
+        raised += 1
+    return raised
