@@ -45,7 +45,7 @@ EVIDENCE = (
     "context",  # the article's words against the entity's kind and description
     "coherence",  # the article's other entities that go with this one
     "peers",  # the article's other entities of the same kin: a lab among labs, a club among clubs
-    "exact_label",  # the mention is written exactly as the entity's label
+    "exact_label",  # the mention is written exactly as the entity's label (a company's without "Inc.")
     "locative",  # after "in", "at", or in a dateline
     "words",  # the mention's words, up to 4, over 4
     "shouted",  # all capitals and no acronym: a headline or a dateline

@@ -32,7 +32,7 @@ from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import LABEL_WEIGHT, SURNAME_WEIGHT, Candidate
 from services.entity_link.kb.more import UNTYPED
 from services.entity_link.mentions import ACRONYM_MAX_LETTERS, Mention
-from services.entity_link.text import fold
+from services.entity_link.text import fold, without_legal_form
 
 # Which KB types a recogniser type is compatible with, and at what strength.
 _TYPE_FIT: dict[str | None, dict[str, float]] = {
@@ -362,7 +362,7 @@ class Disambiguator:
             context.fit(entity),
             others.coherence(entity, own),
             others.peers(entity, own),
-            float(mention.text == entity.name),
+            float(_written_as_its_name(mention, entity)),
             float(mention.locative),
             min(len(mention.text.split()), 4) / 4,
             float(mention.text.isupper() and not mention.acronym),
@@ -411,7 +411,7 @@ class Disambiguator:
         """A candidate's score; ``others`` are the article's provisional entities, ``own`` the mention's among them."""
         entity, w = candidate.entity, self.weights
         fit = _type_fit(mention, entity)
-        exact = 1.0 if mention.text == entity.name else 0.0
+        exact = 1.0 if _written_as_its_name(mention, entity) else 0.0
         place = 1.0 if mention.locative and entity.type == "LOC" else 0.0
         return (
             w.locative * place
@@ -508,6 +508,17 @@ def _without_shared_surnames(candidates: list[Candidate], every: Sequence[Candid
     if len(by_surname) < 2 and not other_meaning:
         return candidates
     return [c for c in candidates if c not in by_surname]
+
+
+def _written_as_its_name(mention: Mention, entity: KBEntity) -> bool:
+    """The mention reads as the entity's own name: its label, or a company's label without "Inc."."""
+    if mention.text == entity.name:
+        return True
+    return (
+        entity.type == "ORG"
+        and entity.name.startswith(mention.text)
+        and without_legal_form(entity.name) == mention.text
+    )
 
 
 def _type_fit(mention: Mention, entity: KBEntity) -> float:

@@ -299,6 +299,7 @@ class MentionFinder:
         ends_by_start: dict[int, list[int]] = {}
         for start, end, _key in part.alias_hits:
             ends_by_start.setdefault(start, []).append(end)
+        known = {(start, end) for start, end, _key in part.alias_hits}
         mentions: list[Mention] = []
         for span in named:
             first_token = span.start - offset
@@ -308,11 +309,11 @@ class MentionFinder:
             # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
             longer = [e for e in ends_by_start.get(start, ()) if e > end]
             end = max([end, *(e for e in longer if not _SPANS_PUNCTUATION.search(text, end, e))])
-            mention = self._mention(
-                text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token]
-            )
-            if not (mention.opens_sentence_as_a_word or self._ordinary_word(mention, text, words)):
-                mentions.append(mention)
+            for piece_start, piece_end in _coordinated(text, start, end, known):
+                opens = sentence_starts[first_token] and piece_start == start
+                mention = self._mention(text, piece_start, piece_end, span.type, span.score, part.in_title, opens)
+                if not (mention.opens_sentence_as_a_word or self._ordinary_word(mention, text, words)):
+                    mentions.append(mention)
         taken = _TakenRanges([(m.start, m.end) for m in mentions])
         # Aliases in order of their start, the longest first: one alias per place, never inside a name.
         extents = sorted({(s, e) for s, e, _ in part.alias_hits}, key=lambda extent: (extent[0], -extent[1]))
@@ -410,6 +411,18 @@ class MentionFinder:
         if best < _LONE_ALIAS_MIN_PRIOR or not mention.text[:1].isupper():
             return False
         return not mention.sentence_start or not any(w.lower() in article_words.lower_case for w in words)
+
+
+def _coordinated(text: str, start: int, end: int, known: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A recognised name that is two known names joined by "and" ("DeepSeek and Apple"), as the two.
+
+    A name the KB holds whole ("Procter and Gamble") stays one.
+    """
+    joint = text.find(" and ", start, end)
+    if joint < 0 or (start, end) in known:
+        return [(start, end)]
+    pieces = [(start, joint), (joint + len(" and "), end)]
+    return pieces if all(piece in known for piece in pieces) else [(start, end)]
 
 
 def _next_word(text: str, end: int) -> str:

@@ -76,9 +76,10 @@ def build_from_lists(data_dir: Path, out: Path = BUNDLED_KB) -> BuildReport:
     """The bundled artifact: the shared lists and ``kb-more``, merged by QID, duplicate organisations folded."""
     started = time.perf_counter()
     more_dir = data_dir / "kb-more"
-    more = merge_same_id(read_more(more_dir)) if more_dir.exists() else {}
+    more_entities, measured = read_more(more_dir) if more_dir.exists() else ([], set())
+    more = merge_same_id(more_entities)
     entities = merge_same_id(read_lists(data_dir))
-    confirm_with(entities, more)
+    confirm_with(entities, more, measured)
     if more_dir.exists():
         add_titles(entities, more_dir)
     name_teams_by_their_places(entities)

@@ -276,7 +276,7 @@ def merge_same_id(entities: Iterable[KBEntity]) -> dict[str, KBEntity]:
     return merged
 
 
-def _qid_number(entity_id: str) -> int:
+def qid_number(entity_id: str) -> int:
     return int(entity_id[1:]) if entity_id.startswith("Q") and entity_id[1:].isdigit() else 1 << 62
 
 
@@ -297,7 +297,7 @@ def merge_duplicate_organisations(entities: dict[str, KBEntity]) -> dict[str, st
     for ids in groups.values():
         if len(ids) < 2:
             continue
-        main_id, *others = sorted(ids, key=_qid_number)
+        main_id, *others = sorted(ids, key=qid_number)
         main = entities[main_id]
         for other_id in others:
             other = entities.pop(other_id)
@@ -361,17 +361,17 @@ def raise_model_developers(entities: dict[str, KBEntity]) -> int:
     organisations rose.
     """
     made: dict[str, int] = {}
-    for entity in entities.values():
-        if entity.kind in _MODEL_KINDS:
-            for maker in entity.related:
+    for model in entities.values():
+        if model.kind in _MODEL_KINDS:
+            for maker in model.related:
                 made[maker] = made.get(maker, 0) + 1
     raised = 0
     for maker, count in made.items():
-        entity = entities.get(maker)
-        if entity is None or entity.type != "ORG":
+        developer = entities.get(maker)
+        if developer is None or developer.type != "ORG":
             continue
-        entity.prior = _clip(entity.prior + 0.06 * math.log2(1 + count))
-        if count >= _LAB_MODELS and entity.kind in _DEVELOPER_KINDS:
-            entity.kind = "lab"
+        developer.prior = _clip(developer.prior + 0.06 * math.log2(1 + count))
+        if count >= _LAB_MODELS and developer.kind in _DEVELOPER_KINDS:
+            developer.kind = "lab"
         raised += 1
     return raised

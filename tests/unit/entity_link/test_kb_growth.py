@@ -58,6 +58,16 @@ def test_a_listed_town_nobody_describes_folds_into_the_described_one() -> None:
     assert {"Q502", "Q900002", "Q601", "Q602"} <= set(entities)
 
 
+def test_a_listed_town_spelled_as_an_older_one_of_its_country_folds_into_it() -> None:
+    entities = by_id(
+        entity("Q900003", "Irvana", "LOC", kind="city", country="XV", prior=0.56, aliases=("Ervana",)),
+        entity("Q700", "Ervana", "LOC", kind="city", country="XV", prior=0.61, aliases=("Yrvana",)),
+        entity("Q701", "Ervana", "LOC", kind="city", country="XW", prior=0.3),  # another country's
+    )
+    assert merge_unconfirmed_towns(entities) == {"Q900003": "Q700"}
+    assert set(entities["Q700"].aliases) == {"Yrvana", "Irvana"} and entities["Q701"].aliases == ()
+
+
 def test_the_makers_of_notable_ai_models_rise_and_become_labs() -> None:
     entities = by_id(
         entity("Q1", "Nimbus Labs", kind="company", prior=0.3),
