@@ -53,6 +53,7 @@ FOR_A_LINK = frozenset(
         "described",
         "context",
         "coherence",
+        "peers",
         "exact_label",
         "repeats",
         "words",

@@ -31,7 +31,7 @@ of the document id, the hard cases by their ``slice``). Only the tuning
 half's errors are ever written out (``--errors``); the untouched half is
 reported as figures only.
 
-    .venv/bin/python bench/link_pipeline.py [--data ../shared/data] [--errors /tmp/errors.jsonl]
+    .venv/bin/python bench/link_pipeline.py [--data ../shared/data] [--errors /tmp/errors.jsonl] [--slice tune]
 """
 
 from __future__ import annotations
@@ -331,6 +331,7 @@ def main() -> None:
     parser.add_argument("--short-texts", type=Path, default=SHORT_TEXTS)
     parser.add_argument("--errors", type=Path, help="write the tuning slices' errors here (never the untouched)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N AIDA documents (a quick look)")
+    parser.add_argument("--slice", choices=SLICES, help="only this slice (tune while tuning: the untouched unseen)")
     parser.add_argument("--out", type=Path, default=RESULTS / "link_pipeline.json")
     args = parser.parse_args()
 
@@ -344,6 +345,7 @@ def main() -> None:
         (name, document)
         for name, documents in (("aida", aida), ("hard", hard), ("short", short))
         for document in documents
+        if args.slice in (None, document.slice)
     ]
     run = asyncio.run(run_documents([document for _, document in named]))
 
@@ -360,7 +362,9 @@ def main() -> None:
             errors.append(errors_of(document, output))
 
     result: dict[str, Any] = {
-        "command": "bench/link_pipeline.py" + (f" --limit {args.limit}" if args.limit else ""),
+        "command": "bench/link_pipeline.py"
+        + (f" --limit {args.limit}" if args.limit else "")
+        + (f" --slice {args.slice}" if args.slice else ""),
         "load": os.getloadavg()[0],
         "goals_untouched": GOALS,
         "split": "AIDA/CoNLL by blake2b(document id); hard cases by their 'slice'",

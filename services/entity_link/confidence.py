@@ -44,7 +44,8 @@ EVIDENCE = (
     "described",  # the KB describes the entity (well-known entities are; a list's village is not)
     "context",  # the article's words against the entity's kind and description
     "coherence",  # the article's other entities that go with this one
-    "exact_label",  # the mention is written exactly as the entity's label
+    "peers",  # the article's other entities of the same kin: a lab among labs, a club among clubs
+    "exact_label",  # the mention is written exactly as the entity's label (a company's without "Inc.")
     "locative",  # after "in", "at", or in a dateline
     "words",  # the mention's words, up to 4, over 4
     "shouted",  # all capitals and no acronym: a headline or a dateline

@@ -32,7 +32,7 @@ from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import LABEL_WEIGHT, SURNAME_WEIGHT, Candidate
 from services.entity_link.kb.more import UNTYPED
 from services.entity_link.mentions import ACRONYM_MAX_LETTERS, Mention
-from services.entity_link.text import fold
+from services.entity_link.text import fold, without_legal_form
 
 # Which KB types a recogniser type is compatible with, and at what strength.
 _TYPE_FIT: dict[str | None, dict[str, float]] = {
@@ -175,13 +175,25 @@ class ArticleEntities:
         self._by_id: dict[str, KBEntity] = {}
         self._countries: Counter[str] = Counter()
         self._listed_by: Counter[str] = Counter()  # entity id -> how many chosen entities list it as related
+        self._kin: Counter[str] = Counter()  # how many readings chose an entity of each kin (``kin_of``)
         for entity in entities:
             self._count[entity.id] += 1
             self._by_id[entity.id] = entity
             if entity.country:
                 self._countries[entity.country] += 1
             self._listed_by.update(entity.related)
+            self._kin[kin_of(entity)] += 1
         self._total = sum(self._count.values())
+
+    def peers(self, entity: KBEntity, excluding: KBEntity | None) -> float:
+        """How many of the others are the same kin of thing, in [0, 1]: a lab among labs, a club among clubs.
+
+        News names its entities in kind ("Google, Baidu and DeepSeek"; a table of clubs): a pick of
+        the kind the article is about is likelier than a namesake of another kind.
+        """
+        kin = kin_of(entity)
+        others = self._kin[kin] - (excluding is not None and kin_of(excluding) == kin)
+        return min(1.0, others / 3.0)
 
     def coherence(self, entity: KBEntity, excluding: KBEntity | None) -> float:
         """How well ``entity`` fits the others, in [0, 1]: all of them but ``excluding``, the mention's own.
@@ -203,6 +215,19 @@ class ArticleEntities:
             related -= excluding.id in entity.related or entity.id in excluding.related
             same_country -= bool(entity.country) and excluding.country == entity.country and excluding.id != entity.id
         return min(1.0, related / 2.0 + min(0.25, 0.08 * same_country))
+
+
+# Kinds of business news names alike: a lab is a company, and so is a bank or a brokerage.
+_BUSINESS_KINDS = frozenset({"company", "lab", "brokerage", "bank", "exchange"})
+
+
+def kin_of(entity: KBEntity) -> str:
+    """The entity's kind, with the kinds news names alike taken together."""
+    if entity.kind in TEAM_KINDS:
+        return "team"
+    if entity.kind in _BUSINESS_KINDS:
+        return "business"
+    return entity.kind or entity.type
 
 
 _NO_ENTITIES = ArticleEntities(())
@@ -336,7 +361,8 @@ class Disambiguator:
             float(bool(entity.description)),
             context.fit(entity),
             others.coherence(entity, own),
-            float(mention.text == entity.name),
+            others.peers(entity, own),
+            float(_written_as_its_name(mention, entity)),
             float(mention.locative),
             min(len(mention.text.split()), 4) / 4,
             float(mention.text.isupper() and not mention.acronym),
@@ -385,7 +411,7 @@ class Disambiguator:
         """A candidate's score; ``others`` are the article's provisional entities, ``own`` the mention's among them."""
         entity, w = candidate.entity, self.weights
         fit = _type_fit(mention, entity)
-        exact = 1.0 if mention.text == entity.name else 0.0
+        exact = 1.0 if _written_as_its_name(mention, entity) else 0.0
         place = 1.0 if mention.locative and entity.type == "LOC" else 0.0
         return (
             w.locative * place
@@ -482,6 +508,17 @@ def _without_shared_surnames(candidates: list[Candidate], every: Sequence[Candid
     if len(by_surname) < 2 and not other_meaning:
         return candidates
     return [c for c in candidates if c not in by_surname]
+
+
+def _written_as_its_name(mention: Mention, entity: KBEntity) -> bool:
+    """The mention reads as the entity's own name: its label, or a company's label without "Inc."."""
+    if mention.text == entity.name:
+        return True
+    return (
+        entity.type == "ORG"
+        and entity.name.startswith(mention.text)
+        and without_legal_form(entity.name) == mention.text
+    )
 
 
 def _type_fit(mention: Mention, entity: KBEntity) -> float:

@@ -75,6 +75,10 @@ _FUNCTION_WORDS = frozenset({
 # "WASHINGTON 1996-08-30": an all-caps place then a dash, comma, bracket, or a date.
 _DATELINE_END = re.compile(r"\s*(?:[—–-]|,|\()")
 _DATELINE_DATE = re.compile(r" \d{4}-\d\d-\d\d\b")
+# "HANGZHOU, China (Reuters) -", "Hangzhou (AP) —": the agency's credit in brackets, then a dash.
+_WIRE_CREDIT = re.compile(r"(?:,\s*[A-Z][\w.'-]*(?: [\w.'-]+){0,3})?\s*\([A-Z][\w.&' -]{0,40}\)\s*[—–-]")
+# What may come before a dateline's country on its line: the city and a comma ("HANGZHOU, ").
+_DATELINE_CITY = re.compile(r"\s*(?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3},\s*)?")
 # Months and weekdays are capitalised but name no place or organisation ("the year ending in March").
 _CALENDAR_WORDS = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
@@ -295,6 +299,7 @@ class MentionFinder:
         ends_by_start: dict[int, list[int]] = {}
         for start, end, _key in part.alias_hits:
             ends_by_start.setdefault(start, []).append(end)
+        known = {(start, end) for start, end, _key in part.alias_hits}
         mentions: list[Mention] = []
         for span in named:
             first_token = span.start - offset
@@ -304,11 +309,11 @@ class MentionFinder:
             # A longer alias from the same first word: "Alibaba Group Holding" over "Alibaba Group".
             longer = [e for e in ends_by_start.get(start, ()) if e > end]
             end = max([end, *(e for e in longer if not _SPANS_PUNCTUATION.search(text, end, e))])
-            mention = self._mention(
-                text, start, end, span.type, span.score, part.in_title, sentence_starts[first_token]
-            )
-            if not (mention.opens_sentence_as_a_word or self._ordinary_word(mention, text, words)):
-                mentions.append(mention)
+            for piece_start, piece_end in _coordinated(text, start, end, known):
+                opens = sentence_starts[first_token] and piece_start == start
+                mention = self._mention(text, piece_start, piece_end, span.type, span.score, part.in_title, opens)
+                if not (mention.opens_sentence_as_a_word or self._ordinary_word(mention, text, words)):
+                    mentions.append(mention)
         taken = _TakenRanges([(m.start, m.end) for m in mentions])
         # Aliases in order of their start, the longest first: one alias per place, never inside a name.
         extents = sorted({(s, e) for s, e, _ in part.alias_hits}, key=lambda extent: (extent[0], -extent[1]))
@@ -336,8 +341,9 @@ class MentionFinder:
             mention.acronym = not dateline and _is_acronym(text, start, end)
             mention.locative = dateline or _after_a_place_word(text, start)
         else:
-            # "LA CORUNA, Spain 1996-08-31": the country that closes a dateline is where the story was filed.
-            dateline = not in_title and bool(_DATELINE_DATE.match(text, end))
+            # "LA CORUNA, Spain 1996-08-31", "Hangzhou, China (Reuters) -": a dateline names where the story
+            # was filed.
+            dateline = not in_title and _in_dateline(text, start, end)
             mention.locative = dateline or _after_a_place_word(text, start)
         mention.candidates = self.kb.lookup_key(mention.key)
         return mention
@@ -407,6 +413,18 @@ class MentionFinder:
         return not mention.sentence_start or not any(w.lower() in article_words.lower_case for w in words)
 
 
+def _coordinated(text: str, start: int, end: int, known: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A recognised name that is two known names joined by "and" ("DeepSeek and Apple"), as the two.
+
+    A name the KB holds whole ("Procter and Gamble") stays one.
+    """
+    joint = text.find(" and ", start, end)
+    if joint < 0 or (start, end) in known:
+        return [(start, end)]
+    pieces = [(start, joint), (joint + len(" and "), end)]
+    return pieces if all(piece in known for piece in pieces) else [(start, end)]
+
+
 def _next_word(text: str, end: int) -> str:
     """The word after ``end``, in lower case."""
     following = text[end : end + _CASE_WINDOW].split(maxsplit=1)
@@ -429,7 +447,15 @@ def _is_acronym(text: str, start: int, end: int) -> bool:
 
 def _opens_dateline(text: str, start: int, end: int) -> bool:
     """Whether an all-caps name at ``start`` is a dateline: it opens the text, or a wire date follows it."""
-    return bool((start == 0 and _DATELINE_END.match(text, end)) or _DATELINE_DATE.match(text, end))
+    return bool((start == 0 and _DATELINE_END.match(text, end)) or _in_dateline(text, start, end))
+
+
+def _in_dateline(text: str, start: int, end: int) -> bool:
+    """Whether a name is part of a dateline: a wire date follows it, or, on a line's first words, an agency's credit."""
+    if _DATELINE_DATE.match(text, end):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_DATELINE_CITY.fullmatch(text, line_start, start) and _WIRE_CREDIT.match(text, end))
 
 
 def _after_a_place_word(text: str, start: int) -> bool:

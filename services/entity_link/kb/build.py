@@ -14,11 +14,18 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from services.entity_link.kb.entity import ArtifactWriter, KBEntity, read_artifact, write_artifact
-from services.entity_link.kb.more import add_titles, confirm_with, read_more
+from services.entity_link.kb.more import (
+    add_titles,
+    confirm_with,
+    merge_unconfirmed_towns,
+    name_teams_by_their_places,
+    read_more,
+)
 from services.entity_link.kb.sources import (
     merge_duplicate_organisations,
     merge_same_id,
     prefer_cities_to_same_named_regions,
+    raise_model_developers,
     read_lists,
     resolve_related,
 )
@@ -69,14 +76,17 @@ def build_from_lists(data_dir: Path, out: Path = BUNDLED_KB) -> BuildReport:
     """The bundled artifact: the shared lists and ``kb-more``, merged by QID, duplicate organisations folded."""
     started = time.perf_counter()
     more_dir = data_dir / "kb-more"
-    more = merge_same_id(read_more(more_dir)) if more_dir.exists() else {}
+    more_entities, measured = read_more(more_dir) if more_dir.exists() else ([], set())
+    more = merge_same_id(more_entities)
     entities = merge_same_id(read_lists(data_dir))
-    confirm_with(entities, more)
+    confirm_with(entities, more, measured)
     if more_dir.exists():
         add_titles(entities, more_dir)
-    redirects = merge_duplicate_organisations(entities)
+    name_teams_by_their_places(entities)
+    redirects = merge_duplicate_organisations(entities) | merge_unconfirmed_towns(entities)
     prefer_cities_to_same_named_regions(entities)
     resolve_related(entities, redirects)
+    raise_model_developers(entities)
     ordered = sorted(entities.values(), key=lambda e: (e.type, -e.prior, e.id))
     facts = {"source": "lists", "attribution": LIST_ATTRIBUTION, "entities": len(ordered)}
     count = write_artifact(out, ordered, facts)

@@ -20,8 +20,8 @@ from typing import Any
 
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import UNTYPED_KIND
-from services.entity_link.kb.sources import age_bonus, clean_aliases, unspaced_names
-from services.entity_link.text import fold
+from services.entity_link.kb.sources import age_bonus, clean_aliases, qid_number, unspaced_names
+from services.entity_link.text import fold, normalise_alias
 from shared.messages import EntityType
 
 # The kind of an entity whose type nobody gave (a bare Wikipedia title).
@@ -283,20 +283,26 @@ def read_dwnb_titles(paths: list[Path]) -> Iterator[tuple[str, str]]:
                 yield match.group(2), title
 
 
-def read_more(folder: Path) -> Iterator[KBEntity]:
-    """Every entity of ``kb-more``: Wikitrivia first (it carries popularity), then FB15k-237."""
-    yield from read_wikitrivia(folder / "wikitrivia")
-    yield from read_fb15k(folder / "fb15k237-entity2wikidata.json")
+def read_more(folder: Path) -> tuple[list[KBEntity], set[str]]:
+    """Every entity of ``kb-more`` (Wikitrivia first, then FB15k-237), and the ids whose popularity it measured.
+
+    Wikitrivia carries sitelinks; FB15k-237 only says an entity is notable.
+    """
+    measured = list(read_wikitrivia(folder / "wikitrivia"))
+    return [*measured, *read_fb15k(folder / "fb15k237-entity2wikidata.json")], {e.id for e in measured}
 
 
 # A Wikipedia title is a random article's: known to somebody, not necessarily to news.
 DWNB_PRIOR = 0.3
 
 
-def confirm_with(entities: dict[str, KBEntity], more: dict[str, KBEntity]) -> None:
+def confirm_with(entities: dict[str, KBEntity], more: dict[str, KBEntity], measured: set[str]) -> None:
     """Merge kb-more into the lists' entities (by QID), which it also checks.
 
-    A list entity kb-more holds too is notable: its prior rises. One whose
+    A list entity kb-more holds too is notable: its prior rises, unless
+    kb-more measured it (Wikitrivia's sitelinks, the ids in ``measured``):
+    a measure needs no bonus, which would put a store chain with 38
+    sitelinks above the company it sells for. One whose
     label kb-more does not know under that QID was given the wrong QID by its
     list (a place list labels Q172 "Tottenham"): kb-more's name, names and
     type replace the list's. Entities only kb-more holds are added.
@@ -307,7 +313,8 @@ def confirm_with(entities: dict[str, KBEntity], more: dict[str, KBEntity]) -> No
             entities[qid] = known
             continue
         if fold(entity.name).strip() in {fold(name).strip() for name in known.all_names()}:
-            entity.prior = round(min(0.99, max(entity.prior, known.prior) + NOTABLE_BONUS), 3)
+            bonus = 0.0 if qid in measured else NOTABLE_BONUS
+            entity.prior = round(min(0.99, max(entity.prior, known.prior) + bonus), 3)
             names = [*entity.aliases, *known.aliases]
             entity.aliases = clean_aliases(entity.name, names) + unspaced_names(names, entity.prior)
             entity.description = entity.description or known.description
@@ -349,3 +356,117 @@ def add_titles(entities: dict[str, KBEntity], folder: Path) -> int:
             entity.aliases = aliases
             added += 1
     return added
+
+
+_TEAM_KINDS = frozenset({"sports_club", "national_team"})
+
+
+# How well known a place must be to lend its name to a team: "South" and "West" are villages too.
+TEAM_PLACE_MIN_PRIOR = 0.4
+
+
+def _place_at_an_end(words: list[str], places: set[str]) -> str | None:
+    """The longest run of words opening or closing a team's name that is a place's own name.
+
+    A closing run counts only after a capitalised word: "Queen of the South" is not named after "South";
+    the run's words are written as names ("AS Monaco" is not named after a village called "As").
+    """
+
+    def as_names(run: list[str]) -> bool:
+        return all(word[:1].isupper() and word[1:2].islower() for word in run)
+
+    for size in range(len(words) - 1, 0, -1):
+        runs = [words[:size]] + ([words[-size:]] if words[-size - 1][:1].isupper() else [])
+        for run in runs:
+            if as_names(run) and fold(" ".join(run)).strip() in places:
+                return " ".join(run)
+    return None
+
+
+def name_teams_by_their_places(entities: dict[str, KBEntity]) -> int:
+    """Give a team the name of the place it is called after: results name clubs by their towns.
+
+    "Norwich 2 Ipswich 1", "England were 200 for three": news calls Norwich
+    City F.C. "Norwich" and the England cricket team "England". The name is
+    an alias, so the disambiguator admits the team only in a sports story and
+    not after "in" (``disambiguation._admissible``); elsewhere it is the place.
+    Returns how many teams gained a name.
+    """
+    places = {fold(e.name).strip() for e in entities.values() if e.type == "LOC" and e.prior >= TEAM_PLACE_MIN_PRIOR}
+    named = 0
+    for entity in entities.values():
+        if entity.kind not in _TEAM_KINDS:
+            continue
+        words = entity.name.split()
+        while len(words) > 1 and fold(words[-1]).replace(" ", "") in _CLUB_WORDS:
+            words.pop()
+        place = _place_at_an_end(words, places) if len(words) > 1 else None
+        if place is None:
+            continue
+        aliases = clean_aliases(entity.name, [place, *entity.aliases])
+        if aliases != entity.aliases:
+            entity.aliases = aliases
+            named += 1
+    return named
+
+
+def describes_a_town(description: str) -> bool:
+    """Whether a description calls its place a city or a town ("capital city of Belarus")."""
+    typed = describe_type(description)
+    return typed is not None and typed[0] == "LOC" and typed[1] in ("city", "capital")
+
+
+_TOWN_KINDS = frozenset({"city", "capital"})
+
+
+def merge_unconfirmed_towns(entities: dict[str, KBEntity]) -> dict[str, str]:
+    """Fold a listed town into the item it duplicates; returns the redirects (folded id -> kept id).
+
+    The place list sometimes keys a city by the wrong item, or twice:
+    * its "Minsk" and "Liège" carry QIDs that no other source knows, while
+      kb-more and kb-extra describe the real cities ("capital city of
+      Belarus"). A town nothing describes is folded into the one town of its
+      name and country (or of no country) that a description calls a town
+      (``describes_a_town``);
+    * it holds "Arbil" and "Erbil" in one country, the first giving the
+      second's name as its own alias: the younger item is folded into the
+      older, Wikidata's main one.
+    Otherwise the duplicate, ranked as a city, takes the name and every
+    mention links to the wrong QID. The kept item takes the higher prior and
+    the finer kind.
+    """
+    described: dict[str, list[KBEntity]] = {}
+    towns_by_name: dict[tuple[str, str], list[KBEntity]] = {}
+    for entity in entities.values():
+        if entity.type == "LOC" and entity.description and describes_a_town(entity.description):
+            described.setdefault(normalise_alias(entity.name), []).append(entity)
+        if entity.kind in _TOWN_KINDS:
+            towns_by_name.setdefault((normalise_alias(entity.name), entity.country), []).append(entity)
+    redirects: dict[str, str] = {}
+    for entity in list(entities.values()):
+        if entity.description or entity.kind not in _TOWN_KINDS:
+            continue
+        towns = [
+            town
+            for town in described.get(normalise_alias(entity.name), ())
+            if town.country in ("", entity.country) and town.id != entity.id
+        ]
+        if not towns:  # another spelling of an older town of its country
+            towns = [
+                town
+                for alias in entity.aliases
+                for town in towns_by_name.get((normalise_alias(alias), entity.country), ())
+                if qid_number(town.id) < qid_number(entity.id) and town.id not in redirects
+            ]
+        if len(towns) == 1 and towns[0].id in entities:
+            _fold_town(entities.pop(entity.id), towns[0])
+            redirects[entity.id] = towns[0].id
+    return redirects
+
+
+def _fold_town(duplicate: KBEntity, town: KBEntity) -> None:
+    town.aliases = clean_aliases(town.name, [*town.aliases, duplicate.name, *duplicate.aliases])
+    town.prior = max(town.prior, duplicate.prior)
+    town.kind = duplicate.kind if town.kind not in _TOWN_KINDS else town.kind
+    town.country = town.country or duplicate.country
+    town.also = tuple(sorted({*town.also, duplicate.id, *duplicate.also}))

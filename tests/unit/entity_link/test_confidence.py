@@ -12,6 +12,7 @@ import pytest
 
 from services.entity_link.confidence import EVIDENCE, ConfidenceModel
 from services.entity_link.context import SPORT, story_kinds
+from services.entity_link.disambiguation import ArticleEntities, kin_of
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import KnowledgeBase
 from services.entity_link.kb.overlay import apply_overlay, parse_overlay
@@ -110,3 +111,13 @@ def test_the_country_closing_a_wire_dateline_is_the_place_not_its_team(linker: L
     portugal = [m for m in linker.link_mentions("", body) if m.mention.text == "Portugal"]
     assert portugal and portugal[0].mention.locative
     assert portugal[0].entity_id in ("Q45", "nf:loc:portugal")  # the country, or nothing: never the team
+
+
+def test_peers_count_the_article_s_other_entities_of_the_same_kin() -> None:
+    lab = KBEntity(id="Q1", name="Nimbus Labs", type="ORG", kind="lab")
+    firms = [KBEntity(id=f"Q{n}", name=f"Firm {n}", type="ORG", kind="company") for n in (2, 3)]
+    club = KBEntity(id="Q4", name="Ardmore Rovers", type="ORG", kind="sports_club")
+    chosen = ArticleEntities([lab, *firms, club])
+    assert chosen.peers(lab, lab) == pytest.approx(2 / 3)  # a lab is a business among businesses, itself aside
+    assert chosen.peers(club, club) == 0.0
+    assert kin_of(club) == kin_of(KBEntity(id="Q5", name="Ardmore", type="ORG", kind="national_team")) == "team"

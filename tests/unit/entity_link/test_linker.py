@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.entity_link.app import EntityLinkWorker
 from services.entity_link.linker import Linker
 from shared.messages import ArticleEnriched, ArticleLinked, Entity, Source
-from tests.unit.entity_link.lookup import entity_at, entity_or_none_at
+from tests.unit.entity_link.lookup import entity_at
 
 
 def by_id(entities: list[Entity]) -> dict[str, Entity]:
@@ -108,9 +108,7 @@ def test_overlay_models_and_unknown_names(linker: Linker) -> None:
     entities = linker.link_text("Chinese labs cut prices", body)
     assert entity_at(entities, body, "DeepSeek-V4").id == "nf:product:deepseek-v4"
     assert entity_at(entities, body, "Qwen-3-Max").id == "nf:product:qwen3-max"
-    # Only the KB saw a name there: the lab, or nothing where the confidence model doubts the link.
-    lab = entity_or_none_at(entities, body, "DeepSeek released")
-    assert lab is None or lab.id == "Q131577453"
+    assert entity_at(entities, body, "DeepSeek released").id == "Q131577453"  # only the KB saw a name there
     assert entity_at(entities, body, "Donghai Securities").id == "nf:org:donghai-securities"
     unknown = entity_at(entities, body, "Brightwater Partners")
     assert unknown.id == "nf:org:brightwater-partners" and unknown.handle == "brightwaterpartners"
