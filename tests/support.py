@@ -135,7 +135,7 @@ class ServiceProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
-    # Longer than a stop may take (ServiceSettings: graceful_timeout_s 20 s for the batch in hand, drain_timeout_s 10 s).
+    # Longer than a stop may take (ServiceSettings: graceful_timeout_s for the batch in hand, then drain_timeout_s).
     def terminate(self, timeout_s: float = 45) -> int:
         assert self.process is not None
         if self.process.poll() is None:
