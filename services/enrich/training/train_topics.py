@@ -55,7 +55,10 @@ from shared.background import DEFAULT_BACKGROUND, BackgroundFrequencies
 
 MAX_FEATURES = 60_000
 MIN_DOCUMENTS = 3
-REGULARISATION_C = 20.0
+# Out of fold over the whole pool (3 folds grouped by sentence/headline), C 5 / 20 / 80 gave mean
+# first-topic accuracy at the threshold 0.738 / 0.742 / 0.757: sharper probabilities let more right
+# best topics clear the calibrated threshold, most on short sentences (SIB-200 +1 to +4 points).
+REGULARISATION_C = 80.0
 FOLDS = 3
 THRESHOLDS = np.round(np.arange(0.05, 0.8, 0.025), 3)
 PRIMARY_WINDOW = 0.05  # the score band whose best topics decide whether a step down is taken
