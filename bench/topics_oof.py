@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -34,29 +33,15 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from services.enrich.topics import FeatureSpace, Taxonomy, TopicClassifier, word_features
+from services.enrich.topics import Taxonomy, TopicClassifier
 from services.enrich.training.datasets import LabelledText, load_corpus
-from services.enrich.training.train_topics import FOLDS, MAX_FEATURES, MIN_DOCUMENTS, document_text, document_tokens
-
-
-def pool_matrix(documents: Sequence[Sequence[str]], max_features: int) -> csr_matrix:
-    frequencies: Counter[str] = Counter()
-    for tokens in documents:
-        frequencies.update({feature for word in set(tokens) for feature in word_features(word)})
-    vocabulary = [
-        feature
-        for feature, count in sorted(frequencies.items(), key=lambda item: (-item[1], item[0]))
-        if count >= MIN_DOCUMENTS
-    ][:max_features]
-    document_frequency = np.array([frequencies[feature] for feature in vocabulary], dtype=np.float64)
-    space = FeatureSpace(vocabulary, np.log((1 + len(documents)) / (1 + document_frequency)) + 1.0)
-    rows, columns, values = [], [], []
-    for row, tokens in enumerate(documents):
-        cols, vals = space.vector(tokens)
-        rows.extend([row] * len(cols))
-        columns.extend(cols.tolist())
-        values.extend(vals.tolist())
-    return csr_matrix((values, (rows, columns)), shape=(len(documents), len(vocabulary)))
+from services.enrich.training.train_topics import (
+    FOLDS,
+    MAX_FEATURES,
+    document_text,
+    document_tokens,
+    feature_matrix,
+)
 
 
 def accuracy_per_dataset(
@@ -98,7 +83,7 @@ def main() -> None:
     rows = load_corpus(args.data).training_pool()
     texts = [document_text(row) for row in rows]
     documents = [document_tokens(text) for text in texts]
-    matrix = pool_matrix(documents, args.max_features)
+    _, matrix = feature_matrix(documents, args.max_features)
     classifier = TopicClassifier(None, Taxonomy.load())
     densities = [
         classifier.keyword_density(
