@@ -99,11 +99,13 @@ def plan(per_day: int, peak_per_s: float) -> dict[str, Any]:
     stream_b = footprint["stream"]["bytes_per_article"]
     bucket_b = footprint["ingest_kv_bucket"]["bytes_per_article"]
     index_b = footprint["index_primary"]["bytes_per_article"] * (1 - ASSUMPTIONS["index_merge_saving"])
+    stories_b = footprint["stories_index_primary"]["bytes_per_article"]
     replicas_nats, replicas_index = ASSUMPTIONS["nats_stream_replicas"], 1 + ASSUMPTIONS["opensearch_index_replicas"]
     day_gb = {
         "stream_one_copy": per_day * stream_b / GB,
         "dedupe_bucket_one_copy": per_day * bucket_b / GB,
         "index_primaries": per_day * index_b / GB,
+        "stories_index_primaries": per_day * stories_b / GB,
     }
     disk = {
         "per_day_gb": {name: round(value, 1) for name, value in day_gb.items()},
@@ -113,6 +115,9 @@ def plan(per_day: int, peak_per_s: float) -> dict[str, Any]:
                 day_gb["dedupe_bucket_one_copy"] * ASSUMPTIONS["dedupe_retention_days"] * replicas_nats, 1
             ),
             "index": round(day_gb["index_primaries"] * ASSUMPTIONS["index_retention_days"] * replicas_index, 1),
+            "stories_index": round(
+                day_gb["stories_index_primaries"] * ASSUMPTIONS["index_retention_days"] * replicas_index, 1
+            ),
         },
     }
     disk["held_gb_per_node_of_3"] = {name: round(value / 3, 1) for name, value in disk["held_gb_whole_cluster"].items()}
@@ -133,7 +138,12 @@ def plan(per_day: int, peak_per_s: float) -> dict[str, Any]:
         "assumptions": ASSUMPTIONS,
         "stages": stages,
         "servers": server_plan,
-        "bytes_per_article": {"stream": stream_b, "dedupe_bucket": bucket_b, "index_primary": round(index_b)},
+        "bytes_per_article": {
+            "stream": stream_b,
+            "dedupe_bucket": bucket_b,
+            "index_primary": round(index_b),
+            "stories_index_primary": stories_b,
+        },
         "disk": disk,
         "index_layout": {
             "primary_gb_per_day": round(day_gb["index_primaries"], 1),
