@@ -30,7 +30,7 @@ from services.entity_link.confidence import ConfidenceModel
 from services.entity_link.context import SPORT
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import LABEL_WEIGHT, SURNAME_WEIGHT, Candidate
-from services.entity_link.kb.more import UNTYPED
+from services.entity_link.kb.more import TEAM_KINDS, UNTYPED
 from services.entity_link.mentions import ACRONYM_MAX_LETTERS, Mention
 from services.entity_link.text import fold, without_legal_form
 
@@ -111,8 +111,6 @@ KIND_CUES: dict[str, frozenset[str]] = {
 }
 # Places that lend their names to clubs.
 _TOWN_KINDS = frozenset({"city", "state", "county"})
-# Kinds that are teams: what a place's name means in a results story.
-TEAM_KINDS = frozenset({"sports_club", "national_team"})
 # A place reached by another of its names (not its label) must be well known: the lists give villages
 # translated names that read like famous ones ("Nice" for a Malawian district).
 PROMINENT_PLACE = 0.85

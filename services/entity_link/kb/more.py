@@ -20,7 +20,7 @@ from typing import Any
 
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.index import UNTYPED_KIND
-from services.entity_link.kb.sources import age_bonus, clean_aliases, qid_number, unspaced_names
+from services.entity_link.kb.sources import absorb, age_bonus, clean_aliases, qid_number, unspaced_names
 from services.entity_link.text import fold, normalise_alias
 from shared.messages import EntityType
 
@@ -358,7 +358,8 @@ def add_titles(entities: dict[str, KBEntity], folder: Path) -> int:
     return added
 
 
-_TEAM_KINDS = frozenset({"sports_club", "national_team"})
+# Kinds that are teams: named after their places, and what a place's name means in a results story.
+TEAM_KINDS = frozenset({"sports_club", "national_team"})
 
 
 # How well known a place must be to lend its name to a team: "South" and "West" are villages too.
@@ -395,7 +396,7 @@ def name_teams_by_their_places(entities: dict[str, KBEntity]) -> int:
     places = {fold(e.name).strip() for e in entities.values() if e.type == "LOC" and e.prior >= TEAM_PLACE_MIN_PRIOR}
     named = 0
     for entity in entities.values():
-        if entity.kind not in _TEAM_KINDS:
+        if entity.kind not in TEAM_KINDS:
             continue
         words = entity.name.split()
         while len(words) > 1 and fold(words[-1]).replace(" ", "") in _CLUB_WORDS:
@@ -410,13 +411,13 @@ def name_teams_by_their_places(entities: dict[str, KBEntity]) -> int:
     return named
 
 
+_TOWN_KINDS = frozenset({"city", "capital"})
+
+
 def describes_a_town(description: str) -> bool:
     """Whether a description calls its place a city or a town ("capital city of Belarus")."""
     typed = describe_type(description)
-    return typed is not None and typed[0] == "LOC" and typed[1] in ("city", "capital")
-
-
-_TOWN_KINDS = frozenset({"city", "capital"})
+    return typed is not None and typed[0] == "LOC" and typed[1] in _TOWN_KINDS
 
 
 def merge_unconfirmed_towns(entities: dict[str, KBEntity]) -> dict[str, str]:
@@ -459,14 +460,9 @@ def merge_unconfirmed_towns(entities: dict[str, KBEntity]) -> dict[str, str]:
                 if qid_number(town.id) < qid_number(entity.id) and town.id not in redirects
             ]
         if len(towns) == 1 and towns[0].id in entities:
-            _fold_town(entities.pop(entity.id), towns[0])
-            redirects[entity.id] = towns[0].id
+            town, duplicate = towns[0], entities.pop(entity.id)
+            absorb(town, duplicate, [duplicate.name, *duplicate.aliases])
+            town.kind = duplicate.kind if town.kind not in _TOWN_KINDS else town.kind
+            town.country = town.country or duplicate.country
+            redirects[entity.id] = town.id
     return redirects
-
-
-def _fold_town(duplicate: KBEntity, town: KBEntity) -> None:
-    town.aliases = clean_aliases(town.name, [*town.aliases, duplicate.name, *duplicate.aliases])
-    town.prior = max(town.prior, duplicate.prior)
-    town.kind = duplicate.kind if town.kind not in _TOWN_KINDS else town.kind
-    town.country = town.country or duplicate.country
-    town.also = tuple(sorted({*town.also, duplicate.id, *duplicate.also}))

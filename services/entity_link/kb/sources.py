@@ -301,12 +301,18 @@ def merge_duplicate_organisations(entities: dict[str, KBEntity]) -> dict[str, st
         main = entities[main_id]
         for other_id in others:
             other = entities.pop(other_id)
-            main.aliases = clean_aliases(main.name, [*main.aliases, *other.aliases])
-            main.prior = max(main.prior, other.prior)
-            main.also = tuple(sorted({*main.also, other_id, *other.also}))
+            absorb(main, other, other.aliases)
             main.description = main.description or other.description
             redirects[other_id] = main_id
     return redirects
+
+
+def absorb(kept: KBEntity, folded: KBEntity, names: Iterable[str]) -> None:
+    """Fold a duplicate into the entity kept in its place: ``names`` of the folded one become aliases, the
+    higher prior wins, and the folded id (with those it had absorbed) is remembered in ``also``."""
+    kept.aliases = clean_aliases(kept.name, [*kept.aliases, *names])
+    kept.prior = max(kept.prior, folded.prior)
+    kept.also = tuple(sorted({*kept.also, folded.id, *folded.also}))
 
 
 _MIN_CITY_PRIOR = 0.35
