@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -334,36 +334,26 @@ def _with(article: ArticleLinked, enrichments: dict[str, Any]) -> ArticleLinked:
     return article.model_copy(update={"enrichments": enrichments})
 
 
-async def _searchable(settings: OpenSearchSettings) -> int:
-    """How many articles a search sees now, without refreshing first."""
-    client = async_client(settings)
-    try:
-        return int((await client.count(index=settings.alias))["count"])
-    finally:
-        await client.close()
-
-
-async def _stop_interval_refresh(settings: OpenSearchSettings) -> None:
-    client = async_client(settings)
-    try:
-        await client.indices.put_settings(index=settings.alias, body={"index": {"refresh_interval": "-1"}})
-    finally:
-        await client.close()
-
-
 async def test_a_small_batch_is_searchable_at_once_and_a_backlog_waits_for_the_interval(
     opensearch_settings: OpenSearchSettings, isolated: None
 ) -> None:
+    alias = opensearch_settings.alias
     async with index_worker(opensearch_settings, prompt_refresh_below=4, prompt_refresh_gap_s=0) as worker:
+        client = worker.client
+        assert client is not None
+
+        async def searchable() -> int:  # what a search sees now, without refreshing first
+            return int((await client.count(index=alias))["count"])
+
         # With the index's own refresh off, only the worker's refresh can make anything searchable.
-        await _stop_interval_refresh(opensearch_settings)
+        await client.indices.put_settings(index=alias, body={"index": {"refresh_interval": "-1"}})
         backlog = [linked(f"backlog-{number}") for number in range(4)]
         assert handed_on(await worker.process_batch(backlog)) == ids(backlog)
         await asyncio.sleep(0.5)
-        assert await _searchable(opensearch_settings) == 0
+        assert await searchable() == 0
         assert handed_on(await worker.process_batch([linked("trickle")])) == [["trickle"]]
-        await wait_until(lambda: _count_is(opensearch_settings, 5), 10, "the small batch made searchable")
+        await wait_until(lambda: _equals(searchable(), 5), 10, "the small batch made searchable")
 
 
-async def _count_is(settings: OpenSearchSettings, count: int) -> bool:
-    return await _searchable(settings) == count
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
