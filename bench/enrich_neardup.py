@@ -36,9 +36,10 @@ from typing import Any
 
 from enrich_corpus import RESULTS, SHARED_DATA, DevArticle, read_aggregator_captures, read_sample_corpus
 
-from services.enrich.signature import StorySignature, shingles, signature_of
+from services.enrich.signature import shingles, signature_of
 from services.enrich.text import Text, split_sentences
 from services.enrich.training.datasets import LabelledText, read_bbc
+from shared.messages import Signature
 from shared.signature import BANDS, NEAR_DUPLICATE_JACCARD, NUM_PERM, ROWS, estimated_similarity, shares_band
 
 # Words an outlet rewording a wire story commonly swaps (written for this benchmark).
@@ -84,7 +85,7 @@ def rewrite(article: LabelledText, strength: str, rng: random.Random) -> str:
     return rng.choice(DATELINES) + "\n\n".join(paragraphs) + "\n\n" + rng.choice(CREDIT_LINES)
 
 
-def signature(title: str, body: str) -> StorySignature | None:
+def signature(title: str, body: str) -> Signature | None:
     return signature_of(Text(title, body).content_tokens)
 
 
@@ -92,9 +93,9 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def pair_report(pairs: Sequence[tuple[StorySignature | None, StorySignature | None]]) -> dict[str, Any]:
-    shared = [bool(a and b and shares_band(a.lsh_bands, b.lsh_bands)) for a, b in pairs]
-    similarities = [estimated_similarity(a.minhash, b.minhash) if a and b else 0.0 for a, b in pairs]
+def pair_report(pairs: Sequence[tuple[Signature | None, Signature | None]]) -> dict[str, Any]:
+    shared = [bool(a and b and shares_band(a.band_keys, b.band_keys)) for a, b in pairs]
+    similarities = [estimated_similarity(a.values(), b.values()) if a and b else 0.0 for a, b in pairs]
     return {
         "pairs": len(pairs),
         "share_a_band": sum(shared),
@@ -109,7 +110,7 @@ def development_corpus(articles: Sequence[DevArticle]) -> dict[str, Any]:
     texts = {article.name: Text(article.title, article.body) for article in articles}
     signatures = {name: signature_of(text.content_tokens) for name, text in texts.items()}
     shingle_sets = {name: shingles(text.content_tokens) for name, text in texts.items()}
-    stories: dict[str, list[tuple[StorySignature | None, StorySignature | None]]] = {}
+    stories: dict[str, list[tuple[Signature | None, Signature | None]]] = {}
     exact: dict[str, list[float]] = {}
     same_topic_other_story = []
     for a, b in itertools.combinations(articles, 2):
@@ -161,7 +162,7 @@ def bbc_same_category(articles: Sequence[LabelledText]) -> dict[str, Any]:
     shingle_sets = [shingles(text.content_tokens) for text in texts]
     buckets: dict[str, list[int]] = {}
     for i, sig in enumerate(signatures):
-        for key in sig.lsh_bands if sig else []:
+        for key in sig.band_keys if sig else []:
             buckets.setdefault(key, []).append(i)
     colliding = {
         (a, b)

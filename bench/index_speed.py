@@ -52,7 +52,7 @@ from shared.messages import ArticleLinked, DocumentSubmitted, Signature
 from shared.search.client import async_client
 from shared.search.indices import ensure_index, template_name
 from shared.settings import OpenSearchSettings
-from shared.signature import band_keys
+from shared.signature import pack_minhash
 from shared.stage import StageContext
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -78,10 +78,10 @@ def read_bbc(folder: Path, limit: int) -> list[DocumentSubmitted]:
 def retold(article: ArticleLinked, rng: random.Random) -> ArticleLinked:
     """The same article under a new id, its MinHash changed in 30% of positions."""
     assert article.signature is not None
-    minhash = np.asarray(article.signature.minhash, dtype=np.uint32)
+    minhash = np.asarray(article.signature.values(), dtype=np.uint32)
     changed = rng.sample(range(len(minhash)), int(len(minhash) * RETOLD_SHARE_CHANGED))
     minhash[changed] = [rng.getrandbits(32) for _ in changed]
-    signature = Signature(lsh_bands=band_keys(minhash), minhash=minhash.tolist())
+    signature = Signature(minhash=pack_minhash(minhash))
     return article.model_copy(update={"article_id": f"{article.article_id}-retold", "signature": signature})
 
 

@@ -33,7 +33,6 @@ import typer
 from opensearchpy import AsyncOpenSearch
 from pydantic_core import to_json
 
-from services.index.clusters import unpack_minhash
 from services.stories.app import StoriesWorker, create_worker
 from services.stories.settings import StoriesSettings
 from shared.errors import TransientError
@@ -230,8 +229,6 @@ async def _articles(
 def _as_message(document: dict[str, Any]) -> ArticleLinked:
     for name in INDEX_ONLY_FIELDS:
         document.pop(name, None)
-    if document.get("signature"):
-        document["signature"]["minhash"] = list(unpack_minhash(document["signature"]["minhash"]))
     return ArticleLinked.model_validate({**document, "event": "ArticleLinked", "story_id": None})
 
 

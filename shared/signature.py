@@ -9,7 +9,10 @@ Why these numbers: services/enrich/signature.py (figures from bench/enrich_neard
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import sys
+from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +24,20 @@ NEAR_DUPLICATE_JACCARD = 0.3
 # A MinHash's values are uint32: kept as ``array(MINHASH_TYPECODE)`` they take 4 bytes each, not a Python int's
 # 28, and numpy compares two of them without converting.
 MINHASH_TYPECODE = "I"
+
+
+def pack_minhash(hashvalues: Sequence[int] | np.ndarray) -> str:
+    """A MinHash as messages carry it and the index stores it (a ``binary`` doc-values field): its uint32
+    values, little-endian, base64."""
+    return base64.b64encode(np.asarray(hashvalues, dtype="<u4").tobytes()).decode("ascii")
+
+
+def unpack_minhash(packed: str) -> array[int]:
+    """The values of a packed MinHash; ``ValueError`` when ``packed`` is not one."""
+    values = array(MINHASH_TYPECODE, base64.b64decode(packed, validate=True))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
 
 
 def band_rows(hashvalues: Sequence[int] | np.ndarray) -> list[bytes]:

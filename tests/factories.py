@@ -23,7 +23,7 @@ from shared.messages import (
     TopicScore,
 )
 from shared.settings import OpenSearchSettings
-from shared.signature import NUM_PERM, band_keys
+from shared.signature import NUM_PERM, pack_minhash
 from shared.stage import Outcome
 from tests.support import started
 
@@ -35,7 +35,7 @@ def signature(story: int, differing: int = 0, variant: int = 0) -> Signature:
     for position in range(differing):
         values[position] = 10_000_000 + story * 100_000 + variant * 1_000 + position
     minhash = np.asarray(values, dtype=np.uint32)
-    return Signature(lsh_bands=band_keys(minhash), minhash=minhash.tolist())
+    return Signature(minhash=pack_minhash(minhash))
 
 
 def entity(entity_id: str, name: str, handle: str | None = None, kind: str = "ORG") -> Entity:

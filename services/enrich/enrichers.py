@@ -185,7 +185,7 @@ class SignatureEnricher:
         signature = signature_of(text.content_tokens)
         if signature is None:
             return {"signature": None}
-        return {"signature": {"lsh_bands": signature.lsh_bands, "minhash": signature.minhash}}
+        return {"signature": signature}
 
 
 REGISTRY: tuple[type[Enricher], ...] = (

@@ -14,7 +14,7 @@ Parameters, and why (figures from bench/enrich_neardup.py):
   ``1 - (1 - J**3)**64``: 0.002 at J = 0.03, 0.06 at J = 0.1, 0.83 at
   J = 0.3, 0.95 at J = 0.36 and 0.998 at J = 0.45. The S-curve's midpoint
   ``(1/64)**(1/3)`` is 0.25; the Jaccard targeted is ``NEAR_DUPLICATE_JACCARD``.
-* The index finds candidates with a terms query on ``lsh_bands`` and keeps
+* The index finds candidates with a terms query on the band keys and keeps
   those whose ``estimated_similarity`` (the share of equal MinHash values,
   an unbiased estimate of Jaccard with standard error ~0.035 at J = 0.3)
   is at least ``NEAR_DUPLICATE_JACCARD = 0.3``. Of 321,247 pairs of BBC
@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from datasketch import MinHash
 
-from shared.signature import NUM_PERM, band_keys
+from shared.messages import Signature
+from shared.signature import NUM_PERM, pack_minhash
 
 SHINGLE_WORDS = 3
 SEED = 1
@@ -50,12 +50,6 @@ SCHEME = "affine32"
 MIN_SHINGLES = 8
 # Bounds the cost of a huge body: 20,000 shingles is ~20 pages of text.
 MAX_SHINGLES = 20_000
-
-
-@dataclass(frozen=True)
-class StorySignature:
-    lsh_bands: list[str]
-    minhash: list[int]
 
 
 @cache
@@ -79,8 +73,8 @@ def minhash_of(tokens: Sequence[str]) -> MinHash | None:
     return minhash
 
 
-def signature_of(tokens: Sequence[str]) -> StorySignature | None:
+def signature_of(tokens: Sequence[str]) -> Signature | None:
     minhash = minhash_of(tokens)
     if minhash is None:
         return None
-    return StorySignature(lsh_bands=band_keys(minhash.hashvalues), minhash=minhash.hashvalues.tolist())
+    return Signature(minhash=pack_minhash(minhash.hashvalues))

@@ -118,7 +118,7 @@ class IndexWorker:
         """One ``_msearch``: the clusters of the batch's already-indexed articles, and the indexed
         documents sharing a band with its signed articles."""
         assert self.client is not None
-        signed = [article for article in items if article.signature and article.signature.lsh_bands]
+        signed = [article for article in items if article.signature and article.signature.minhash]
         searches = [existing_clusters_query([article.article_id for article in items])]
         if signed:
             searches.append(candidates_query(signed))

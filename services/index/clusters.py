@@ -5,7 +5,7 @@ How an article gets its ``cluster_id`` when it is indexed:
 1. Candidates are documents that share at least one LSH band key with its
    ``signature`` (the enrich stage's MinHash LSH, services/enrich/signature.py):
    * indexed and searchable ones, found by a ``terms`` filter on
-     ``signature.lsh_bands``, the newest first: one search for the whole
+     ``signature.lsh_bands`` (the band keys, derived from the MinHash), the newest first: one search for the whole
      batch (``candidates_query``), whose hits ``candidates_by_article``
      shares out, at most ``CANDIDATES_PER_ARTICLE`` per article;
    * the ones this worker wrote moments ago, which a search cannot see until
@@ -30,7 +30,7 @@ cluster's original (``choose_original``) is decided at query time for the
 same reason.
 
 The lookup reads only doc values (``article_id``, ``cluster_id`` and the
-MinHash, stored as a ``binary`` doc-values field by ``pack_minhash``), never
+MinHash, stored packed as a ``binary`` doc-values field), never
 the ``_source``; and it filters on the bands instead of ranking candidates by
 how many bands they share. Measured on the 2-core development machine (256
 lookups in one ``_msearch`` against ~1,500 documents), loading ``_source``
@@ -52,8 +52,6 @@ clusters; one replica never splits a story that way.
 
 from __future__ import annotations
 
-import base64
-import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -61,27 +59,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.messages import ArticleLinked
-from shared.signature import BANDS, MINHASH_TYPECODE, NUM_PERM, band_rows, estimated_similarity
+from shared.signature import BANDS, MINHASH_TYPECODE, NUM_PERM, band_rows, estimated_similarity, unpack_minhash
 
 # Each article gets this many candidates, the newest first.
 CANDIDATES_PER_ARTICLE = 20
 # A search returns at most 10,000 hits (OpenSearch's index.max_result_window).
 MAX_CANDIDATES_PER_BATCH = 10_000
-
-
-def pack_minhash(minhash: Sequence[int]) -> str:
-    """A MinHash as stored in the index: its uint32 values, little-endian, base64 (a binary doc-values field)."""
-    packed = array(MINHASH_TYPECODE, minhash)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return base64.b64encode(packed.tobytes()).decode("ascii")
-
-
-def unpack_minhash(encoded: str) -> array[int]:
-    values = array(MINHASH_TYPECODE, base64.b64decode(encoded))
-    if sys.byteorder != "little":
-        values.byteswap()
-    return values
 
 
 @dataclass(frozen=True)
@@ -157,7 +140,7 @@ class RecentMembers:
 def candidates_query(articles: Sequence[ArticleLinked]) -> dict[str, Any]:
     """Indexed documents sharing a band with any of the signed articles, the newest first, read from
     doc values only: one search for the whole batch (``candidates_by_article`` shares the hits out)."""
-    bands = sorted({band for article in articles if article.signature for band in article.signature.lsh_bands})
+    bands = sorted({band for article in articles if article.signature for band in article.signature.band_keys})
     return {
         "size": min(CANDIDATES_PER_ARTICLE * len(articles), MAX_CANDIDATES_PER_BATCH),
         **_DOC_VALUES_ONLY,
@@ -181,8 +164,9 @@ def candidates_by_article(articles: Sequence[ArticleLinked], members: Sequence[M
                 holders[band].setdefault(row, []).append(position)
     found: dict[str, list[Member]] = {}
     for article in articles:
-        if article.signature and len(article.signature.minhash) == NUM_PERM:
-            rows = band_rows(article.signature.minhash)
+        minhash = article.signature.values() if article.signature else ()
+        if len(minhash) == NUM_PERM:
+            rows = band_rows(minhash)
             sharing = sorted({position for band, row in enumerate(rows) for position in holders[band].get(row, ())})
             found[article.article_id] = [members[position] for position in sharing[:CANDIDATES_PER_ARTICLE]]
     return found
@@ -251,19 +235,20 @@ def assign_clusters(
         signature = article.signature
         # Indexed already (or written moments ago, not yet searchable): it keeps its cluster.
         cluster_id = existing.get(article.article_id) or recent.cluster_of(article.article_id)
-        if cluster_id is None and signature and signature.minhash:
+        minhash = signature.values() if signature else ()
+        if cluster_id is None and signature and minhash:
             others = (
                 member
                 for member in (
                     *indexed_candidates.get(article.article_id, ()),
-                    *recent.sharing_a_band(signature.lsh_bands),
+                    *recent.sharing_a_band(signature.band_keys),
                 )
                 if member.article_id != article.article_id
             )
-            match = best_match(signature.minhash, others, threshold)
+            match = best_match(minhash, others, threshold)
             cluster_id = match.cluster_id if match else None
         cluster_id = cluster_id or article.article_id
-        if signature and signature.minhash:
-            recent.add(Member.of(article.article_id, cluster_id, signature.minhash), signature.lsh_bands)
+        if signature and minhash:
+            recent.add(Member.of(article.article_id, cluster_id, minhash), signature.band_keys)
         cluster_ids.append(cluster_id)
     return cluster_ids

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.index.clusters import pack_minhash
 from shared.messages import ArticleLinked, utcnow
 from shared.search.indices import LOCALIZED_LANGUAGES
 
@@ -28,9 +27,9 @@ def to_document(article: ArticleLinked, cluster_id: str) -> dict[str, Any]:
     # Recency sorts, trending windows and the date histogram need a date on every article;
     # many pages state none, and then the moment we first saw the article is the best we know.
     document["dated_at"] = document["published_at"] or document["ingested_at"]
-    if document["signature"]:
-        # Packed for the cluster lookup, which reads it from doc values (services/index/clusters.py).
-        document["signature"]["minhash"] = pack_minhash(document["signature"]["minhash"])
+    if article.signature:
+        # The band keys the cluster lookup filters on (services/index/clusters.py); messages carry only the MinHash.
+        document["signature"]["lsh_bands"] = article.signature.band_keys
     document["cluster_id"] = cluster_id
     # Every article is in a story: the one the stories stage chose, else (a pipeline without that
     # stage, or an article indexed before it ran) its near-duplicate cluster.

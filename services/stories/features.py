@@ -135,7 +135,7 @@ class ArticleProfile:
             numbers=frozenset(numbers),
             keywords=_unit({phrase.lower(): 1.0 for phrase in article.keywords}),
             names=_unit(names),
-            minhash=array(MINHASH_TYPECODE, article.signature.minhash if article.signature else ()),
+            minhash=article.signature.values() if article.signature else array(MINHASH_TYPECODE),
             at=dated.timestamp(),
         )
 

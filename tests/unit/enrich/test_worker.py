@@ -23,7 +23,7 @@ def test_process_fills_every_enriched_field(worker: EnrichWorker, samples) -> No
     assert 1 <= len(enriched.keywords) <= 10
     assert enriched.summary and len(enriched.summary.split()) <= 60
     assert 3 <= len(enriched.takeaways) <= 5
-    assert enriched.signature is not None and enriched.signature.lsh_bands
+    assert enriched.signature is not None and enriched.signature.band_keys
     # The message survives the wire.
     assert ArticleEnriched.model_validate_json(enriched.model_dump_json()) == enriched
 

@@ -19,12 +19,10 @@ from services.index.clusters import (
     candidates_query,
     clusters_from_hits,
     members_from_hits,
-    pack_minhash,
-    unpack_minhash,
 )
 from services.index.settings import IndexSettings
 from shared.search.indices import TEMPLATE_FILE
-from shared.signature import NUM_PERM, band_keys, band_rows
+from shared.signature import NUM_PERM, band_keys, band_rows, pack_minhash, unpack_minhash
 from tests.factories import linked, signature
 
 THRESHOLD = 0.3
@@ -39,14 +37,14 @@ class FakeClock:
 
 
 def member(article_id: str, cluster_id: str, story: int, differing: int = 0, variant: int = 0) -> Member:
-    return Member.of(article_id, cluster_id, signature(story, differing, variant).minhash)
+    return Member.of(article_id, cluster_id, signature(story, differing, variant).values())
 
 
 def test_best_match_is_the_most_similar_above_the_threshold() -> None:
     close = member("close", "cluster-close", story=1, differing=20, variant=1)
     far = member("far", "cluster-far", story=1, differing=120, variant=2)
     unrelated = member("other", "cluster-other", story=2)
-    wanted = signature(1).minhash
+    wanted = signature(1).values()
     assert best_match(wanted, [far, unrelated, close], THRESHOLD) is close
     assert best_match(wanted, [far], THRESHOLD) is far  # 72/192 = 0.375
     assert best_match(wanted, [far], 0.5) is None
@@ -54,8 +52,8 @@ def test_best_match_is_the_most_similar_above_the_threshold() -> None:
 
 
 def test_candidates_of_another_signature_scheme_are_ignored() -> None:
-    shorter = Member.of("short", "cluster-short", signature(1).minhash[:128])
-    assert best_match(signature(1).minhash, [shorter], THRESHOLD) is None
+    shorter = Member.of("short", "cluster-short", signature(1).values()[:128])
+    assert best_match(signature(1).values(), [shorter], THRESHOLD) is None
 
 
 def test_a_batch_groups_its_own_near_duplicates_in_order() -> None:
@@ -103,7 +101,7 @@ def test_an_article_never_matches_itself() -> None:
 def test_recent_members_expire_after_the_window_and_beyond_capacity() -> None:
     clock = FakeClock()
     recent = RecentMembers(window_s=3, capacity=2, clock=clock)
-    bands = signature(5).lsh_bands
+    bands = signature(5).band_keys
     recent.add(member("a", "a", story=5), bands)
     clock.now = 2
     recent.add(member("b", "a", story=5, differing=10, variant=1), bands)
@@ -117,7 +115,7 @@ def test_recent_members_expire_after_the_window_and_beyond_capacity() -> None:
 
 def test_discarded_members_attract_nothing() -> None:
     recent = RecentMembers(window_s=5, capacity=10, clock=FakeClock())
-    bands = signature(6).lsh_bands
+    bands = signature(6).band_keys
     recent.add(member("failed", "failed", story=6), bands)
     recent.discard(["failed", "never-added"])
     assert recent.sharing_a_band(bands) == []
@@ -128,7 +126,7 @@ def test_one_candidates_query_for_the_batch_filters_on_all_its_bands_newest_firs
     batch = [linked("one", story_signature=signature(9)), linked("two", story_signature=signature(11))]
     body = candidates_query(batch)
     (terms,) = body["query"]["bool"]["filter"]
-    assert set(terms["terms"]["signature.lsh_bands"]) == set(signature(9).lsh_bands) | set(signature(11).lsh_bands)
+    assert set(terms["terms"]["signature.lsh_bands"]) == set(signature(9).band_keys) | set(signature(11).band_keys)
     assert body["size"] == 2 * CANDIDATES_PER_ARTICLE
     assert body["sort"] == [{"dated_at": {"order": "desc"}}]
     assert (body["_source"], body["stored_fields"]) == (False, "_none_")
@@ -158,7 +156,7 @@ def test_the_batch_hits_go_to_the_articles_sharing_a_band_with_them_newest_first
     older = member("older", "c1", story=1, differing=90, variant=2)
     of_two = member("of-two", "c2", story=2, differing=10, variant=3)
     elsewhere = member("elsewhere", "c3", story=3)
-    foreign = Member.of("foreign", "c4", signature(1).minhash[:128])  # another scheme: never a candidate
+    foreign = Member.of("foreign", "c4", signature(1).values()[:128])  # another scheme: never a candidate
     found = candidates_by_article(batch, [newer, of_two, elsewhere, foreign, older])
     assert found == {"story-1": [newer, older], "story-2": [of_two]}
 
@@ -170,13 +168,13 @@ def test_each_article_gets_at_most_its_share_of_the_newest_candidates() -> None:
 
 
 def test_members_come_from_doc_values_with_their_packed_minhash() -> None:
-    minhash = signature(10).minhash
+    packed = signature(10).minhash
     hits = [
-        {"fields": {"article_id": ["a"], "cluster_id": ["c"], "signature.minhash": [pack_minhash(minhash)]}},
+        {"fields": {"article_id": ["a"], "cluster_id": ["c"], "signature.minhash": [packed]}},
         {"fields": {"article_id": ["unsigned"], "cluster_id": ["u"]}},
     ]
     (found,) = members_from_hits({"hits": {"hits": hits}})
-    assert (found.article_id, found.cluster_id, list(found.minhash)) == ("a", "c", minhash)
+    assert (found.article_id, found.cluster_id, found.minhash) == ("a", "c", unpack_minhash(packed))
     assert list(unpack_minhash(pack_minhash([0, 1, 2**32 - 1]))) == [0, 1, 2**32 - 1]
     assert clusters_from_hits({"hits": {"hits": hits}}) == {"a": "c", "unsigned": "u"}
 

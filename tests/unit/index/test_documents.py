@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.index.clusters import unpack_minhash
 from services.index.documents import MAX_SPANS_INDEXED, document_version, to_document
+from shared.signature import BANDS, band_keys
 from tests.factories import entity, linked, signature
 
 
@@ -44,11 +44,12 @@ def test_a_later_ingest_has_a_higher_version() -> None:
     assert document_version(later) == document_version(earlier) + 1
 
 
-def test_the_minhash_is_packed_for_the_cluster_lookup_and_the_bands_kept() -> None:
+def test_the_document_keeps_the_packed_minhash_and_gets_the_band_keys_derived_from_it() -> None:
     story = signature(3)
     document = to_document(linked("s", story_signature=story), "s")
-    assert list(unpack_minhash(document["signature"]["minhash"])) == story.minhash
-    assert document["signature"]["lsh_bands"] == story.lsh_bands
+    assert document["signature"]["minhash"] == story.minhash
+    assert document["signature"]["lsh_bands"] == band_keys(story.values())
+    assert len(set(document["signature"]["lsh_bands"])) == BANDS
     assert to_document(linked("u"), "u")["signature"] is None
 
 
