@@ -52,12 +52,14 @@ class Stamp(Model):
 
 
 class FieldSource(Model):
-    """Who wrote one field: the stage, its code version, and the version of the model or data behind
-    it (a content hash), so an operator can find and re-run what an old model or KB wrote."""
+    """Who wrote one field: the stage and the version of the model or data behind it (a content hash),
+    so an operator can find and re-run what an old model or KB wrote. The stage's code version is its
+    stamp's: repeating it in every field was a fifth of a message's provenance."""
 
     stage: str
-    version: str
     model: str | None = None
+    # Written before the code version moved to the stamps alone: still read, never written.
+    version: str | None = Field(default=None, exclude=True)
 
 
 class Provenance(Model):

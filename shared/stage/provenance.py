@@ -12,4 +12,4 @@ from shared.messages import ArticleFields, FieldSource, Stamp
 def stamp(article: ArticleFields, stage: str, field_sources: Mapping[str, str | None]) -> None:
     article.provenance.stamps.append(Stamp(service=stage, version=__version__))
     for name, model in field_sources.items():
-        article.provenance.fields[name] = FieldSource(stage=stage, version=__version__, model=model)
+        article.provenance.fields[name] = FieldSource(stage=stage, model=model)

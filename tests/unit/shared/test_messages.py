@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from shared.messages import ArticleEnriched, ArticleIngested, Signature, promote
+from shared.messages import ArticleEnriched, ArticleIngested, FieldSource, Signature, promote
 from shared.signature import NUM_PERM, band_keys, pack_minhash
 from tests.factories import linked
 
@@ -41,3 +41,8 @@ def test_promote_gives_each_new_field_a_fresh_default() -> None:
     first.keywords.append("changed")
     assert second.keywords == [] and first.event == "ArticleEnriched"
     assert first.provenance is not article.provenance
+
+
+def test_a_field_source_names_its_stage_and_model_and_leaves_the_code_version_to_the_stamps() -> None:
+    written_before = FieldSource.model_validate_json('{"stage": "enrich", "version": "0.1", "model": "abc"}')
+    assert json.loads(written_before.model_dump_json()) == {"stage": "enrich", "model": "abc"}
