@@ -109,8 +109,8 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "national_team": _SPORT,
     "athlete": _SPORT,
 }
-# Places that lend their names to clubs.
-_TOWN_KINDS = frozenset({"city", "state", "county"})
+# Places that lend their names to teams: towns to clubs, countries to national sides.
+_TEAM_PLACE_KINDS = frozenset({"city", "state", "county", "country"})
 # A place reached by another of its names (not its label) must be well known: the lists give villages
 # translated names that read like famous ones ("Nice" for a Malawian district).
 PROMINENT_PLACE = 0.85
@@ -445,8 +445,9 @@ def _admissible(mention: Mention, candidate: Candidate, context: _Context) -> bo
     sport = SPORT in story
     if entity.kind in TEAM_KINDS and candidate.weight < LABEL_WEIGHT and not (sport and not mention.locative):
         return False
-    # Results and tables name clubs by their towns ("Reading 2 Oldham 1") and sponsors ("Hyundai").
-    if context.team_sport and not mention.locative and (entity.kind in _TOWN_KINDS or entity.kind == "company"):
+    # Results and tables name clubs by their towns ("Reading 2 Oldham 1") and sponsors ("Hyundai"), and
+    # national sides by their countries ("Latvia 0 Sweden 1"): a team the KB lacks is no place.
+    if context.team_sport and not mention.locative and (entity.kind in _TEAM_PLACE_KINDS or entity.kind == "company"):
         return False
     if entity.type == "LOC":
         if sport and ner == "ORG":
