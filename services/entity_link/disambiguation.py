@@ -110,7 +110,7 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "athlete": _SPORT,
 }
 # Places that lend their names to teams: towns to clubs, countries to national sides.
-_TEAM_PLACE_KINDS = frozenset({"city", "state", "county", "country"})
+_TEAM_PLACE_KINDS = frozenset({"city", "state", "county", "country", "capital"})
 # A place reached by another of its names (not its label) must be well known: the lists give villages
 # translated names that read like famous ones ("Nice" for a Malawian district).
 PROMINENT_PLACE = 0.85
