@@ -22,6 +22,7 @@ cues of an entity are computed once per article.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -465,7 +466,10 @@ _TEAM_SPORTS: dict[str, frozenset[str]] = {
     "basketball": _words("basketball nba rebounds"),
     "hockey": _words("hockey nhl"),
     "baseball": _words("baseball pitcher homer inning"),
+    "gridiron": _words("gridiron quarterback touchdown nfl cfl"),
 }
+# A team described as playing "American football" or "Canadian football" plays gridiron, not football.
+_GRIDIRON = re.compile(r"\b(?:american|canadian) football\b")
 
 
 def _sports_of(words: frozenset[str]) -> frozenset[str]:
@@ -488,7 +492,8 @@ def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Con
         return [c for c in candidates if not (places and c.entity.kind in TEAM_KINDS)]
 
     def plays(entity: KBEntity) -> bool:
-        return bool(_sports_of(_words(f"{entity.name} {entity.description}")) & story_sports)
+        described = _GRIDIRON.sub("gridiron", fold(f"{entity.name} {entity.description}"))
+        return bool(_sports_of(_words(described)) & story_sports)
 
     return [c for c in candidates if c.entity.type != "LOC" and (c.entity.kind not in TEAM_KINDS or plays(c.entity))]
 
