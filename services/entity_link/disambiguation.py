@@ -477,7 +477,8 @@ def _sports_of(words: frozenset[str]) -> frozenset[str]:
 
 
 def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Context) -> list[Candidate]:
-    """In a team-sport story, a place's name that is also a team's is the team ("England beat Pakistan").
+    """In a team-sport story, a place's name that is also a team's is the team ("England beat Pakistan"),
+    not the place or its government.
 
     Only a team of the story's sport: "England" in a cricket story is not the
     football team, and when the KB holds no team of that sport the name is
@@ -495,7 +496,14 @@ def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Con
         described = _GRIDIRON.sub("gridiron", fold(f"{entity.name} {entity.description}"))
         return bool(_sports_of(_words(described)) & story_sports)
 
-    return [c for c in candidates if c.entity.type != "LOC" and (c.entity.kind not in TEAM_KINDS or plays(c.entity))]
+    # The place's government, which news also names by the place ("Washington said"), is out as well.
+    return [
+        c
+        for c in candidates
+        if c.entity.type != "LOC"
+        and c.entity.kind not in _NAMED_BY_PLACE
+        and (c.entity.kind not in TEAM_KINDS or plays(c.entity))
+    ]
 
 
 def _without_shared_surnames(candidates: list[Candidate], every: Sequence[Candidate]) -> list[Candidate]:
