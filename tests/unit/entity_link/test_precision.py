@@ -134,7 +134,7 @@ def test_a_fixture_s_at_names_the_home_side_not_a_place(linker: Linker) -> None:
 
 
 def test_a_gridiron_team_plays_no_football_and_a_government_no_match(linker: Linker) -> None:
-    soccer = "Hamilton drew 1-1 with Ayr in the league on Saturday, their goalkeeper saving a penalty late in the match."
+    soccer = "Hamilton drew 1-1 with Ayr in the league on Saturday, their goalkeeper saving a late penalty."
     assert {m.mention.text: m.entity_id for m in linker.link_mentions("", soccer)}["Hamilton"] == "Q498473"
     gridiron = "Hamilton beat Toronto 31-17, their quarterback throwing three touchdowns as the season opened."
     assert {m.mention.text: m.entity_id for m in linker.link_mentions("", gridiron)}["Hamilton"] == "Q44149"
