@@ -441,6 +441,9 @@ def _admissible(mention: Mention, candidate: Candidate, context: _Context) -> bo
         return False
     if sure and ner == "MISC" and entity.type in ("PER", "LOC"):
         return False
+    # An organisation's acronym is no code a place also goes by ("IRA" is not Iran).
+    if sure and ner == "ORG" and mention.acronym and entity.type == "LOC" and candidate.weight < LABEL_WEIGHT:
+        return False
     if entity.type == "PER" and ner not in ("PER", None):
         return False
     sport = SPORT in story

@@ -142,6 +142,14 @@ def test_a_gridiron_team_plays_no_football_and_a_government_no_match(linker: Lin
     assert {m.mention.text: m.entity_id for m in linker.link_mentions("", nfl)}["Washington"] == "Q212654"
 
 
+def test_an_organisation_s_acronym_is_not_a_code_a_country_goes_by(linker: Linker) -> None:
+    body = "Police said the IRA had not claimed the attack, and a spokesman for the group declined to comment."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("", body)}["IRA"].startswith("nf:")
+    places = "Officials from the US and the UK met in Geneva on Monday to discuss the sanctions."
+    ids = {m.mention.text: m.entity_id for m in linker.link_mentions("", places)}
+    assert (ids["US"], ids["UK"]) == ("Q30", "Q145")
+
+
 def test_a_club_is_named_by_its_city_only_in_sport(linker: Linker) -> None:
     sport = "Liverpool beat Chelsea 3-1 at home, and the manager praised his goalkeeper after the match."
     city = "Liverpool's mayor opened a new museum by the river, and visitors queued along the waterfront."
