@@ -7,11 +7,14 @@ one example: its evidence, and whether (span, QID) is gold. A logistic model
 is fitted over the evidence; its threshold is the lowest probability at which
 the links it keeps reach the target precision, judged on out-of-fold
 probabilities (5 folds by document, so no link is judged by a model that saw
-its article). The model is then refitted on every example and written to
+its article). With ``--holding-share S`` the target must be reached in a share
+S of resamples of the documents instead of on their average (see
+``threshold_holding``): stricter, for text unlike the tuning half. The model
+is then refitted on every example and written to
 ``services/entity_link/data/link_confidence.json``. The untouched halves are
 never read.
 
-    .venv/bin/python bench/link_confidence.py [--data ../shared/data] [--target-precision 0.90]
+    .venv/bin/python bench/link_confidence.py [--data ../shared/data] [--target-precision 0.90] [--holding-share 0.9]
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from services.entity_link.settings import DEFAULT_CONFIDENCE
 from shared.messages import DocumentSubmitted
 
 FOLDS = 5
+# Document resamples ``threshold_holding`` draws.
+RESAMPLES = 500
+RESAMPLE_SEED = 16
 # Inverse regularisation strength: the examples are a thousand or two, the evidence a few dozen numbers.
 REGULARISATION = 1.0
 # Evidence that can only speak for a link gets a weight >= 0, evidence that can only speak against it <= 0:
@@ -116,24 +122,63 @@ def examples_of(
 def threshold_for(probabilities: np.ndarray, correct: np.ndarray, target: float) -> tuple[float, dict[str, float]]:
     """The lowest probability from which the kept links are at least ``target`` precise (and what that keeps)."""
     order = np.argsort(-probabilities)
-    kept_correct = np.cumsum(correct[order])
-    precision = kept_correct / np.arange(1, len(order) + 1)
-    reaching = np.flatnonzero(precision >= target)
+    precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    return _cut_at(probabilities, correct, order, np.flatnonzero(precision >= target))
+
+
+def _cut_at(
+    probabilities: np.ndarray, correct: np.ndarray, order: np.ndarray, reaching: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """The threshold at the last of the ``reaching`` ranks (by descending probability), and what it keeps."""
     cut = int(reaching[-1]) if len(reaching) else 0
-    threshold = float(probabilities[order][cut])
-    return threshold, {
-        "precision_kept": round(float(precision[cut]), 4),
+    kept_correct = int(correct[order][: cut + 1].sum())
+    return float(probabilities[order][cut]), {
+        "precision_kept": round(kept_correct / (cut + 1), 4),
         "links_kept": cut + 1,
-        "correct_kept": int(kept_correct[cut]),
+        "correct_kept": kept_correct,
         "links": len(order),
         "correct": int(correct.sum()),
     }
+
+
+def threshold_holding(
+    probabilities: np.ndarray, correct: np.ndarray, groups: np.ndarray, target: float, share: float
+) -> tuple[float, dict[str, float]]:
+    """The lowest probability from which the kept links reach ``target`` precision in ``share`` of resamples
+    of the documents (drawn with replacement), and what that keeps of all the examples.
+
+    Precision on the average of the tuning documents is not what other text gets: errors come by
+    document (a results table, a wire story's convention), and text nobody tuned on is another draw
+    of documents. Fitted on one part of AIDA's tuning half and judged on the other, a threshold on
+    the average kept 0.865 precise links (target 0.90), one holding in 90% of draws 0.890; it also
+    withholds modern names the 1996 newswire did not teach (DeepSeek in a wire story), which is why
+    it is not the default.
+    """
+    order = np.argsort(-probabilities)
+    ranked_groups, ranked_correct = groups[order], correct[order].astype(np.float64)
+    documents = np.unique(groups)
+    column = np.searchsorted(documents, ranked_groups)
+    rng = np.random.default_rng(RESAMPLE_SEED)
+    holding = np.zeros(len(order))
+    for _ in range(RESAMPLES):
+        multiplicity = np.bincount(rng.integers(0, len(documents), len(documents)), minlength=len(documents))
+        weight = multiplicity[column].astype(np.float64)
+        kept = np.cumsum(weight)
+        precision = np.divide(np.cumsum(weight * ranked_correct), kept, out=np.ones(len(order)), where=kept > 0)
+        holding += precision >= target
+    return _cut_at(probabilities, correct, order, np.flatnonzero(holding >= share * RESAMPLES))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--target-precision", type=float, default=0.90)
+    parser.add_argument(
+        "--holding-share",
+        type=float,
+        default=0.0,
+        help="reach the target in this share of document resamples (0: on the documents' average)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_CONFIDENCE)
     args = parser.parse_args()
 
@@ -161,20 +206,30 @@ def main() -> None:
     out_of_fold = np.zeros(len(y))
     for train, held in GroupKFold(n_splits=FOLDS).split(x, y, groups):
         out_of_fold[held] = probabilities(x[held], *fit(x[train], y[train]))
-    threshold, kept = threshold_for(out_of_fold, y, args.target_precision)
+    threshold_on_average, kept_on_average = threshold_for(out_of_fold, y, args.target_precision)
+    threshold, kept = (
+        threshold_holding(out_of_fold, y, np.asarray(groups), args.target_precision, args.holding_share)
+        if args.holding_share
+        else (threshold_on_average, kept_on_average)
+    )
     weights, bias = fit(x, y)
     provenance: dict[str, Any] = {
         "fitted_by": "bench/link_confidence.py",
         "documents": "AIDA-dev tune half, hard cases tune slice",
         "examples": len(y),
         "target_precision": args.target_precision,
+        "holding_in_document_resamples": args.holding_share or None,
         "out_of_fold": kept,
     }
     ConfidenceModel(weights, bias, threshold, provenance).save(args.out)
     result = {
-        "command": f"bench/link_confidence.py --target-precision {args.target_precision}",
+        "command": f"bench/link_confidence.py --target-precision {args.target_precision}"
+        + (f" --holding-share {args.holding_share}" if args.holding_share else ""),
         "threshold": round(threshold, 4),
         "out_of_fold_at_threshold": kept,
+        # What a threshold reaching the target on the tuning documents' average is and keeps.
+        "threshold_on_average": round(threshold_on_average, 4),
+        "out_of_fold_on_average": kept_on_average,
         "emitted_precision_before": round(float(y.mean()), 4),
         # Per standard deviation of each piece of evidence: how much each counts.
         "weights_standardised": dict(zip(EVIDENCE, np.round(weights * x.std(axis=0), 3).tolist(), strict=True)),

@@ -22,6 +22,7 @@ cues of an entity are computed once per article.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -109,8 +110,8 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "national_team": _SPORT,
     "athlete": _SPORT,
 }
-# Places that lend their names to clubs.
-_TOWN_KINDS = frozenset({"city", "state", "county"})
+# Places that lend their names to teams: towns to clubs, countries to national sides.
+_TEAM_PLACE_KINDS = frozenset({"city", "state", "county", "country", "capital"})
 # A place reached by another of its names (not its label) must be well known: the lists give villages
 # translated names that read like famous ones ("Nice" for a Malawian district).
 PROMINENT_PLACE = 0.85
@@ -440,13 +441,17 @@ def _admissible(mention: Mention, candidate: Candidate, context: _Context) -> bo
         return False
     if sure and ner == "MISC" and entity.type in ("PER", "LOC"):
         return False
+    # An organisation's acronym is no code a place also goes by ("IRA" is not Iran).
+    if sure and ner == "ORG" and mention.acronym and entity.type == "LOC" and candidate.weight < LABEL_WEIGHT:
+        return False
     if entity.type == "PER" and ner not in ("PER", None):
         return False
     sport = SPORT in story
     if entity.kind in TEAM_KINDS and candidate.weight < LABEL_WEIGHT and not (sport and not mention.locative):
         return False
-    # Results and tables name clubs by their towns ("Reading 2 Oldham 1") and sponsors ("Hyundai").
-    if context.team_sport and not mention.locative and (entity.kind in _TOWN_KINDS or entity.kind == "company"):
+    # Results and tables name clubs by their towns ("Reading 2 Oldham 1") and sponsors ("Hyundai"), and
+    # national sides by their countries ("Latvia 0 Sweden 1"): a team the KB lacks is no place.
+    if context.team_sport and not mention.locative and (entity.kind in _TEAM_PLACE_KINDS or entity.kind == "company"):
         return False
     if entity.type == "LOC":
         if sport and ner == "ORG":
@@ -464,7 +469,10 @@ _TEAM_SPORTS: dict[str, frozenset[str]] = {
     "basketball": _words("basketball nba rebounds"),
     "hockey": _words("hockey nhl"),
     "baseball": _words("baseball pitcher homer inning"),
+    "gridiron": _words("gridiron quarterback touchdown nfl cfl"),
 }
+# A team described as playing "American football" or "Canadian football" plays gridiron, not football.
+_GRIDIRON = re.compile(r"\b(?:american|canadian) football\b")
 
 
 def _sports_of(words: frozenset[str]) -> frozenset[str]:
@@ -472,7 +480,8 @@ def _sports_of(words: frozenset[str]) -> frozenset[str]:
 
 
 def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Context) -> list[Candidate]:
-    """In a team-sport story, a place's name that is also a team's is the team ("England beat Pakistan").
+    """In a team-sport story, a place's name that is also a team's is the team ("England beat Pakistan"),
+    not the place or its government.
 
     Only a team of the story's sport: "England" in a cricket story is not the
     football team, and when the KB holds no team of that sport the name is
@@ -487,9 +496,17 @@ def _teams_in_sport(mention: Mention, candidates: list[Candidate], context: _Con
         return [c for c in candidates if not (places and c.entity.kind in TEAM_KINDS)]
 
     def plays(entity: KBEntity) -> bool:
-        return bool(_sports_of(_words(f"{entity.name} {entity.description}")) & story_sports)
+        described = _GRIDIRON.sub("gridiron", fold(f"{entity.name} {entity.description}"))
+        return bool(_sports_of(_words(described)) & story_sports)
 
-    return [c for c in candidates if c.entity.type != "LOC" and (c.entity.kind not in TEAM_KINDS or plays(c.entity))]
+    # The place's government, which news also names by the place ("Washington said"), is out as well.
+    return [
+        c
+        for c in candidates
+        if c.entity.type != "LOC"
+        and c.entity.kind not in _NAMED_BY_PLACE
+        and (c.entity.kind not in TEAM_KINDS or plays(c.entity))
+    ]
 
 
 def _without_shared_surnames(candidates: list[Candidate], every: Sequence[Candidate]) -> list[Candidate]:

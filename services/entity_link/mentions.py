@@ -460,9 +460,12 @@ def _in_dateline(text: str, start: int, end: int) -> bool:
 
 def _after_a_place_word(text: str, start: int) -> bool:
     """Whether the words before ``start`` make the name a place: "in Washington", "flying to Washington"."""
-    previous = text[max(0, start - 30) : start].lower().split()
+    words = text[max(0, start - 30) : start].split()
+    previous = [word.lower() for word in words]
     if not previous:
         return False
     if previous[-1] == "to":
         return len(previous) > 1 and previous[-2] in _MOVEMENT
+    if previous[-1] == "at" and len(words) > 1 and words[-2][:1].isupper():
+        return False  # a fixture, "Kansas City at Detroit": the home side, not where something happens
     return previous[-1] in _LOCATIVE

@@ -112,6 +112,44 @@ def test_a_country_s_name_is_the_country_in_a_policy_story(linker: Linker) -> No
     assert ids["Brazil"] == "Q155"
 
 
+def test_a_country_whose_side_the_kb_lacks_gets_no_link_in_a_result(linker: Linker) -> None:
+    result = "Latvia held Moldova 1-1 in the qualifier in Riga, their goalkeeper saving a penalty in the last minute."
+    latvia = next(m for m in linker.link_mentions("Qualifier", result) if m.mention.text == "Latvia")
+    assert not any(c.entity.kind == "national_team" for c in latvia.mention.candidates)  # the KB lacks the side
+    assert latvia.entity_id.startswith("nf:")  # the side, which is not the country
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("Qualifier", result)}["Riga"] == "Q1773"
+    policy = "Latvia's parliament voted on Tuesday to raise the minimum wage, the finance minister said after talks."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("Wages", policy)}["Latvia"] == "Q211"
+
+
+def test_a_fixture_s_at_names_the_home_side_not_a_place(linker: Linker) -> None:
+    schedule = (
+        "Saturday's schedule: Kansas City at Detroit, Boston at Oakland. The home pitcher has won his last four "
+        "starts in the league this season."
+    )
+    ids = {m.mention.text: m.entity_id for m in linker.link_mentions("Baseball", schedule)}
+    assert (ids["Kansas City"], ids["Detroit"]) == ("Q744530", "Q650855")  # Royals, Tigers
+    trip = "The minister flew from London to Kansas City at dawn and met the mayor at Detroit airport."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("Visit", trip)}["Detroit"] == "Q12439"
+
+
+def test_a_gridiron_team_plays_no_football_and_a_government_no_match(linker: Linker) -> None:
+    soccer = "Hamilton drew 1-1 with Ayr in the league on Saturday, their goalkeeper saving a late penalty."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("", soccer)}["Hamilton"] == "Q498473"
+    gridiron = "Hamilton beat Toronto 31-17, their quarterback throwing three touchdowns as the season opened."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("", gridiron)}["Hamilton"] == "Q44149"
+    nfl = "Washington beat Dallas 24-10 on Sunday, the quarterback throwing for two touchdowns in the season opener."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("", nfl)}["Washington"] == "Q212654"
+
+
+def test_an_organisation_s_acronym_is_not_a_code_a_country_goes_by(linker: Linker) -> None:
+    body = "Police said the IRA had not claimed the attack, and a spokesman for the group declined to comment."
+    assert {m.mention.text: m.entity_id for m in linker.link_mentions("", body)}["IRA"].startswith("nf:")
+    places = "Officials from the US and the UK met in Geneva on Monday to discuss the sanctions."
+    ids = {m.mention.text: m.entity_id for m in linker.link_mentions("", places)}
+    assert (ids["US"], ids["UK"]) == ("Q30", "Q145")
+
+
 def test_a_club_is_named_by_its_city_only_in_sport(linker: Linker) -> None:
     sport = "Liverpool beat Chelsea 3-1 at home, and the manager praised his goalkeeper after the match."
     city = "Liverpool's mayor opened a new museum by the river, and visitors queued along the waterfront."
