@@ -46,17 +46,91 @@ from services.entity_link.kb.wikidata_dump import CLASSES, DumpOptions, open_dum
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # The languages real items carry labels in, most common first (an item has the first k of them, k skewed low).
-_LANGUAGES = (
-    "en mul de fr es it nl pl pt ru ja zh ar sv uk ca cs fa fi he hu id ko no ro sr tr vi da el eo eu "
-    "gl hy ka lt lv ms sk sl th"
-).split()
+_LANGUAGES = [
+    "en",
+    "mul",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "nl",
+    "pl",
+    "pt",
+    "ru",
+    "ja",
+    "zh",
+    "ar",
+    "sv",
+    "uk",
+    "ca",
+    "cs",
+    "fa",
+    "fi",
+    "he",
+    "hu",
+    "id",
+    "ko",
+    "no",
+    "ro",
+    "sr",
+    "tr",
+    "vi",
+    "da",
+    "el",
+    "eo",
+    "eu",
+    "gl",
+    "hy",
+    "ka",
+    "lt",
+    "lv",
+    "ms",
+    "sk",
+    "sl",
+    "th",
+]
 # Classes common in the dump that the KB does not keep: scholarly article, gene, protein, street, painting.
 _UNKEPT_CLASSES = ("Q13442814", "Q7187", "Q8054", "Q79007", "Q3305213")
-_WORDS = (
-    "river north saint new lake valley union national general royal central institute company party "
-    "county district station school church bridge island mountain park museum records society "
-    "journal research study analysis protein human cell effect clinical data model network"
-).split()
+_WORDS = [
+    "river",
+    "north",
+    "saint",
+    "new",
+    "lake",
+    "valley",
+    "union",
+    "national",
+    "general",
+    "royal",
+    "central",
+    "institute",
+    "company",
+    "party",
+    "county",
+    "district",
+    "station",
+    "school",
+    "church",
+    "bridge",
+    "island",
+    "mountain",
+    "park",
+    "museum",
+    "records",
+    "society",
+    "journal",
+    "research",
+    "study",
+    "analysis",
+    "protein",
+    "human",
+    "cell",
+    "effect",
+    "clinical",
+    "data",
+    "model",
+    "network",
+]
 
 
 def _words(rng: random.Random, count: int) -> str:

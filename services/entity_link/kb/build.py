@@ -240,6 +240,7 @@ class _DumpRun:
                 if stopping or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds:
                     self._save(reader, writer, streamed=False)
                 if stopping:
+                    self._report(reader, resumed_from_line, skipping=False, final=True)
                     raise BuildInterrupted(self.files.checkpoint, stats.lines, reader.position(), reader.size)
             self._save(reader, writer, streamed=True)
             self._report(reader, resumed_from_line, skipping=False, final=True)

@@ -62,12 +62,14 @@ class BuildFiles:
 
     @property
     def unfinished_out(self) -> Path:
-        # The same suffix as the output, so it is written with the same compression; renamed when whole.
-        return self.out.with_name(f"{self.out.stem}.unfinished{self.out.suffix}")
+        # The output's own name (gzip writes it into the file) in a folder of its own; moved into place when whole.
+        return self.out.parent / f".{self.out.name}.unfinished" / self.out.name
 
     def remove(self) -> None:
         for path in (self.checkpoint, self.staged, self.unfinished_out):
             path.unlink(missing_ok=True)
+        if self.unfinished_out.parent.exists():
+            self.unfinished_out.parent.rmdir()
 
 
 def dump_identity(dump: Path) -> dict[str, Any]:
@@ -77,7 +79,8 @@ def dump_identity(dump: Path) -> dict[str, Any]:
 
 
 def options_facts(options: DumpOptions) -> dict[str, Any]:
-    return json.loads(json.dumps(asdict(options)))  # type: ignore[no-any-return]
+    facts: dict[str, Any] = json.loads(json.dumps(asdict(options)))
+    return facts
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:

@@ -105,7 +105,7 @@ class DumpReader:
     def __init__(self, path: Path) -> None:
         self._raw = path.open("rb")
         self.size = os.fstat(self._raw.fileno()).st_size
-        stream: IO[bytes] = self._raw
+        stream: IO[bytes] | gzip.GzipFile | bz2.BZ2File = self._raw
         if path.suffix == ".gz":
             stream = gzip.GzipFile(fileobj=self._raw)
         elif path.suffix == ".bz2":
