@@ -15,7 +15,6 @@ second pass over the whole dump.
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import json
 import math
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
+
+from isal import igzip
 
 from services.entity_link.kb.entity import KBEntity
 from services.entity_link.kb.sources import clean_aliases
@@ -105,9 +106,10 @@ class DumpReader:
     def __init__(self, path: Path) -> None:
         self._raw = path.open("rb")
         self.size = os.fstat(self._raw.fileno()).st_size
-        stream: IO[bytes] | gzip.GzipFile | bz2.BZ2File = self._raw
+        stream: IO[bytes] | igzip.IGzipFile | bz2.BZ2File = self._raw
         if path.suffix == ".gz":
-            stream = gzip.GzipFile(fileobj=self._raw)
+            # ISA-L decompresses gzip about twice as fast as zlib; bz2 has no such reader that keeps the position.
+            stream = igzip.IGzipFile(fileobj=self._raw)
         elif path.suffix == ".bz2":
             stream = bz2.BZ2File(self._raw)
         self.lines: IO[str] = io.TextIOWrapper(stream, encoding="utf-8")
