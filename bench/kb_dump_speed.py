@@ -243,11 +243,13 @@ def decompression_cpu_seconds(dump: Path) -> float:
 
 
 # Runs the CLI and then writes its own peak RSS (KiB) and CPU seconds to stderr's last line, whatever the exit.
+# The peak is VmHWM: ru_maxrss survives fork and exec, so a child would report its parent's peak if larger.
 _MEASURED_CLI = (
-    "import resource, runpy, sys\n"
+    "import re, resource, runpy, sys\n"
     "try:\n    runpy.run_module('cli.kb', run_name='__main__')\n"
     "finally:\n    use = resource.getrusage(resource.RUSAGE_SELF)\n"
-    "    print(use.ru_maxrss, use.ru_utime + use.ru_stime, file=sys.stderr)\n"
+    "    peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+    "    print(peak, use.ru_utime + use.ru_stime, file=sys.stderr)\n"
 )
 
 

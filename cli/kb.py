@@ -74,8 +74,13 @@ def build(
 ) -> None:
     """Build the knowledge-base artifact and print what was built (entities, size, entities/s).
 
-    With --wikidata-dump: progress and an ETA go to stderr; an interrupted build (Ctrl-C, kill, power
-    cut) resumes from its last checkpoint when the same command is run again. MEMORY
+    With --wikidata-dump: progress and an ETA on stderr; Ctrl-C, a kill or a power cut loses a minute at most.
+
+    Run the same command again to resume from the last checkpoint (kept beside --out); --fresh starts over.
+
+    Memory: flat, about 64 MB whatever the dump's size (one line at a time); a .tsv.xz --out adds up to 0.7 GB.
+
+    Time: a full dump takes about 5 h from latest-all.json.gz on one core here, about a day from .bz2 (README).
     """
     if wikidata_dump is None:
         typer.echo(json.dumps(build_from_lists(data, out).as_dict(), indent=2))
