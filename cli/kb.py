@@ -178,7 +178,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     def ask_to_stop(signum: int, _frame: object) -> None:
         stop.set()
         signal.signal(signum, signal.SIG_DFL if signum != signal.SIGINT else signal.default_int_handler)
-        typer.echo("\nstopping at the next line boundary and saving a checkpoint...", err=True)
+        typer.echo("\nstopping after a checkpoint (press again to stop at once)...", err=True)
 
     handled = (signal.SIGINT, signal.SIGTERM)
     previous = {signum: signal.signal(signum, ask_to_stop) for signum in handled}

@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.kb import kb_app
-from services.entity_link.kb.build import BuildInterrupted, DumpProgress, ProgressCallback, build_from_dump
+from services.entity_link.kb.build import BuildInterrupted, DumpProgress, build_from_dump
 from services.entity_link.kb.checkpoint import BuildFiles, CheckpointMismatch
 from services.entity_link.kb.entity import read_artifact
 from services.entity_link.kb.wikidata_dump import DumpOptions
@@ -45,14 +45,18 @@ def write_dump(path: Path, copies: int) -> Path:
     return path
 
 
-def stop_after_first_report(stop: threading.Event) -> tuple[list[DumpProgress], ProgressCallback]:
+def interrupt_a_build(dump: Path, out: Path) -> tuple[BuildInterrupted, DumpProgress]:
+    """A build asked to stop at its first progress report; the exception and that report."""
+    stop = threading.Event()
     reports: list[DumpProgress] = []
 
     def record(state: DumpProgress) -> None:
         reports.append(state)
         stop.set()
 
-    return reports, record
+    with pytest.raises(BuildInterrupted) as interrupted:
+        build_from_dump(dump, out, progress=record, progress_seconds=0, stop=stop)
+    return interrupted.value, reports[-1]
 
 
 @pytest.mark.parametrize("suffix", [".json", ".json.bz2"])
@@ -60,18 +64,15 @@ def test_a_stopped_build_resumes_to_the_same_artifact(tmp_path: Path, suffix: st
     dump = write_dump(tmp_path / f"dump{suffix}", copies=300)
     whole = build_from_dump(dump, tmp_path / "whole" / "kb.tsv.gz")
     out = tmp_path / "kb.tsv.gz"
-    stop = threading.Event()
-    reports, record = stop_after_first_report(stop)
-    with pytest.raises(BuildInterrupted) as interrupted:
-        build_from_dump(dump, out, progress=record, progress_seconds=0, stop=stop)
-    assert 0 < interrupted.value.lines < whole.dump_lines
+    interrupted, report = interrupt_a_build(dump, out)
+    assert 0 < interrupted.lines < whole.dump_lines
     assert not out.exists() and BuildFiles(out).checkpoint.exists()
-    assert 0 < reports[-1].position <= reports[-1].size == dump.stat().st_size
+    assert 0 < report.position <= report.size == dump.stat().st_size
     # As a crash would leave it: entities staged after the last checkpoint, the last one cut short.
     with BuildFiles(out).staged.open("a") as staged:
         staged.write("Q100001\tLOC\t0.700\tcountry\t\tFreedonia\t\t\t\t\t\nQ2000")
     resumed = build_from_dump(dump, out)
-    assert resumed.resumed_from_line == interrupted.value.lines
+    assert resumed.resumed_from_line == interrupted.lines
     assert resumed.entities == whole.entities == 5 * 300
     assert out.read_bytes() == (tmp_path / "whole" / "kb.tsv.gz").read_bytes()
     assert not BuildFiles(out).checkpoint.exists() and not BuildFiles(out).staged.exists()
@@ -80,10 +81,7 @@ def test_a_stopped_build_resumes_to_the_same_artifact(tmp_path: Path, suffix: st
 def test_a_checkpoint_of_other_options_is_refused_and_fresh_discards_it(tmp_path: Path) -> None:
     dump = write_dump(tmp_path / "dump.json", copies=200)
     out = tmp_path / "kb.tsv.gz"
-    stop = threading.Event()
-    _, record = stop_after_first_report(stop)
-    with pytest.raises(BuildInterrupted):
-        build_from_dump(dump, out, progress=record, progress_seconds=0, stop=stop)
+    interrupt_a_build(dump, out)
     with pytest.raises(CheckpointMismatch, match="min_sitelinks is 5 there, 10 here"):
         build_from_dump(dump, out, DumpOptions(min_sitelinks=10))
     refused = runner.invoke(kb_app, ["build", "--wikidata-dump", str(dump), "--out", str(out), "--min-sitelinks", "10"])
@@ -97,10 +95,7 @@ def test_a_checkpoint_of_other_options_is_refused_and_fresh_discards_it(tmp_path
 def test_a_checkpoint_of_another_dump_is_refused(tmp_path: Path) -> None:
     dump = write_dump(tmp_path / "dump.json", copies=200)
     out = tmp_path / "kb.tsv.gz"
-    stop = threading.Event()
-    _, record = stop_after_first_report(stop)
-    with pytest.raises(BuildInterrupted):
-        build_from_dump(dump, out, progress=record, progress_seconds=0, stop=stop)
+    interrupt_a_build(dump, out)
     other = write_dump(tmp_path / "other.json", copies=201)
     with pytest.raises(CheckpointMismatch, match=r"dump\.name is 'dump\.json' there, 'other\.json' here"):
         build_from_dump(other, out)
@@ -119,6 +114,16 @@ def test_progress_log_lines_give_position_counts_and_eta(tmp_path: Path) -> None
     assert (last["items"], last["kept"]) == (8 * 100 + 2, 5 * 100)
     assert "eta_seconds" in last
     assert json.loads(built.stdout)["entities"] == 500
+
+
+def test_the_progress_bar_shows_bytes_items_and_kept(tmp_path: Path) -> None:
+    dump = write_dump(tmp_path / "dump.json.bz2", copies=50)
+    built = runner.invoke(
+        kb_app, ["build", "--wikidata-dump", str(dump), "--out", str(tmp_path / "kb.tsv.gz"), "--progress", "bar"]
+    )
+    assert built.exit_code == 0, built.output
+    assert "reading dump" in built.stderr and "100%" in built.stderr
+    assert "402 items, 250 kept" in built.stderr
 
 
 def test_progress_is_quiet_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
@@ -149,9 +154,9 @@ def _wait_for_a_checkpoint(build: subprocess.Popen[str], checkpoint: Path) -> No
         time.sleep(0.005)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_a_killed_or_interrupted_process_resumes_to_the_same_artifact(tmp_path: Path, signum: int) -> None:
-    dump = write_dump(tmp_path / "dump.json.gz", copies=3000)
+    dump = write_dump(tmp_path / "dump.json.gz", copies=1000)
     out = tmp_path / "kb.tsv.gz"
     build = _start_build(dump, out)
     _wait_for_a_checkpoint(build, BuildFiles(out).checkpoint)
@@ -163,7 +168,7 @@ def test_a_killed_or_interrupted_process_resumes_to_the_same_artifact(tmp_path: 
         assert build.returncode == 130, stderr
         assert "Run the same command again to resume" in stderr
     checkpoint = json.loads(BuildFiles(out).checkpoint.read_text())
-    assert 0 < checkpoint["lines"] < 8 * 3000 + 2
+    assert 0 < checkpoint["lines"] < 8 * 1000 + 2
     assert not out.exists()
 
     resumed = _start_build(dump, out)
@@ -172,6 +177,6 @@ def test_a_killed_or_interrupted_process_resumes_to_the_same_artifact(tmp_path: 
     report = json.loads(stdout)
     assert report["resumed_from_line"] == checkpoint["lines"]
     whole = build_from_dump(dump, tmp_path / "whole" / "kb.tsv.gz")
-    assert report["entities"] == whole.entities == 5 * 3000
+    assert report["entities"] == whole.entities == 5 * 1000
     assert out.read_bytes() == (tmp_path / "whole" / "kb.tsv.gz").read_bytes()
     assert [e.id for e in read_artifact(out)][:2] == ["Q100001", "Q100002"]
