@@ -1,7 +1,7 @@
 """Building the knowledge-base artifact, from the shared lists or from a Wikidata dump.
 
 python -m cli.kb build                       # the bundled artifact
-python -m cli.kb build --wikidata-dump latest-all.json.bz2 --out kb-full.tsv.gz
+python -m cli.kb build --wikidata-dump latest-all.json.gz --out kb-full.tsv.gz   # see the README for time and memory
 """
 
 from __future__ import annotations
