@@ -80,7 +80,7 @@ def build(
 
     Memory: flat, about 64 MB whatever the dump's size (one line at a time); a .tsv.xz --out adds up to 0.7 GB.
 
-    Time: a full dump takes about 5 h from latest-all.json.gz on one core here, about a day from .bz2 (README).
+    Time: a full dump takes about 2 h from latest-all.json.gz on one core here, about a day from .bz2 (README).
     """
     if wikidata_dump is None:
         typer.echo(json.dumps(build_from_lists(data, out).as_dict(), indent=2))
