@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import lzma
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -117,9 +118,25 @@ class ArtifactWriter:
         self._file.write(f"{FORMAT}\t{FORMAT_VERSION}\t{json.dumps(facts, sort_keys=True)}\n")
         self.count = 0
 
+    @classmethod
+    def appending(cls, path: Path, size: int) -> ArtifactWriter:
+        """Carry on writing a plain artifact from ``size`` bytes, dropping whatever was written after that."""
+        writer = cls.__new__(cls)
+        writer._file = cast(TextIO, path.open("r+", encoding="utf-8", newline="\n"))
+        writer._file.truncate(size)
+        writer._file.seek(size)
+        writer.count = 0
+        return writer
+
     def write(self, entity: KBEntity) -> None:
         self._file.write(_line(entity))
         self.count += 1
+
+    def sync(self) -> int:
+        """Flush to disk and return the file's size: everything up to it survives a crash."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        return os.fstat(self._file.fileno()).st_size
 
     def close(self) -> None:
         self._file.close()

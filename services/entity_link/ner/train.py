@@ -28,7 +28,7 @@ from services.entity_link.linker import load_knowledge_base
 from services.entity_link.ner.conll import Document, read_documents
 from services.entity_link.ner.features import Featurizer, TokenDoc, kb_match_values
 from services.entity_link.ner.tagger import TAGS, TYPES, Tagger, word_hashes
-from services.entity_link.settings import DEFAULT_NER_MODEL
+from services.entity_link.settings import DEFAULT_KB, DEFAULT_NER_MODEL
 
 DEFAULT_BITS = 20
 # A word is common (an ordinary word, whatever its capital at a sentence start) if the training text writes it
@@ -170,13 +170,19 @@ def main() -> None:
     parser.add_argument("--bits", type=int, default=DEFAULT_BITS, help="log2 of the number of hashed feature rows")
     parser.add_argument("--out", type=Path, default=DEFAULT_NER_MODEL)
     parser.add_argument(
+        "--kb",
+        type=Path,
+        default=DEFAULT_KB,
+        help="the KB artifact the recogniser's name features come from: the one the service will load",
+    )
+    parser.add_argument(
         "--common-words-only",
         action="store_true",
         help="keep the model's weights and only recompute its common words (seconds, not minutes)",
     )
     args = parser.parse_args()
 
-    kb = load_knowledge_base()
+    kb = load_knowledge_base(args.kb)
     common = common_words(read_documents(args.data / "conll2003" / "eng.train"))
     if args.common_words_only:
         tagger = Tagger.load(args.out, kb.token_types)
