@@ -1,6 +1,7 @@
 """Single-pass story grouping: each article, in arrival order, joins the story it most probably
-belongs to (``StoryModel.join``), or starts a new one; an article that fits two stories at least
-``StoryModel.merge`` bridges them and they merge into the one first seen.
+belongs to when that story wins clearly enough (``StoryModel.join_probability``), or starts a new
+one; an article that fits two stories at least ``StoryModel.merge`` bridges them and they merge into
+the one first seen.
 
 ``StoryMemory`` holds the stories the grouper can join: in the service, the ones this worker wrote
 recently and the ones the batch's search found in the index. Candidates are the stories that share
