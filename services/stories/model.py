@@ -25,10 +25,8 @@ from services.stories.features import FEATURES
 
 MODEL = Path(__file__).parent / "models" / "story_model.json"
 JOIN_FEATURES = ("best_logit", "lead_over_runner_up")
-# Pairwise scores as log-odds, bounded: a probability of 1.0 (a near-duplicate) is not infinitely sure,
-# and a missing runner-up counts as one this unlikely.
+# Pairwise scores as log-odds, bounded: a probability of 1.0 (a near-duplicate) is not infinitely sure.
 LOGIT_BOUND = 14.0
-NO_RUNNER_UP = -8.0
 
 
 def logit(probability: float) -> float:
@@ -44,10 +42,13 @@ def _sigmoid(score: float) -> float:
 
 
 def join_features(best: float, runner_up: float | None) -> list[float]:
-    """``JOIN_FEATURES`` of an article whose best story scored ``best`` and the next ``runner_up`` (probabilities)."""
+    """``JOIN_FEATURES`` of an article whose best story scored ``best`` and the next ``runner_up`` (probabilities).
+
+    A lone candidate leads nothing: it must join on its own score. In the development sets nearly every
+    article has its story among few others, so a lone middling candidate is usually right there; in a
+    stream of mostly separate news (the sample corpus: two chip-maker stories) it usually is not."""
     best_logit = logit(best)
-    runner_up_logit = NO_RUNNER_UP if runner_up is None else max(NO_RUNNER_UP, logit(runner_up))
-    return [best_logit, max(0.0, best_logit - runner_up_logit)]
+    return [best_logit, 0.0 if runner_up is None else max(0.0, best_logit - logit(runner_up))]
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,12 @@ def test_a_clear_winner_joins_where_a_close_race_does_not() -> None:
     assert MODEL.join_probability(0.9, runner_up=0.01) > MODEL.join_probability(0.5, runner_up=0.01)
 
 
+def test_a_lone_middling_candidate_does_not_join_on_a_lead_over_nothing() -> None:
+    """With no other story in sight, only the pairwise score speaks: a story on the same companies that
+    scores 0.5 stays apart, a telling that scores 0.95 joins."""
+    assert MODEL.join_probability(0.5, runner_up=None) < MODEL.join <= MODEL.join_probability(0.95, runner_up=None)
+
+
 def test_entities_named_differently_still_meet_through_their_names() -> None:
     """One outlet's linker knew the minister (a QID), another's kept a local id for her surname alone:
     the ids differ, the words of the names do not."""
