@@ -7,7 +7,10 @@ A logistic regression fitted by bench/stories_cluster.py on the development sets
 Whether an article joins its best story is a second, small logistic model over how clearly that story
 wins: its pairwise score and its lead over the runner-up (``JOIN_FEATURES``). A retelling in other
 words often scores below any absolute bar yet stands far above every other candidate; a new story's
-article usually has two or more middling candidates. ``join`` is the probability of that model at
+article usually has two or more middling candidates. Below a pairwise 0.5 no lead counts: in the
+development sets nearly every article has its story close by, so leading is telling there; in a quiet
+stream an article leads unrelated stories by far (the sample corpus: two chip-maker stories at 0.45,
+the runner-up at 0.04). ``join`` is the probability of that model at
 which the article joins; ``merge`` is the pairwise probability at which an article that fits two
 stories that well makes them one.
 """
@@ -25,8 +28,13 @@ from services.stories.features import FEATURES
 
 MODEL = Path(__file__).parent / "models" / "story_model.json"
 JOIN_FEATURES = ("best_logit", "lead_over_runner_up")
-# Pairwise scores as log-odds, bounded: a probability of 1.0 (a near-duplicate) is not infinitely sure.
+# Pairwise scores as log-odds, bounded: a probability of 1.0 (a near-duplicate) is not infinitely sure,
+# and a missing runner-up counts as one this unlikely.
 LOGIT_BOUND = 14.0
+NO_RUNNER_UP = -8.0
+# A story the pairwise model finds more likely not the article's is never joined, however far it leads:
+# a lead over unrelated stories (a quiet stream) says nothing about the best one.
+MORE_LIKELY_THAN_NOT = 0.5
 
 
 def logit(probability: float) -> float:
@@ -42,13 +50,10 @@ def _sigmoid(score: float) -> float:
 
 
 def join_features(best: float, runner_up: float | None) -> list[float]:
-    """``JOIN_FEATURES`` of an article whose best story scored ``best`` and the next ``runner_up`` (probabilities).
-
-    A lone candidate leads nothing: it must join on its own score. In the development sets nearly every
-    article has its story among few others, so a lone middling candidate is usually right there; in a
-    stream of mostly separate news (the sample corpus: two chip-maker stories) it usually is not."""
+    """``JOIN_FEATURES`` of an article whose best story scored ``best`` and the next ``runner_up`` (probabilities)."""
     best_logit = logit(best)
-    return [best_logit, 0.0 if runner_up is None else max(0.0, best_logit - logit(runner_up))]
+    runner_up_logit = NO_RUNNER_UP if runner_up is None else max(NO_RUNNER_UP, logit(runner_up))
+    return [best_logit, max(0.0, best_logit - runner_up_logit)]
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,10 @@ class StoryModel:
         return _sigmoid(self.bias + sum(weight * value for weight, value in zip(self.weights, features, strict=True)))
 
     def join_probability(self, best: float, runner_up: float | None) -> float:
-        """How likely the best candidate is the article's story, given its probability and the runner-up's."""
+        """How likely the best candidate is the article's story, given its probability and the runner-up's
+        (0 below ``MORE_LIKELY_THAN_NOT``)."""
+        if best < MORE_LIKELY_THAN_NOT:
+            return 0.0
         features = join_features(best, runner_up)
         return _sigmoid(
             self.join_bias + sum(weight * value for weight, value in zip(self.join_weights, features, strict=True))

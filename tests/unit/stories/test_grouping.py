@@ -77,10 +77,11 @@ def test_a_clear_winner_joins_where_a_close_race_does_not() -> None:
     assert MODEL.join_probability(0.9, runner_up=0.01) > MODEL.join_probability(0.5, runner_up=0.01)
 
 
-def test_a_lone_middling_candidate_does_not_join_on_a_lead_over_nothing() -> None:
-    """With no other story in sight, only the pairwise score speaks: a story on the same companies that
-    scores 0.5 stays apart, a telling that scores 0.95 joins."""
-    assert MODEL.join_probability(0.5, runner_up=None) < MODEL.join <= MODEL.join_probability(0.95, runner_up=None)
+def test_no_lead_makes_a_story_join_that_is_more_likely_not_the_articles() -> None:
+    """In a quiet stream an article leads unrelated stories by far: below a pairwise 0.5 that lead counts
+    for nothing (two chip-maker stories on the same companies stay apart); above it, it does."""
+    assert MODEL.join_probability(0.45, runner_up=None) == MODEL.join_probability(0.45, runner_up=0.01) == 0.0
+    assert MODEL.join_probability(0.6, runner_up=None) >= MODEL.join
 
 
 def test_entities_named_differently_still_meet_through_their_names() -> None:
