@@ -9,7 +9,9 @@ once. Each part is grouped on its own, in date order (see stories_data for the d
 Training pairs come from the same single pass the service makes: articles in date order meet the
 gold stories seen so far that candidate retrieval finds (``StoryMemory.candidates``); a pair is
 positive when the story is the article's own. AllSides' ``related_group`` (many separate
-"Coronavirus" stories) and ECB+'s two events of one kind per topic give the hard negatives.
+"Coronavirus" stories) and ECB+'s two events of one kind per topic give the hard negatives. The
+join model is fitted on the same pass, one row per article that has candidates: how clearly its best
+candidate wins (``model.join_features``), positive when that candidate is its own story.
 
     .venv/bin/python bench/stories_cluster.py [--write-model]
 """
@@ -22,6 +24,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +33,15 @@ from stories_data import SETS, Labelled, load
 
 from services.index.clusters import best_match
 from services.stories.features import ArticleProfile, StoryProfile, pair_features
-from services.stories.grouping import DAY_S, StoryMemory, group
-from services.stories.model import MODEL, StoryModel
+from services.stories.grouping import DAY_S, StoryMemory, group, story_probability
+from services.stories.model import MODEL, StoryModel, join_features
 from shared.background import BackgroundFrequencies
 from shared.signature import NEAR_DUPLICATE_JACCARD
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stories_cluster.json"
 WINDOW_DAYS = 3.0
-JOIN_GRID = [round(0.3 + 0.05 * step, 2) for step in range(11)]
-MERGE_MARGINS = [0.1, 0.2, 0.3]  # merge = join + margin: a bridge must be surer than a join
+JOIN_GRID = [round(0.5 + 0.025 * step, 3) for step in range(19)]
+MERGE_GRID = [0.75, 0.85, 0.95]
 MIN_PRECISION = 0.95
 
 
@@ -75,13 +78,19 @@ def profiles(
     return [made[i] for i in order], {row.article.article_id: row.story for row in rows}, cost_ms
 
 
-def training_pairs(
-    articles: Sequence[ArticleProfile], gold: Mapping[str, str]
-) -> tuple[list[list[float]], list[int], float]:
-    """Pairs met in one gold pass; also the share of articles whose own (earlier) story retrieval found."""
+@dataclass
+class Met:
+    """An article's candidates in the gold pass: each one's pair features and whether it is its own story."""
+
+    features: list[list[float]]
+    own: list[bool]
+
+
+def gold_pass(articles: Sequence[ArticleProfile], gold: Mapping[str, str]) -> tuple[list[Met], float]:
+    """What each article meets in one gold pass; also the share of articles whose own (earlier) story
+    retrieval found."""
     memory = StoryMemory()
-    features: list[list[float]] = []
-    labels: list[int] = []
+    met = []
     reachable = found = 0
     for article in articles:
         own = gold[article.article_id]
@@ -89,13 +98,33 @@ def training_pairs(
         if own in memory.stories:
             reachable += 1
             found += any(story.story_id == own for story in candidates)
-        for story in candidates:
-            features.append(pair_features(article, story))
-            labels.append(int(story.story_id == own))
+        if candidates:
+            met.append(
+                Met(
+                    [pair_features(article, story) for story in candidates],
+                    [story.story_id == own for story in candidates],
+                )
+            )
         story = memory.stories.get(own) or StoryProfile(own)
         story.add(article)
         memory.put(story)
-    return features, labels, found / max(1, reachable)
+    return met, found / max(1, reachable)
+
+
+def join_rows(met: Sequence[Met], pairwise: StoryModel) -> tuple[list[list[float]], list[int]]:
+    """One row per article: how clearly its best candidate wins, and whether that one is its own story."""
+    rows, labels = [], []
+    for article in met:
+        scored = sorted(
+            (
+                (story_probability(features, pairwise), own)
+                for features, own in zip(article.features, article.own, strict=True)
+            ),
+            key=lambda pair: -pair[0],
+        )
+        rows.append(join_features(scored[0][0], scored[1][0] if len(scored) > 1 else None))
+        labels.append(int(scored[0][1]))
+    return rows, labels
 
 
 def minhash_baseline(articles: Sequence[ArticleProfile]) -> dict[str, str]:
@@ -115,7 +144,11 @@ def minhash_baseline(articles: Sequence[ArticleProfile]) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-model", action="store_true", help=f"write the fitted model to {MODEL}")
+    parser.add_argument(
+        "--tuning-only", action="store_true", help="score the train parts only (the untouched ones are scored once)"
+    )
     args = parser.parse_args()
+    scored_parts = ("train",) if args.tuning_only else ("train", "untouched")
     background = BackgroundFrequencies.load()
     parts: dict[tuple[str, str], tuple[list[ArticleProfile], dict[str, str]]] = {}
     costs = {}
@@ -125,38 +158,46 @@ def main() -> None:
             articles, gold, costs[f"{name}/{part}"] = profiles([row for row in rows if row.part == part], background)
             parts[name, part] = (articles, gold)
 
-    features: list[list[float]] = []
-    labels: list[int] = []
+    met: list[Met] = []
     retrieval = {}
     for name in SETS:
-        pair_x, pair_y, retrieval[name] = training_pairs(*parts[name, "train"])
-        features += pair_x
-        labels += pair_y
+        met_here, retrieval[name] = gold_pass(*parts[name, "train"])
+        met += met_here
+    features = [pair for article in met for pair in article.features]
+    labels = [int(own) for article in met for own in article.own]
     fitted = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(features), np.array(labels))
     weights, bias = tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0])
+    pairwise = StoryModel(weights, bias, (), 0.0, 0.0, 1.0, WINDOW_DAYS)
+    join_x, join_y = join_rows(met, pairwise)
+    fitted_join = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(join_x), np.array(join_y))
+    join_weights, join_bias = tuple(float(w) for w in fitted_join.coef_[0]), float(fitted_join.intercept_[0])
 
     # Thresholds: the best mean F1 over the training parts with precision >= MIN_PRECISION on each.
     sweep = []
     for join in JOIN_GRID:
-        for margin in MERGE_MARGINS:
-            model = StoryModel(weights, bias, join, round(min(0.99, join + margin), 2), WINDOW_DAYS)
+        for merge in MERGE_GRID:
+            model = StoryModel(weights, bias, join_weights, join_bias, join, merge, WINDOW_DAYS)
             scores = {name: bcubed(group(parts[name, "train"][0], model), parts[name, "train"][1]) for name in SETS}
             sweep.append((model, scores))
     admissible = [entry for entry in sweep if all(s["precision"] >= MIN_PRECISION for s in entry[1].values())] or sweep
     model, _ = max(admissible, key=lambda entry: sum(s["f1"] for s in entry[1].values()))
 
     results: dict[str, object] = {
-        "command": "python bench/stories_cluster.py" + (" --write-model" if args.write_model else ""),
+        "command": "python bench/stories_cluster.py"
+        + (" --write-model" if args.write_model else "")
+        + (" --tuning-only" if args.tuning_only else ""),
         "load_average": os.getloadavg(),
         "window_days": WINDOW_DAYS,
         "training_pairs": len(labels),
         "positive_pairs": int(sum(labels)),
+        "join_rows": len(join_y),
+        "positive_join_rows": int(sum(join_y)),
         "retrieval_recall_train": retrieval,
         "model": json.loads(model.to_json()),
         "profile_cpu_ms_per_article": {key: round(value, 3) for key, value in costs.items()},
     }
     for name in SETS:
-        for part in ("train", "untouched"):
+        for part in scored_parts:
             articles, gold = parts[name, part]
             started = time.process_time()
             predicted = group(articles, model)
@@ -167,7 +208,9 @@ def main() -> None:
                 "grouping_cpu_ms_per_article": round(grouping_ms, 3),
             }
     print(json.dumps(results, indent=2))
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS.with_name("stories_cluster_tuning.json") if args.tuning_only else RESULTS).write_text(
+        json.dumps(results, indent=2) + "\n"
+    )
     if args.write_model:
         MODEL.write_text(model.to_json(fitted_by="bench/stories_cluster.py", training_pairs=len(labels)) + "\n")
 

@@ -118,18 +118,23 @@ async def main() -> None:
     parser.add_argument("--cold", action="store_true", help="a fresh worker (empty memory) for every batch")
     parser.add_argument("--opensearch", default="http://127.0.0.1:9200")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
+    parser.add_argument(
+        "--tuning-only", action="store_true", help="score the train parts only (the untouched ones are scored once)"
+    )
     args = parser.parse_args()
+    parts = ("train",) if args.tuning_only else ("train", "untouched")
     turns = "" if not args.no_turns else " --no-turns"
     results: dict[str, object] = {
         "command": f"python bench/stories_stage.py --batch-size {args.batch_size} --replicas {args.replicas}"
         + turns
-        + (" --cold" if args.cold else ""),
+        + (" --cold" if args.cold else "")
+        + (" --tuning-only" if args.tuning_only else ""),
         "load_average_at_start": os.getloadavg(),
     }
     connection = None if args.no_turns else await nats.connect(args.nats)
     jetstream = None if connection is None else connection.jetstream()
     for name in SETS:
-        for part in ("train", "untouched"):
+        for part in parts:
             results[f"{name}/{part}"] = await run_part(
                 name, part, args.opensearch, args.batch_size, args.replicas, jetstream, args.cold
             )
@@ -138,7 +143,11 @@ async def main() -> None:
         await connection.close()
     results["load_average_at_end"] = os.getloadavg()
     suffix = "" if args.replicas == 1 else f"_{args.replicas}_replicas"
-    variant = ("_no_turns" if args.no_turns else "") + ("_cold" if args.cold else "")
+    variant = (
+        ("_no_turns" if args.no_turns else "")
+        + ("_cold" if args.cold else "")
+        + ("_tuning" if args.tuning_only else "")
+    )
     out = RESULTS.with_name(f"stories_stage{suffix}{variant}.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
 

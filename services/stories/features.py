@@ -73,7 +73,8 @@ def _number(token: str) -> str | None:
     return digits if _DIGIT.search(digits) and len(digits) >= 2 else None
 
 
-def _weights(text: str, background: BackgroundFrequencies) -> dict[str, float]:
+def term_weights(text: str, background: BackgroundFrequencies) -> dict[str, float]:
+    """A text's content words (stemmed, not too common in news) as a unit tf-idf vector."""
     counts: Counter[str] = Counter()
     for token in _WORD.findall(text.lower()):
         if not _DIGIT.search(token) and len(token) >= 3:
@@ -123,14 +124,14 @@ class ArticleProfile:
         for entity in article.entities:
             # A passing mention still counts a little: salience alone gives it ~0.
             entities[entity.id] = entities.get(entity.id, 0.0) + 0.1 + entity.salience
-            for word, weight in _weights(entity.name, background).items():
+            for word, weight in term_weights(entity.name, background).items():
                 names[word] = names.get(word, 0.0) + (0.1 + entity.salience) * weight
         numbers = {number for token in _WORD.findall(f"{article.title} {opening}") if (number := _number(token))}
         dated: datetime = article.published_at or article.ingested_at
         return cls(
             article_id=article.article_id,
-            terms=_weights(f"{article.title}\n{article.title}\n{opening}", background),
-            title=_weights(article.title, background),
+            terms=term_weights(f"{article.title}\n{article.title}\n{opening}", background),
+            title=term_weights(article.title, background),
             entities=_unit(entities),
             numbers=frozenset(numbers),
             keywords=_unit({phrase.lower(): 1.0 for phrase in article.keywords}),

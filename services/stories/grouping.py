@@ -1,6 +1,7 @@
 """Single-pass story grouping: each article, in arrival order, joins the story it most probably
-belongs to (``StoryModel.join``), or starts a new one; an article that fits two stories at least
-``StoryModel.merge`` bridges them and they merge into the one first seen.
+belongs to when that story wins clearly enough (``StoryModel.join_probability``), or starts a new
+one; an article that fits two stories at least ``StoryModel.merge`` bridges them and they merge into
+the one first seen.
 
 ``StoryMemory`` holds the stories the grouper can join: in the service, the ones this worker wrote
 recently and the ones the batch's search found in the index. Candidates are the stories that share
@@ -10,7 +11,7 @@ model's window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.stories.features import FEATURES, ArticleProfile, StoryProfile, candidate_keys, pair_features
@@ -74,22 +75,33 @@ class StoryMemory:
 
 
 def choose(article: ArticleProfile, memory: StoryMemory, model: StoryModel) -> Choice:
+    """The article's story: its best candidate when the join model is sure enough of it (a near-duplicate
+    of a member always is), with the other candidates it fits at least ``model.merge`` bridged into it."""
     window_s = model.window_days * DAY_S
     scored = sorted(
-        ((_probability(article, story, model), story.story_id) for story in memory.candidates(article, window_s)),
+        (
+            (story_probability(pair_features(article, story), model), story.story_id)
+            for story in memory.candidates(article, window_s)
+        ),
         key=lambda pair: (-pair[0], pair[1]),
     )
-    if not scored or scored[0][0] < model.join:
-        return Choice(None, scored[0][0] if scored else 0.0)
-    probability, best = scored[0]
-    bridged = tuple(story_id for p, story_id in scored[1:] if p >= model.merge) if probability >= model.merge else ()
+    if not scored:
+        return Choice(None, 0.0)
+    best_probability, best = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else None
+    probability = 1.0 if best_probability == 1.0 else model.join_probability(best_probability, runner_up)
+    if probability < model.join:
+        return Choice(None, probability)
+    bridged = (
+        tuple(story_id for p, story_id in scored[1:] if p >= model.merge) if best_probability >= model.merge else ()
+    )
     return Choice(best, probability, bridged)
 
 
-def _probability(article: ArticleProfile, story: StoryProfile, model: StoryModel) -> float:
-    """The model's probability that the article tells the story; a near-duplicate of one of its members
-    (the shingle signature's threshold, precision 1.0 on held-out retellings) tells it for certain."""
-    features = pair_features(article, story)
+def story_probability(features: Sequence[float], model: StoryModel) -> float:
+    """The model's probability that an article tells a story, from their ``pair_features``; a near-duplicate
+    of one of its members (the shingle signature's threshold, precision 1.0 on held-out retellings) tells it
+    for certain."""
     if features[NEAR_DUPLICATE] >= NEAR_DUPLICATE_JACCARD:
         return 1.0
     return model.probability(features)

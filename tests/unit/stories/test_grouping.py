@@ -65,8 +65,23 @@ MODEL = StoryModel.load()
 def test_a_retelling_is_more_alike_than_other_news() -> None:
     story = StoryProfile("s")
     story.add(ERUPTION)
-    assert MODEL.probability(pair_features(RETELLING, story)) > MODEL.join
+    assert MODEL.probability(pair_features(RETELLING, story)) > 0.5
     assert MODEL.probability(pair_features(OTHER_NEWS, story)) < 0.1
+
+
+def test_a_clear_winner_joins_where_a_close_race_does_not() -> None:
+    """The join weighs how far the best story leads: the same pairwise score joins when no other story
+    comes close, and starts a story of its own when a second one scores as well."""
+    best = 0.5
+    assert MODEL.join_probability(best, runner_up=0.01) >= MODEL.join > MODEL.join_probability(best, runner_up=best)
+    assert MODEL.join_probability(0.9, runner_up=0.01) > MODEL.join_probability(0.5, runner_up=0.01)
+
+
+def test_no_lead_makes_a_story_join_that_is_more_likely_not_the_articles() -> None:
+    """In a quiet stream an article leads unrelated stories by far: below a pairwise 0.5 that lead counts
+    for nothing (two chip-maker stories on the same companies stay apart); above it, it does."""
+    assert MODEL.join_probability(0.45, runner_up=None) == MODEL.join_probability(0.45, runner_up=0.01) == 0.0
+    assert MODEL.join_probability(0.6, runner_up=None) >= MODEL.join
 
 
 def test_entities_named_differently_still_meet_through_their_names() -> None:
@@ -103,7 +118,7 @@ def test_an_article_outside_the_window_starts_its_own_story() -> None:
 
 
 def test_an_article_that_fits_two_stories_bridges_them_into_the_first_seen() -> None:
-    eager = StoryModel(MODEL.weights, MODEL.bias, join=MODEL.join, merge=MODEL.join, window_days=MODEL.window_days)
+    eager = replace(MODEL, merge=0.5)  # bridges at a pairwise probability the shipped model would only join at
     memory = StoryMemory()
     for article in (ERUPTION, RETELLING):  # two stories of one event, as two replicas could start them
         story = StoryProfile(article.article_id)
