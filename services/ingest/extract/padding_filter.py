@@ -6,9 +6,10 @@ a page's extracted text has already lost most of its padding."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from services.ingest.extract.dates import find_date_span
-from services.ingest.extract.lines import Kind, classify, word_count
+from services.ingest.extract.lines import Kind, Line, classify, word_count
 
 _DROPPED = frozenset({Kind.PAYWALL, Kind.SHARE, Kind.ADVERT, Kind.ADVERT_HEADER, Kind.TERMINAL, Kind.DISCLOSURE})
 # A teaser list's items are short: a line this long ends the list.
@@ -27,7 +28,7 @@ _CLOCK_WORD_MAX_CHARS = 4
 _PADDING_MAX_WORDS = 40
 
 
-def drop_padding_lines(text: str) -> str:
+def drop_padding_lines(text: str, classify_line: Callable[[str], Line] = classify) -> str:
     kept: list[str] = []
     in_teasers = False
     for raw in text.split("\n"):
@@ -37,7 +38,7 @@ def drop_padding_lines(text: str) -> str:
             in_teasers = False
             kept.append(raw.strip())
             continue
-        line = classify(raw)
+        line = classify_line(raw)
         if line.kind is Kind.TEASER_HEADER:
             in_teasers = True
             continue
