@@ -53,6 +53,7 @@ from services.ingest.extract.page_structure import (
     densest_paragraphs,
     drop_foreign_blocks,
     drop_photo_credits,
+    drop_teaser_cards,
     markup_author,
     place_headings,
     place_lists,
@@ -172,6 +173,7 @@ def _prepare(tree: HtmlElement, title: str | None) -> list[HtmlElement]:
     _strip_non_text(tree)
     drop_photo_credits(tree)
     article = densest_paragraphs(tree)
+    drop_teaser_cards(tree, article)
     drop_foreign_blocks(tree, article, title)
     return article
 

@@ -14,11 +14,11 @@ from services.ingest.extract.lines import Kind, Line, classify, word_count
 _DROPPED = frozenset({Kind.PAYWALL, Kind.SHARE, Kind.ADVERT, Kind.ADVERT_HEADER, Kind.TERMINAL, Kind.DISCLOSURE})
 # A teaser list's items are short: a line this long ends the list.
 _TEASER_ITEM_MAX_WORDS = 15
-# A line that is only a date, with at most a label and a time ("23.10.2018", "Updated 3 May 2026, 17:55",
-# "Aktualisiert am 23.10.2018, 14:02 Uhr"): the page's date stamp. An all-numeric date is only looked
-# for to see that; its day and month are never read. A two-digit year counts only on a line of its own.
+# A line that is only a date, with at most a label and a time ("23.10.2018", "Updated 3 May 2026, 17:55"): the
+# page's date stamp. An all-numeric date (its day and month are never read) counts only with nothing before
+# it: "Termin: 29.02.2020, 19 Uhr" in an events list is the event's date.
 _NUMERIC_DATE_ONLY = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$")
-_NUMERIC_DATE = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d|(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2})\b")
+_NUMERIC_DATE = re.compile(r"(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d|(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2})\b")
 _WORD = re.compile(r"[^\W\d_]+")
 # A stamp's label is one word ("Updated", "Publié"), optionally with a short particle ("on", "le", "am");
 # after the date only a time, a zone or a clock word ("Uhr", "GMT") may follow. "Strike ends" is a clause.
@@ -55,7 +55,7 @@ def is_date_stamp(text: str) -> bool:
     a line that merely contains a date ("Strike ends 3 May 2026") is news."""
     if _NUMERIC_DATE_ONLY.match(text):
         return True
-    numeric = _NUMERIC_DATE.search(text)
+    numeric = _NUMERIC_DATE.match(text)
     span = find_date_span(text) or (numeric.span() if numeric else None)
     if span is None:
         return False

@@ -34,6 +34,7 @@ from itertools import islice
 
 from lxml.html import HtmlElement
 
+from services.ingest.extract.captured_text import is_teaser_deck, is_teaser_headline
 from services.ingest.extract.lines import TEXT_KINDS, Kind, classify
 from services.ingest.extract.topical import content_words, overlap
 
@@ -99,6 +100,10 @@ _CREDIT_LINE = re.compile(r"^(?:©|\(c\)|[^\W\d_][\w ]{0,24}\s?:|[A-Z][\w.'-]*(?
 # Most words of a credit's names are capitalised (names of people and agencies).
 CREDIT_MIN_CAPITALISED = 0.6
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
+# What makes an element clickable: a link inside it, or a script's link target on it ("data-href", "onclick").
+_CLICK_TARGET = re.compile(r"href|url|link|onclick", re.IGNORECASE)
+# A box left holding only a label this short once its cards are cut was the cards' box ("Also in this series").
+CARD_BOX_LABEL_MAX_WORDS = 6
 
 
 @dataclass
@@ -108,8 +113,9 @@ class Structure:
     deck: str | None
     # Each section heading with the start of the paragraph it introduces.
     headings: list[tuple[str, str]]
-    # Each list among the article's paragraphs: the paragraph it follows (None: it opens the article), its items.
-    lists: list[tuple[str | None, list[str]]]
+    # Each list among the article's paragraphs: the texts it follows, nearest first (its heading, then the
+    # paragraph before it; none: it opens the article), and its items.
+    lists: list[tuple[list[str], list[str]]]
 
 
 def clean_space(text: str) -> str:
@@ -176,6 +182,61 @@ def _inside(element: HtmlElement, block: HtmlElement, tags: tuple[str, ...]) -> 
     return False
 
 
+def drop_teaser_cards(tree: HtmlElement, article: list[HtmlElement]) -> None:
+    """Cut runs of teaser cards: two or more sibling elements of one template, each clickable and holding a short
+    headline and at most a one-sentence deck, most with a deck. The rhythm and the click target say "teaser"
+    whatever the cards are about: a card about the article's own town passes any topical test."""
+    paragraphs = set(article)
+    runs: list[list[HtmlElement]] = []
+    for parent in tree.iter(*_BLOCK_TAGS, "main", "body"):
+        run: list[HtmlElement] = []
+        for child in [*parent, None]:
+            if child is not None and _is_card(child, paragraphs) and (not run or _template(child) == _template(run[0])):
+                run.append(child)
+                continue
+            if len(run) >= 2 and sum(len(_card_lines(card)) == 2 for card in run) * 2 > len(run):
+                runs.append(run)
+            run = [child] if child is not None and _is_card(child, paragraphs) else []
+    holders = _ancestors(article)
+    for run in runs:
+        box = run[0].getparent()
+        for card in run:
+            card.drop_tree()
+        if (
+            box is not None
+            and box.getparent() is not None
+            and box not in holders
+            and len(clean_space(box.text_content()).split()) <= CARD_BOX_LABEL_MAX_WORDS
+        ):
+            box.drop_tree()
+
+
+def _ancestors(elements: list[HtmlElement]) -> set[HtmlElement]:
+    return {ancestor for element in elements for ancestor in element.iterancestors()}
+
+
+def _template(element: HtmlElement) -> tuple[object, ...]:
+    return element.tag, element.get("class")
+
+
+def _card_lines(card: HtmlElement) -> list[str]:
+    leaves = [leaf for leaf in card.iter() if _is_leaf(leaf)]
+    texts = [clean_space(leaf.text_content()) for leaf in leaves] if leaves else [clean_space(card.text_content())]
+    return [text for text in texts if text]
+
+
+def _is_card(element: HtmlElement, paragraphs: set[HtmlElement]) -> bool:
+    if not isinstance(element.tag, str) or element in paragraphs:
+        return False
+    clickable = element.tag == "a" or any(_CLICK_TARGET.search(name) for name in element.attrib)
+    if not clickable and element.find(".//a") is None:
+        return False
+    lines = _card_lines(element)
+    if not 1 <= len(lines) <= 2 or not is_teaser_headline(classify(lines[0])):
+        return False
+    return len(lines) == 1 or is_teaser_deck(classify(lines[1]))
+
+
 def drop_photo_credits(tree: HtmlElement) -> None:
     """Cut photo credits: elements the markup marks as credits, and credit-shaped lines in captions."""
     in_captions = [element for caption in tree.iter("figcaption") for element in caption.iter()]
@@ -219,21 +280,28 @@ def read_structure(tree: HtmlElement, article: list[HtmlElement], description: s
     )
 
 
-def _article_lists(article: list[HtmlElement]) -> list[tuple[str | None, list[str]]]:
-    """The lists standing among the article's paragraphs, each with the paragraph before it."""
+def _article_lists(article: list[HtmlElement]) -> list[tuple[list[str], list[str]]]:
+    """The lists standing among the article's paragraphs, each with the heading right above it and the
+    paragraph before it: a list under its own heading after a table belongs under that heading."""
     paragraphs = set(article)
-    found: list[tuple[str | None, list[str]]] = []
+    found: list[tuple[list[str], list[str]]] = []
     for parent in dict.fromkeys(paragraph.getparent() for paragraph in article):
         if parent is None:
             continue
-        before: str | None = None
+        paragraph: list[str] = []
+        heading: list[str] = []
         for child in parent:
             if child in paragraphs:
-                before = clean_space(child.text_content())
+                paragraph, heading = [clean_space(child.text_content())], []
+            elif child.tag in _SECTION_HEADING_TAGS:
+                heading = [clean_space(child.text_content())]
             elif child.tag in ("ul", "ol") and _link_share(child) <= LIST_MAX_LINK_SHARE:
                 items = [text for item in child.iterchildren("li") if (text := clean_space(item.text_content()))]
                 if items:
-                    found.append((before, items))
+                    found.append(([*heading, *paragraph], items))
+                heading = []
+            elif clean_space(child.text_content()):
+                heading = []
     # An item printed in several lists is a template's ("See it at: Shop"), not the article's.
     counts = Counter(item for _, items in found for item in items)
     return [(before, items) for before, items in found if all(counts[item] == 1 for item in items)]
@@ -313,7 +381,7 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
         line = classify(text)
         low, high = DECK_WORDS
         label = line.words < low and line.kind is not Kind.PROSE
-        if label or line.kind is Kind.METADATA or leaf.find(".//time") is not None:
+        if label or line.kind is Kind.METADATA or leaf.find(".//time") is not None or _is_caption(leaf):
             skipped += 1
             if skipped > DECK_MAX_SKIPPED:
                 return None
@@ -330,6 +398,11 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
         )
         return text if is_deck else None
     return None
+
+
+def _is_caption(leaf: HtmlElement) -> bool:
+    """Text that belongs to an image: a figure's caption says what the picture shows, not what the article says."""
+    return leaf.tag == "figcaption" or any(ancestor.tag == "figure" for ancestor in leaf.iterancestors())
 
 
 def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str) -> str | None:
@@ -360,6 +433,9 @@ def _section_headings(
         text = clean_space(heading.text_content())
         if not text or text == deck or len(text.split()) > HEADING_MAX_WORDS or classify(text).kind not in TEXT_KINDS:
             continue  # "Advertisement" over an advert's paragraph is no section heading
+        if (table := _table_under(heading)) is not None:
+            found.append((text, table))  # whether extraction kept the table is seen when it is placed
+            continue
         following = next(leaves.after(heading), None)
         if following is None:
             continue
@@ -371,20 +447,48 @@ def _section_headings(
     return found
 
 
+def _table_under(heading: HtmlElement) -> str | None:
+    """The first row's text of a table right after a heading (alone, or alone in a wrapper): a table's title."""
+    following = heading.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    if following is None:
+        return None
+    table = following if following.tag == "table" else following.find(".//table")
+    if table is None or clean_space(table.text_content()) != clean_space(following.text_content()):
+        return None
+    rows = (clean_space(" ".join(cell.text_content() for cell in row.iter("td", "th"))) for row in table.iter("tr"))
+    return next((row for row in rows if row), None)
+
+
 def place_headings(text: str, headings: list[tuple[str, str]]) -> tuple[str, list[str]]:
     """The text with each section heading on its own line above its paragraph (put back where extraction
     dropped it), and the headings that are in it."""
     lines = text.split("\n")
     placed: list[str] = []
+    previous = -1  # headings come in page order: tables under several headings can open with the same row
     for heading, paragraph in headings:
         start = paragraph[:80]
-        at = next((index for index, line in enumerate(lines) if _unbulleted(line).startswith(start)), None)
+        matches = [index for index, line in enumerate(lines) if _plain(line).startswith(start) and _opens(lines, index)]
+        at = next((index for index in matches if index > previous), matches[0] if matches else None)
         if at is None:
             continue
         if at == 0 or lines[at - 1] != heading:
             lines.insert(at, heading)
+            at += 1
         placed.append(heading)
+        previous = at
     return "\n".join(lines), placed
+
+
+def _opens(lines: list[str], index: int) -> bool:
+    """Whether a line can be what a heading stands over: any line but a table's inner rows."""
+    return not (lines[index].startswith("|") and index > 0 and lines[index - 1].startswith("|"))
+
+
+def _plain(line: str) -> str:
+    """A line as the page shows its text: without a list item's "- " or a table row's cell bars."""
+    return clean_space(_unbulleted(line).replace("|", " "))
 
 
 def _unbulleted(line: str) -> str:
@@ -392,15 +496,17 @@ def _unbulleted(line: str) -> str:
     return line[2:] if line.startswith("- ") else line
 
 
-def place_lists(text: str, lists: list[tuple[str | None, list[str]]]) -> str:
-    """The text with each list extraction dropped put back, as "- " items, after the paragraph it follows."""
+def place_lists(text: str, lists: list[tuple[list[str], list[str]]]) -> str:
+    """The text with each list extraction dropped put back, as "- " items, after the first of the texts it
+    follows that extraction kept (its heading, else its paragraph)."""
     lines = text.split("\n")
     present = {_unbulleted(line) for line in lines}
     after: dict[int, list[str]] = {}
-    for before, items in lists:
+    for anchors, items in lists:
         if any(item in present for item in items):
             continue  # extraction kept it
-        at = -1 if before is None else next((i for i, line in enumerate(lines) if line.startswith(before[:80])), None)
+        found = (next((i for i, line in enumerate(lines) if line.startswith(anchor[:80])), None) for anchor in anchors)
+        at = next((index for index in found if index is not None), None) if anchors else -1
         if at is not None:
             after.setdefault(at, []).extend(f"- {item}" for item in items)
     if not after:

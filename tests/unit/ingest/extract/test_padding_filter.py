@@ -17,8 +17,9 @@ from services.ingest.extract.padding_filter import drop_padding_lines, is_date_s
         "Saturday, 14 November 2026",
         "2026-11-14 08:20",
         "14.11.2026",
-        "Stand: 14.11.2026, 08:20 Uhr",
-        "Publié le 14/11/2026 à 08h20",
+        "14.11.2026, 08:20 Uhr",
+        "14/11/2026 à 08h20",
+        "2026-11-14T08:20:00+01:00",
         "Actualizado 2026-11-14",
     ],
 )
@@ -36,6 +37,7 @@ def test_a_line_that_is_a_date_with_at_most_a_label_and_a_time_is_a_stamp(line: 
         "La grève des bus se termine le 14/11/2026",
         "14 November 2026: harbour toll rises",
         "Firmware 2.14.11 released",
+        "Termin: 14.11.2026, 19 Uhr",
         "Trial date set for 14 November 2026",
     ],
 )
