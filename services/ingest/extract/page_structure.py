@@ -80,9 +80,9 @@ LINK_LIST_SHARE = 0.3
 FOREIGN_MAX_OVERLAP = 0.25
 # Paragraphs this long anywhere on the page are article text (teaser decks are one short sentence).
 LONG_PARAGRAPH_WORDS = 25
-# A deck is one or two sentences.
+# A deck is one to three short sentences.
 DECK_WORDS = (8, 40)
-DECK_MAX_SENTENCES = 2
+DECK_MAX_SENTENCES = 3
 # A description and the deck it repeats may each be cut short, but not to less than this share of the other.
 DECLARED_DECK_MIN_SHARE = 0.6
 # Bylines, dates, section labels and photo credits between the headline and the deck.
@@ -93,6 +93,11 @@ LIST_MAX_LINK_SHARE = 0.5
 # Class or id words marking a byline's name, and a photo credit.
 _AUTHOR_MARK = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|reporter|contributor|reviewer)", re.IGNORECASE)
 _CREDIT_MARK = re.compile(r"credit|copyright|photographer", re.IGNORECASE)
+_IMAGE_MARK = re.compile(r"caption|image|photo|picture|gallery", re.IGNORECASE)
+# A line above the deck sharing this much of its content words with the headline repeats it (a kicker variant).
+HEADLINE_REPEAT_MIN_OVERLAP = 0.6
+# A line with this share of its words in links is a row of links (category, author, share buttons), no deck.
+LINK_ROW_MIN_SHARE = 0.5
 AUTHOR_NAME_WORDS = (2, 5)
 CREDIT_MAX_WORDS = 12
 # "Photograph: A Name for The Outlet", "Picture: A Name/Agency", "© Agency": a short label, then names.
@@ -268,7 +273,9 @@ def _is_credit(element: HtmlElement) -> bool:
 def read_structure(tree: HtmlElement, article: list[HtmlElement], description: str | None = None) -> Structure:
     headline = next((h for h in tree.iter("h1") if clean_space(h.text_content())), None)
     leaves = _Leaves(tree)
-    deck = _deck_under(leaves.after(headline), article) if headline is not None else None
+    deck = None
+    if headline is not None:
+        deck = _deck_under(leaves.after(headline), article, clean_space(headline.text_content()))
     if deck is None and description:
         deck = _declared_deck(leaves, article, description)
     lists = _article_lists(article)
@@ -372,16 +379,24 @@ def _signature(element: HtmlElement) -> tuple[object, ...]:
     return element.tag, element.get("class"), parent_sign
 
 
-def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement]) -> str | None:
+def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement], headline: str) -> str | None:
     body_styles = {_signature(paragraph) for paragraph in article}
     body_texts = {clean_space(paragraph.text_content()) for paragraph in article}
+    headline_words = content_words(headline)
     skipped = 0
     for leaf in after_headline:
         text = clean_space(leaf.text_content())
         line = classify(text)
         low, high = DECK_WORDS
         label = line.words < low and line.kind is not Kind.PROSE
-        if label or line.kind is Kind.METADATA or leaf.find(".//time") is not None or _is_caption(leaf):
+        if (
+            label
+            or line.kind is Kind.METADATA
+            or leaf.find(".//time") is not None
+            or _is_caption(leaf)
+            or _link_share(leaf) >= LINK_ROW_MIN_SHARE  # a row of category, author and share links
+            or (overlap(text, headline_words) or 0.0) >= HEADLINE_REPEAT_MIN_OVERLAP  # the headline set again
+        ):
             skipped += 1
             if skipped > DECK_MAX_SKIPPED:
                 return None
@@ -401,8 +416,13 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
 
 
 def _is_caption(leaf: HtmlElement) -> bool:
-    """Text that belongs to an image: a figure's caption says what the picture shows, not what the article says."""
-    return leaf.tag == "figcaption" or any(ancestor.tag == "figure" for ancestor in leaf.iterancestors())
+    """Text that belongs to an image (a figure's caption, or an element the template marks as an image's):
+    it says what the picture shows, not what the article says."""
+    return (
+        leaf.tag == "figcaption"
+        or any(ancestor.tag == "figure" for ancestor in leaf.iterancestors())
+        or bool(_IMAGE_MARK.search(_marks(leaf)))
+    )
 
 
 def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str) -> str | None:
