@@ -239,3 +239,16 @@ def test_a_photo_caption_under_the_headline_is_not_the_deck() -> None:
     page = extract_page(_page(after_headline=figure + standfirst))
     assert page is not None
     assert page.subtitle == "Four years after the frost, the replanted slopes have given their first pressing."
+
+
+def test_the_deck_is_found_past_a_repeated_headline_a_row_of_links_and_an_image_s_caption() -> None:
+    standfirst = "Four years after the frost, the replanted slopes have given their first pressing. It sold out."
+    above = (
+        "<h2 class='title-again'>Saltwick presses its first cider from the replanted slopes</h2>"
+        "<div class='meta'><a href='/food'>Food</a> / <a href='/farm'>Farming</a> / <a href='/ek'>E. Kvist</a></div>"
+        "<div class='image-note'>Pickers on the upper terrace of the hillside at dawn, before the rain came.</div>"
+        f"<p class='lede'>{standfirst}</p>"
+    )
+    page = extract_page(_page(after_headline=above))
+    assert page is not None
+    assert page.subtitle == standfirst
