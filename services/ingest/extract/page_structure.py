@@ -28,13 +28,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from lxml.html import HtmlElement
 
-from services.ingest.extract.captured_text import is_teaser_deck, is_teaser_headline
+from services.ingest.extract.captured_text import (
+    TEASER_DECK_MAX_WORDS,
+    TEASER_HEADLINE_WORDS,
+    is_teaser_deck,
+    is_teaser_headline,
+)
 from services.ingest.extract.lines import TEXT_KINDS, Kind, classify
 from services.ingest.extract.topical import content_words, overlap
 
@@ -107,6 +112,10 @@ CREDIT_MIN_CAPITALISED = 0.6
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 # What makes an element clickable: a link inside it, or a script's link target on it ("data-href", "onclick").
 _CLICK_TARGET = re.compile(r"href|url|link|onclick", re.IGNORECASE)
+# A card is a short headline and a one-sentence deck.
+CARD_MAX_WORDS = TEASER_HEADLINE_WORDS[1] + TEASER_DECK_MAX_WORDS
+# Elements in a card: its box, a link, a headline, a deck, an image, a label or two.
+CARD_MAX_ELEMENTS = 12
 # A box left holding only a label this short once its cards are cut was the cards' box ("Also in this series").
 CARD_BOX_LABEL_MAX_WORDS = 6
 
@@ -192,16 +201,12 @@ def drop_teaser_cards(tree: HtmlElement, article: list[HtmlElement]) -> None:
     headline and at most a one-sentence deck, most with a deck. The rhythm and the click target say "teaser"
     whatever the cards are about: a card about the article's own town passes any topical test."""
     paragraphs = set(article)
-    runs: list[list[HtmlElement]] = []
-    for parent in tree.iter(*_BLOCK_TAGS, "main", "body"):
-        run: list[HtmlElement] = []
-        for child in [*parent, None]:
-            if child is not None and _is_card(child, paragraphs) and (not run or _template(child) == _template(run[0])):
-                run.append(child)
-                continue
-            if len(run) >= 2 and sum(len(_card_lines(card)) == 2 for card in run) * 2 > len(run):
-                runs.append(run)
-            run = [child] if child is not None and _is_card(child, paragraphs) else []
+    runs = [
+        cards
+        for parent in tree.iter(*_BLOCK_TAGS, "main", "body")
+        for shaped in _runs(list(parent), lambda child: _is_card_shaped(child, paragraphs), same_template=True)
+        for cards in _runs(shaped, _reads_as_card)  # the lines are read only where the markup has the rhythm
+    ]
     holders = _ancestors(article)
     for run in runs:
         box = run[0].getparent()
@@ -216,6 +221,21 @@ def drop_teaser_cards(tree: HtmlElement, article: list[HtmlElement]) -> None:
             box.drop_tree()
 
 
+def _runs(
+    elements: list[HtmlElement], is_card: Callable[[HtmlElement], bool], same_template: bool = False
+) -> Iterator[list[HtmlElement]]:
+    """Unbroken runs of cards (of one template) with the teaser rhythm: two or more, most with a deck."""
+    run: list[HtmlElement] = []
+    for element in [*elements, None]:
+        card = element is not None and is_card(element)
+        if card and (not run or not same_template or _template(element) == _template(run[0])):
+            run.append(element)
+            continue
+        if len(run) >= 2 and sum(len(_card_lines(item)) == 2 for item in run) * 2 > len(run):
+            yield run
+        run = [element] if card else []
+
+
 def _ancestors(elements: list[HtmlElement]) -> set[HtmlElement]:
     return {ancestor for element in elements for ancestor in element.iterancestors()}
 
@@ -225,21 +245,31 @@ def _template(element: HtmlElement) -> tuple[object, ...]:
 
 
 def _card_lines(card: HtmlElement) -> list[str]:
+    chunks = [chunk for chunk in card.itertext() if chunk.strip()]
+    if len(chunks) <= 1:  # most links on a page: one piece of text, one line (read cheaply)
+        return [clean_space(chunk) for chunk in chunks]
     leaves = [leaf for leaf in card.iter() if _is_leaf(leaf)]
     texts = [clean_space(leaf.text_content()) for leaf in leaves] if leaves else [clean_space(card.text_content())]
     return [text for text in texts if text]
 
 
-def _is_card(element: HtmlElement, paragraphs: set[HtmlElement]) -> bool:
+def _is_card_shaped(element: HtmlElement, paragraphs: set[HtmlElement]) -> bool:
+    """Short, clickable, one or two lines: a card by its markup, before its lines are read."""
     if not isinstance(element.tag, str) or element in paragraphs:
+        return False
+    # A card is a handful of elements: counting a few is cheap, measuring a page region's text is not.
+    if sum(1 for _ in islice(element.iter(), CARD_MAX_ELEMENTS + 1)) > CARD_MAX_ELEMENTS:
         return False
     clickable = element.tag == "a" or any(_CLICK_TARGET.search(name) for name in element.attrib)
     if not clickable and element.find(".//a") is None:
         return False
-    lines = _card_lines(element)
-    if not 1 <= len(lines) <= 2 or not is_teaser_headline(classify(lines[0])):
-        return False
-    return len(lines) == 1 or is_teaser_deck(classify(lines[1]))
+    return len(element.text_content().split()) <= CARD_MAX_WORDS and 1 <= len(_card_lines(element)) <= 2
+
+
+def _reads_as_card(card: HtmlElement) -> bool:
+    """A headline, and a one-sentence deck if there is a second line."""
+    lines = _card_lines(card)
+    return is_teaser_headline(classify(lines[0])) and (len(lines) == 1 or is_teaser_deck(classify(lines[1])))
 
 
 def drop_photo_credits(tree: HtmlElement) -> None:
