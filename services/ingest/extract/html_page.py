@@ -87,6 +87,7 @@ SELF_PROMOTION_TAIL_SHARE = 3
 SITE_NAME_MIN_CHARS = 5
 # A closing line this short without a sentence's end is a heading or a label, not the article's last words.
 TRAILING_HEADING_MAX_WORDS = 8
+SECTION_LABEL_MAX_WORDS = 3
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -235,10 +236,18 @@ def _squeezed(text: str) -> str:
 
 def _without_trailing_headings(text: str, kinds: LineKinds) -> str:
     """Heading-shaped lines closing the text ("More from the region", "Photos: Agency"): a heading with nothing
-    under it labelled a block that was cut, or is a credit."""
+    under it labelled a block that was cut, or is a credit. And a section label over the opening headline."""
     lines = text.split("\n")
     while len(lines) > 1 and _is_bare_heading(kinds(lines[-1])):
         lines.pop()
+    # A label of a word or three right above a headline opening the text is the section over it ("Press releases").
+    while (
+        len(lines) > 1
+        and _is_bare_heading(label := kinds(lines[0]))
+        and label.words <= SECTION_LABEL_MAX_WORDS
+        and kinds(lines[1]).kind is Kind.HEADLINE
+    ):
+        lines.pop(0)
     return "\n".join(lines)
 
 

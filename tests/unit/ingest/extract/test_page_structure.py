@@ -252,3 +252,14 @@ def test_the_deck_is_found_past_a_repeated_headline_a_row_of_links_and_an_image_
     page = extract_page(_page(after_headline=above))
     assert page is not None
     assert page.subtitle == standfirst
+
+
+def test_a_section_label_over_the_opening_headline_is_dropped() -> None:
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    html = (
+        "<html><head><title>Cider</title></head><body><main><article><p>Orchard news</p>"
+        f"<p>Saltwick presses first cider from replanted slopes</p>{body}</article></main></body></html>"
+    )
+    page = extract_page(html)
+    assert page is not None
+    assert page.text.startswith("Saltwick presses first cider from replanted slopes\n")
