@@ -461,11 +461,8 @@ def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str
     if len(declared.split()) < DECK_WORDS[0]:
         return None
     first = article[0] if article else None
-    # The densest block's first paragraph is a deck only when styled apart from the others ("dek" over plain
-    # paragraphs): a description that repeats an ordinary opening paragraph declares the lede, not a deck.
-    styled_apart = first is not None and _signature(first) not in {_signature(other) for other in article[1:]}
     for leaf in leaves.all():
-        if leaf is first and not styled_apart:
+        if leaf is first:
             return None
         text = clean_space(leaf.text_content())
         shown = text.rstrip(" .…")
@@ -473,8 +470,6 @@ def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str
         # Either may be cut short: a description is trimmed for link previews, a teaser line on the page.
         if longer.startswith(shorter) and len(shorter) >= DECLARED_DECK_MIN_SHARE * len(longer):
             return text if classify(text).kind is Kind.PROSE else None  # a headline repeated is no deck
-        if leaf is first:
-            return None
     return None
 
 
@@ -491,8 +486,7 @@ def _section_headings(
         if (table := _table_under(heading)) is not None:
             found.append((text, table))  # whether extraction kept the table is seen when it is placed
             continue
-        # A picture between a heading and its text (a listicle's item) is not the text it heads.
-        following = next((leaf for leaf in leaves.after(heading) if not _is_caption(leaf)), None)
+        following = next(leaves.after(heading), None)
         if following is None:
             continue
         following_text = clean_space(following.text_content())

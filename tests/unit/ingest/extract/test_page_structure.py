@@ -263,27 +263,3 @@ def test_a_section_label_over_the_opening_headline_is_dropped() -> None:
     page = extract_page(html)
     assert page is not None
     assert page.text.startswith("Saltwick presses first cider from replanted slopes\n")
-
-
-def test_a_standfirst_styled_apart_as_the_first_paragraph_and_declared_as_the_description_is_the_deck() -> None:
-    standfirst = "Four years after the frost, the replanted slopes have given their first pressing."
-    body = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
-    html = (
-        f"<html><head><meta name='description' content='{standfirst}'></head><body><article>"
-        f"<h1>Saltwick presses first cider</h1><p class='dek'>{standfirst}</p>{body}</article></body></html>"
-    )
-    page = extract_page(html)
-    assert page is not None
-    assert page.subtitle == standfirst and standfirst not in page.text
-    plain = html.replace("<p class='dek'>", "<p>")  # the description repeats an ordinary lede: it stays the lede
-    assert (lede := extract_page(plain)) is not None
-    assert lede.subtitle is None and standfirst in lede.text
-
-
-def test_a_heading_over_a_picture_heads_the_text_under_the_picture() -> None:
-    item = (
-        "<h2>1. The hillside press</h2><figure><img src='/p.jpg'><figcaption>The press at dawn.</figcaption></figure>"
-    )
-    page = extract_page(_page(between=item))
-    assert page is not None
-    assert page.headings == ["1. The hillside press"]
