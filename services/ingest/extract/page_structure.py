@@ -201,12 +201,7 @@ def drop_teaser_cards(tree: HtmlElement, article: list[HtmlElement]) -> None:
     headline and at most a one-sentence deck, most with a deck. The rhythm and the click target say "teaser"
     whatever the cards are about: a card about the article's own town passes any topical test."""
     paragraphs = set(article)
-    runs = [
-        cards
-        for parent in tree.iter(*_BLOCK_TAGS, "main", "body")
-        for shaped in _runs(list(parent), lambda child: _is_card_shaped(child, paragraphs), same_template=True)
-        for cards in _runs(shaped, _reads_as_card)  # the lines are read only where the markup has the rhythm
-    ]
+    runs = [cards for parent in tree.iter(*_BLOCK_TAGS, "main", "body") for cards in _card_runs(parent, paragraphs)]
     holders = _ancestors(article)
     for run in runs:
         box = run[0].getparent()
@@ -219,6 +214,19 @@ def drop_teaser_cards(tree: HtmlElement, article: list[HtmlElement]) -> None:
             and len(clean_space(box.text_content()).split()) <= CARD_BOX_LABEL_MAX_WORDS
         ):
             box.drop_tree()
+
+
+def _card_runs(parent: HtmlElement, paragraphs: set[HtmlElement]) -> Iterator[list[HtmlElement]]:
+    """The runs of cards among an element's children. Only children whose template repeats can be cards, and
+    their lines are read only where the markup has the rhythm: most elements of a page are ruled out cheaply."""
+    children = list(parent)
+    templates = Counter(_template(child) for child in children)
+    repeated = [child for child in children if templates[_template(child)] >= 2]
+    if not repeated:
+        return
+    shaped = set(child for child in repeated if _is_card_shaped(child, paragraphs))
+    for run in _runs(children, lambda child: child in shaped, same_template=True):
+        yield from _runs(run, _reads_as_card)
 
 
 def _runs(
