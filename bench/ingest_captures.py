@@ -5,7 +5,8 @@ The sets: the shared ``aggregator-captures`` (eight captures) and newsflow's own
 ``holdout`` were not looked at while tuning, and ``holdout_late`` were written
 after tuning ended; both are reported apart, with their misses hidden unless
 ``--show-holdout``). The HTML captures (``w*``, and ``holdout_html`` kept untouched
-while the HTML path was tuned, and ``holdout_html_r5`` written before round 5's changes)
+while the HTML path was tuned, and ``holdout_html_r5`` / ``holdout_html_r6`` written before
+round 5's / round 6's changes)
 are reported as slices of their own.
 
 Per capture, through the real ingest path (file -> submission -> article):
@@ -164,6 +165,7 @@ def main() -> None:
         "own_holdout_late": own.get("holdout_late", []),
         "own_html_holdout": own.get("holdout_html", []),
         "own_html_holdout_r5": own.get("holdout_html_r5", []),
+        "own_html_holdout_r6": own.get("holdout_html_r6", []),
     }
     held_out = {name for names in slices.values() for name in names}
     development = [name for name in own["captures"] if name not in held_out]

@@ -314,7 +314,7 @@ def _standfirst(title: _Kept, body: list[_Kept], lines: list[Line]) -> tuple[str
     return None, body
 
 
-def _is_teaser_headline(line: Line) -> bool:
+def is_teaser_headline(line: Line) -> bool:
     low, high = TEASER_HEADLINE_WORDS
     numbers = sum(1 for word in line.text.split() if any(ch.isdigit() for ch in word))
     return (
@@ -329,7 +329,7 @@ def _is_teaser_headline(line: Line) -> bool:
     )
 
 
-def _is_deck(line: Line) -> bool:
+def is_teaser_deck(line: Line) -> bool:
     return line.kind is Kind.PROSE and line.words <= TEASER_DECK_MAX_WORDS and bool(_ONE_SENTENCE.match(line.text))
 
 
@@ -344,9 +344,9 @@ def teaser_runs(lines: list[Line]) -> set[int]:
     items: list[tuple[int, int]] = []
     index = 0
     while index < len(lines):
-        if _is_teaser_headline(lines[index]):
+        if is_teaser_headline(lines[index]):
             end = index + 1
-            if end < len(lines) and _is_deck(lines[end]):
+            if end < len(lines) and is_teaser_deck(lines[end]):
                 end += 1
             items.append((index, end))
             index = end

@@ -46,13 +46,14 @@ from trafilatura.settings import MANUALLY_CLEANED, Document
 from services.ingest.extract.captured_text import TEASER_DECK_MAX_WORDS, teaser_runs
 from services.ingest.extract.charset import text_to_clean_utf8, to_clean_utf8
 from services.ingest.extract.dates import parse_date
-from services.ingest.extract.lines import Facts, Kind, Line, classify, word_count
+from services.ingest.extract.lines import Facts, Kind, Line, LineKinds, classify, word_count
 from services.ingest.extract.padding_filter import drop_padding_lines
 from services.ingest.extract.page_structure import (
     clean_space,
     densest_paragraphs,
     drop_foreign_blocks,
     drop_photo_credits,
+    drop_teaser_cards,
     markup_author,
     place_headings,
     place_lists,
@@ -86,6 +87,7 @@ SELF_PROMOTION_TAIL_SHARE = 3
 SITE_NAME_MIN_CHARS = 5
 # A closing line this short without a sentence's end is a heading or a label, not the article's last words.
 TRAILING_HEADING_MAX_WORDS = 8
+SECTION_LABEL_MAX_WORDS = 3
 # Shorter than this and without a sentence, an extraction is a scrap (a menu, a button label).
 MIN_TEXT_CHARS = 200
 _TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -155,10 +157,11 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
         text = full_text if len(full_text) > len(text) else text
     if len(text) < MIN_SHARE_OF_DENSEST_BLOCK * len(densest):
         text = _with_dense_block(document, page.title, text)
-    text = _without_teaser_runs(drop_padding_lines(place_lists(text, structure.lists)))
-    if _is_scrap(text):  # nothing, or a few words of navigation
+    kinds = LineKinds()  # the passes below ask about the same lines
+    text = _without_teaser_runs(drop_padding_lines(place_lists(text, structure.lists), kinds), kinds)
+    if _is_scrap(text, kinds):  # nothing, or a few words of navigation
         text = _fallback_text(document)
-    text = _without_trailing_headings(_without_self_promotion(text, page))
+    text = _without_trailing_headings(_without_self_promotion(text, page, kinds), kinds)
     text = _without_repeats(text, [page.author, structure.deck])
     text, page.headings = place_headings(text, structure.headings)
     page.subtitle = structure.deck
@@ -171,6 +174,7 @@ def _prepare(tree: HtmlElement, title: str | None) -> list[HtmlElement]:
     _strip_non_text(tree)
     drop_photo_credits(tree)
     article = densest_paragraphs(tree)
+    drop_teaser_cards(tree, article)
     drop_foreign_blocks(tree, article, title)
     return article
 
@@ -202,7 +206,7 @@ def _site_names(page: Page) -> set[str]:
     return {squeezed for name in names if len(squeezed := _squeezed(name)) >= SITE_NAME_MIN_CHARS}
 
 
-def _without_self_promotion(text: str, page: Page) -> str:
+def _without_self_promotion(text: str, page: Page, kinds: LineKinds) -> str:
     """Short lines closing the text that name the site itself ("follow us", "get our app", "more on"), on a page
     whose title and paragraphs do not name it: a page about the site (an about page, a product, a company's
     own news) names it throughout, and is left alone."""
@@ -222,7 +226,7 @@ def _without_self_promotion(text: str, page: Page) -> str:
         if index < tail
         or len(line.split()) > SELF_PROMOTION_MAX_WORDS
         or not any(name in _squeezed(line) for name in names)
-        or classify(line).kind is Kind.ATTRIBUTION  # "Originally published on …" says where the article is from
+        or kinds(line).kind is Kind.ATTRIBUTION  # "Originally published on …" says where the article is from
     )
 
 
@@ -230,17 +234,24 @@ def _squeezed(text: str) -> str:
     return re.sub(r"\W", "", text.casefold())
 
 
-def _without_trailing_headings(text: str) -> str:
+def _without_trailing_headings(text: str, kinds: LineKinds) -> str:
     """Heading-shaped lines closing the text ("More from the region", "Photos: Agency"): a heading with nothing
-    under it labelled a block that was cut, or is a credit."""
+    under it labelled a block that was cut, or is a credit. And a section label over the opening headline."""
     lines = text.split("\n")
-    while len(lines) > 1 and _is_bare_heading(lines[-1]):
+    while len(lines) > 1 and _is_bare_heading(kinds(lines[-1])):
         lines.pop()
+    # A label of a word or three right above a headline opening the text is the section over it ("Press releases").
+    while (
+        len(lines) > 1
+        and _is_bare_heading(label := kinds(lines[0]))
+        and label.words <= SECTION_LABEL_MAX_WORDS
+        and kinds(lines[1]).kind is Kind.HEADLINE
+    ):
+        lines.pop(0)
     return "\n".join(lines)
 
 
-def _is_bare_heading(text: str) -> bool:
-    line = classify(text)
+def _is_bare_heading(line: Line) -> bool:
     return (
         line.kind in (Kind.HEADLINE, Kind.OTHER, Kind.TEASER_HEADER)
         and line.words <= TRAILING_HEADING_MAX_WORDS
@@ -249,7 +260,7 @@ def _is_bare_heading(text: str) -> bool:
     )
 
 
-def _without_teaser_runs(text: str) -> str:
+def _without_teaser_runs(text: str, kinds: LineKinds) -> str:
     """Teasers extraction kept as plain lines (cards without links, "Read next" pairs): the captured-text
     cleaner's headline + deck rhythm and topical distance."""
     lines = text.split("\n")
@@ -257,7 +268,7 @@ def _without_teaser_runs(text: str) -> str:
     # thousands of them).
     dropped = teaser_runs(
         [
-            classify(line)
+            kinds(line)
             if (words := word_count(line)) <= TEASER_DECK_MAX_WORDS
             else Line(line, Kind.PROSE, Facts(), words=words)
             for line in lines
@@ -317,10 +328,10 @@ def _body_text(tree: HtmlElement, url: str | None, fast: bool = True) -> str:
     return document.text.strip() if isinstance(document, Document) and document.text else ""
 
 
-def _is_scrap(text: str) -> bool:
+def _is_scrap(text: str, kinds: LineKinds) -> bool:
     if len(text) >= MIN_TEXT_CHARS:
         return False
-    return not any(classify(line).kind is Kind.PROSE for line in text.split("\n") if line.strip())
+    return not any(kinds(line).kind is Kind.PROSE for line in text.split("\n") if line.strip())
 
 
 def _fallback_text(document: bytes) -> str:

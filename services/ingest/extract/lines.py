@@ -77,6 +77,22 @@ class Line:
     words: int = 0
 
 
+class LineKinds:
+    """Each distinct line of one document classified once: the HTML path's passes over a page's text (padding,
+    teaser runs, closing lines) ask about the same short lines. The lines are shared between the passes, so
+    only passes that read them may use this, never one that changes a line's kind."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Line] = {}
+
+    def __call__(self, raw: str) -> Line:
+        text = raw.strip()
+        line = self._known.get(text)
+        if line is None:
+            line = self._known[text] = classify(text)
+        return line
+
+
 _BULLET_GLYPHS = "-*+•·◦▪‣–—▸▹►▶➤➢✓✔☑✗✘★☆◆◇■□●○"
 _BULLET = re.compile(r"^(?:[" + re.escape(_BULLET_GLYPHS) + r"]|\d{1,2}[.)])\s+")
 # "• • item", "- - item": a marker doubled by a copy from a rendered list.

@@ -28,12 +28,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from lxml.html import HtmlElement
 
+from services.ingest.extract.captured_text import (
+    TEASER_DECK_MAX_WORDS,
+    TEASER_HEADLINE_WORDS,
+    is_teaser_deck,
+    is_teaser_headline,
+)
 from services.ingest.extract.lines import TEXT_KINDS, Kind, classify
 from services.ingest.extract.topical import content_words, overlap
 
@@ -79,9 +85,9 @@ LINK_LIST_SHARE = 0.3
 FOREIGN_MAX_OVERLAP = 0.25
 # Paragraphs this long anywhere on the page are article text (teaser decks are one short sentence).
 LONG_PARAGRAPH_WORDS = 25
-# A deck is one or two sentences.
+# A deck is one to three short sentences.
 DECK_WORDS = (8, 40)
-DECK_MAX_SENTENCES = 2
+DECK_MAX_SENTENCES = 3
 # A description and the deck it repeats may each be cut short, but not to less than this share of the other.
 DECLARED_DECK_MIN_SHARE = 0.6
 # Bylines, dates, section labels and photo credits between the headline and the deck.
@@ -92,6 +98,11 @@ LIST_MAX_LINK_SHARE = 0.5
 # Class or id words marking a byline's name, and a photo credit.
 _AUTHOR_MARK = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|reporter|contributor|reviewer)", re.IGNORECASE)
 _CREDIT_MARK = re.compile(r"credit|copyright|photographer", re.IGNORECASE)
+_IMAGE_MARK = re.compile(r"caption|image|photo|picture|gallery", re.IGNORECASE)
+# A line above the deck sharing this much of its content words with the headline repeats it (a kicker variant).
+HEADLINE_REPEAT_MIN_OVERLAP = 0.6
+# A line with this share of its words in links is a row of links (category, author, share buttons), no deck.
+LINK_ROW_MIN_SHARE = 0.5
 AUTHOR_NAME_WORDS = (2, 5)
 CREDIT_MAX_WORDS = 12
 # "Photograph: A Name for The Outlet", "Picture: A Name/Agency", "© Agency": a short label, then names.
@@ -99,6 +110,14 @@ _CREDIT_LINE = re.compile(r"^(?:©|\(c\)|[^\W\d_][\w ]{0,24}\s?:|[A-Z][\w.'-]*(?
 # Most words of a credit's names are capitalised (names of people and agencies).
 CREDIT_MIN_CAPITALISED = 0.6
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
+# What makes an element clickable: a link inside it, or a script's link target on it ("data-href", "onclick").
+_CLICK_TARGET = re.compile(r"href|url|link|onclick", re.IGNORECASE)
+# A card is a short headline and a one-sentence deck.
+CARD_MAX_WORDS = TEASER_HEADLINE_WORDS[1] + TEASER_DECK_MAX_WORDS
+# Elements in a card: its box, a link, a headline, a deck, an image, a label or two.
+CARD_MAX_ELEMENTS = 12
+# A box left holding only a label this short once its cards are cut was the cards' box ("Also in this series").
+CARD_BOX_LABEL_MAX_WORDS = 6
 
 
 @dataclass
@@ -108,8 +127,9 @@ class Structure:
     deck: str | None
     # Each section heading with the start of the paragraph it introduces.
     headings: list[tuple[str, str]]
-    # Each list among the article's paragraphs: the paragraph it follows (None: it opens the article), its items.
-    lists: list[tuple[str | None, list[str]]]
+    # Each list among the article's paragraphs: the texts it follows, nearest first (its heading, then the
+    # paragraph before it; none: it opens the article), and its items.
+    lists: list[tuple[list[str], list[str]]]
 
 
 def clean_space(text: str) -> str:
@@ -176,6 +196,90 @@ def _inside(element: HtmlElement, block: HtmlElement, tags: tuple[str, ...]) -> 
     return False
 
 
+def drop_teaser_cards(tree: HtmlElement, article: list[HtmlElement]) -> None:
+    """Cut runs of teaser cards: two or more sibling elements of one template, each clickable and holding a short
+    headline and at most a one-sentence deck, most with a deck. The rhythm and the click target say "teaser"
+    whatever the cards are about: a card about the article's own town passes any topical test."""
+    paragraphs = set(article)
+    runs = [cards for parent in tree.iter(*_BLOCK_TAGS, "main", "body") for cards in _card_runs(parent, paragraphs)]
+    holders = _ancestors(article)
+    for run in runs:
+        box = run[0].getparent()
+        for card in run:
+            card.drop_tree()
+        if (
+            box is not None
+            and box.getparent() is not None
+            and box not in holders
+            and len(clean_space(box.text_content()).split()) <= CARD_BOX_LABEL_MAX_WORDS
+        ):
+            box.drop_tree()
+
+
+def _card_runs(parent: HtmlElement, paragraphs: set[HtmlElement]) -> Iterator[list[HtmlElement]]:
+    """The runs of cards among an element's children. Only children whose template repeats can be cards, and
+    their lines are read only where the markup has the rhythm: most elements of a page are ruled out cheaply."""
+    children = list(parent)
+    templates = Counter(_template(child) for child in children)
+    repeated = [child for child in children if templates[_template(child)] >= 2]
+    if not repeated:
+        return
+    shaped = set(child for child in repeated if _is_card_shaped(child, paragraphs))
+    for run in _runs(children, lambda child: child in shaped, same_template=True):
+        yield from _runs(run, _reads_as_card)
+
+
+def _runs(
+    elements: list[HtmlElement], is_card: Callable[[HtmlElement], bool], same_template: bool = False
+) -> Iterator[list[HtmlElement]]:
+    """Unbroken runs of cards (of one template) with the teaser rhythm: two or more, most with a deck."""
+    run: list[HtmlElement] = []
+    for element in [*elements, None]:
+        card = element is not None and is_card(element)
+        if card and (not run or not same_template or _template(element) == _template(run[0])):
+            run.append(element)
+            continue
+        if len(run) >= 2 and sum(len(_card_lines(item)) == 2 for item in run) * 2 > len(run):
+            yield run
+        run = [element] if card else []
+
+
+def _ancestors(elements: list[HtmlElement]) -> set[HtmlElement]:
+    return {ancestor for element in elements for ancestor in element.iterancestors()}
+
+
+def _template(element: HtmlElement) -> tuple[object, ...]:
+    return element.tag, element.get("class")
+
+
+def _card_lines(card: HtmlElement) -> list[str]:
+    chunks = [chunk for chunk in card.itertext() if chunk.strip()]
+    if len(chunks) <= 1:  # most links on a page: one piece of text, one line (read cheaply)
+        return [clean_space(chunk) for chunk in chunks]
+    leaves = [leaf for leaf in card.iter() if _is_leaf(leaf)]
+    texts = [clean_space(leaf.text_content()) for leaf in leaves] if leaves else [clean_space(card.text_content())]
+    return [text for text in texts if text]
+
+
+def _is_card_shaped(element: HtmlElement, paragraphs: set[HtmlElement]) -> bool:
+    """Short, clickable, one or two lines: a card by its markup, before its lines are read."""
+    if not isinstance(element.tag, str) or element in paragraphs:
+        return False
+    # A card is a handful of elements: counting a few is cheap, measuring a page region's text is not.
+    if sum(1 for _ in islice(element.iter(), CARD_MAX_ELEMENTS + 1)) > CARD_MAX_ELEMENTS:
+        return False
+    clickable = element.tag == "a" or any(_CLICK_TARGET.search(name) for name in element.attrib)
+    if not clickable and element.find(".//a") is None:
+        return False
+    return len(element.text_content().split()) <= CARD_MAX_WORDS and 1 <= len(_card_lines(element)) <= 2
+
+
+def _reads_as_card(card: HtmlElement) -> bool:
+    """A headline, and a one-sentence deck if there is a second line."""
+    lines = _card_lines(card)
+    return is_teaser_headline(classify(lines[0])) and (len(lines) == 1 or is_teaser_deck(classify(lines[1])))
+
+
 def drop_photo_credits(tree: HtmlElement) -> None:
     """Cut photo credits: elements the markup marks as credits, and credit-shaped lines in captions."""
     in_captions = [element for caption in tree.iter("figcaption") for element in caption.iter()]
@@ -207,7 +311,9 @@ def _is_credit(element: HtmlElement) -> bool:
 def read_structure(tree: HtmlElement, article: list[HtmlElement], description: str | None = None) -> Structure:
     headline = next((h for h in tree.iter("h1") if clean_space(h.text_content())), None)
     leaves = _Leaves(tree)
-    deck = _deck_under(leaves.after(headline), article) if headline is not None else None
+    deck = None
+    if headline is not None:
+        deck = _deck_under(leaves.after(headline), article, clean_space(headline.text_content()))
     if deck is None and description:
         deck = _declared_deck(leaves, article, description)
     lists = _article_lists(article)
@@ -219,21 +325,28 @@ def read_structure(tree: HtmlElement, article: list[HtmlElement], description: s
     )
 
 
-def _article_lists(article: list[HtmlElement]) -> list[tuple[str | None, list[str]]]:
-    """The lists standing among the article's paragraphs, each with the paragraph before it."""
+def _article_lists(article: list[HtmlElement]) -> list[tuple[list[str], list[str]]]:
+    """The lists standing among the article's paragraphs, each with the heading right above it and the
+    paragraph before it: a list under its own heading after a table belongs under that heading."""
     paragraphs = set(article)
-    found: list[tuple[str | None, list[str]]] = []
+    found: list[tuple[list[str], list[str]]] = []
     for parent in dict.fromkeys(paragraph.getparent() for paragraph in article):
         if parent is None:
             continue
-        before: str | None = None
+        paragraph: list[str] = []
+        heading: list[str] = []
         for child in parent:
             if child in paragraphs:
-                before = clean_space(child.text_content())
+                paragraph, heading = [clean_space(child.text_content())], []
+            elif child.tag in _SECTION_HEADING_TAGS:
+                heading = [clean_space(child.text_content())]
             elif child.tag in ("ul", "ol") and _link_share(child) <= LIST_MAX_LINK_SHARE:
                 items = [text for item in child.iterchildren("li") if (text := clean_space(item.text_content()))]
                 if items:
-                    found.append((before, items))
+                    found.append(([*heading, *paragraph], items))
+                heading = []
+            elif clean_space(child.text_content()):
+                heading = []
     # An item printed in several lists is a template's ("See it at: Shop"), not the article's.
     counts = Counter(item for _, items in found for item in items)
     return [(before, items) for before, items in found if all(counts[item] == 1 for item in items)]
@@ -304,16 +417,24 @@ def _signature(element: HtmlElement) -> tuple[object, ...]:
     return element.tag, element.get("class"), parent_sign
 
 
-def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement]) -> str | None:
+def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement], headline: str) -> str | None:
     body_styles = {_signature(paragraph) for paragraph in article}
     body_texts = {clean_space(paragraph.text_content()) for paragraph in article}
+    headline_words = content_words(headline)
     skipped = 0
     for leaf in after_headline:
         text = clean_space(leaf.text_content())
         line = classify(text)
         low, high = DECK_WORDS
         label = line.words < low and line.kind is not Kind.PROSE
-        if label or line.kind is Kind.METADATA or leaf.find(".//time") is not None:
+        if (
+            label
+            or line.kind is Kind.METADATA
+            or leaf.find(".//time") is not None
+            or _is_caption(leaf)
+            or _link_share(leaf) >= LINK_ROW_MIN_SHARE  # a row of category, author and share links
+            or (overlap(text, headline_words) or 0.0) >= HEADLINE_REPEAT_MIN_OVERLAP  # the headline set again
+        ):
             skipped += 1
             if skipped > DECK_MAX_SKIPPED:
                 return None
@@ -330,6 +451,16 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
         )
         return text if is_deck else None
     return None
+
+
+def _is_caption(leaf: HtmlElement) -> bool:
+    """Text that belongs to an image (a figure's caption, or an element the template marks as an image's):
+    it says what the picture shows, not what the article says."""
+    return (
+        leaf.tag == "figcaption"
+        or any(ancestor.tag == "figure" for ancestor in leaf.iterancestors())
+        or bool(_IMAGE_MARK.search(_marks(leaf)))
+    )
 
 
 def _declared_deck(leaves: _Leaves, article: list[HtmlElement], description: str) -> str | None:
@@ -360,6 +491,9 @@ def _section_headings(
         text = clean_space(heading.text_content())
         if not text or text == deck or len(text.split()) > HEADING_MAX_WORDS or classify(text).kind not in TEXT_KINDS:
             continue  # "Advertisement" over an advert's paragraph is no section heading
+        if (table := _table_under(heading)) is not None:
+            found.append((text, table))  # whether extraction kept the table is seen when it is placed
+            continue
         following = next(leaves.after(heading), None)
         if following is None:
             continue
@@ -371,20 +505,48 @@ def _section_headings(
     return found
 
 
+def _table_under(heading: HtmlElement) -> str | None:
+    """The first row's text of a table right after a heading (alone, or alone in a wrapper): a table's title."""
+    following = heading.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    if following is None:
+        return None
+    table = following if following.tag == "table" else following.find(".//table")
+    if table is None or clean_space(table.text_content()) != clean_space(following.text_content()):
+        return None
+    rows = (clean_space(" ".join(cell.text_content() for cell in row.iter("td", "th"))) for row in table.iter("tr"))
+    return next((row for row in rows if row), None)
+
+
 def place_headings(text: str, headings: list[tuple[str, str]]) -> tuple[str, list[str]]:
     """The text with each section heading on its own line above its paragraph (put back where extraction
     dropped it), and the headings that are in it."""
     lines = text.split("\n")
     placed: list[str] = []
+    previous = -1  # headings come in page order: tables under several headings can open with the same row
     for heading, paragraph in headings:
         start = paragraph[:80]
-        at = next((index for index, line in enumerate(lines) if _unbulleted(line).startswith(start)), None)
+        matches = [index for index, line in enumerate(lines) if _plain(line).startswith(start) and _opens(lines, index)]
+        at = next((index for index in matches if index > previous), matches[0] if matches else None)
         if at is None:
             continue
         if at == 0 or lines[at - 1] != heading:
             lines.insert(at, heading)
+            at += 1
         placed.append(heading)
+        previous = at
     return "\n".join(lines), placed
+
+
+def _opens(lines: list[str], index: int) -> bool:
+    """Whether a line can be what a heading stands over: any line but a table's inner rows."""
+    return not (lines[index].startswith("|") and index > 0 and lines[index - 1].startswith("|"))
+
+
+def _plain(line: str) -> str:
+    """A line as the page shows its text: without a list item's "- " or a table row's cell bars."""
+    return clean_space(_unbulleted(line).replace("|", " "))
 
 
 def _unbulleted(line: str) -> str:
@@ -392,15 +554,17 @@ def _unbulleted(line: str) -> str:
     return line[2:] if line.startswith("- ") else line
 
 
-def place_lists(text: str, lists: list[tuple[str | None, list[str]]]) -> str:
-    """The text with each list extraction dropped put back, as "- " items, after the paragraph it follows."""
+def place_lists(text: str, lists: list[tuple[list[str], list[str]]]) -> str:
+    """The text with each list extraction dropped put back, as "- " items, after the first of the texts it
+    follows that extraction kept (its heading, else its paragraph)."""
     lines = text.split("\n")
     present = {_unbulleted(line) for line in lines}
     after: dict[int, list[str]] = {}
-    for before, items in lists:
+    for anchors, items in lists:
         if any(item in present for item in items):
             continue  # extraction kept it
-        at = -1 if before is None else next((i for i, line in enumerate(lines) if line.startswith(before[:80])), None)
+        found = (next((i for i, line in enumerate(lines) if line.startswith(anchor[:80])), None) for anchor in anchors)
+        at = next((index for index in found if index is not None), None) if anchors else -1
         if at is not None:
             after.setdefault(at, []).extend(f"- {item}" for item in items)
     if not after:

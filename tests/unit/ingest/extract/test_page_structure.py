@@ -191,3 +191,75 @@ def test_a_standfirst_the_page_declares_as_its_description_is_the_subtitle_whate
     assert page is not None
     assert page.subtitle == standfirst
     assert standfirst not in page.text
+
+
+def test_clickable_headline_and_deck_cards_about_the_article_s_own_town_are_cut_in_mid_body() -> None:
+    cards = (
+        "<div class='tile' data-target-url='/n/1'><h4>Saltwick ferry timetable changes for winter</h4>"
+        "<p>Crossings from the cooperative's quay drop to four a day.</p></div>"
+        "<div class='tile' data-target-url='/n/2'><h4>Saltwick growers open a farm shop</h4>"
+        "<p>The hillside cooperative will sell cider and apple juice on Saturdays.</p></div>"
+    )
+    page = extract_page(_page(between=cards))
+    assert page is not None
+    assert "ferry timetable" not in page.text and "farm shop" not in page.text
+    assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_short_sections_without_a_click_target_are_the_article_not_cards() -> None:
+    sections = (
+        "<section class='item'><h4>Saltwick harbour wall repaired</h4><p>The work finished a week early.</p></section>"
+        "<section class='item'><h4>Saltwick orchard trail reopens</h4><p>Walkers can use it from Monday.</p></section>"
+    )
+    page = extract_page(_page(between=sections))
+    assert page is not None
+    assert "The work finished a week early." in page.text and "Walkers can use it from Monday." in page.text
+
+
+TABLE = "<table><tr><th>Variety</th><th>Tonnes</th></tr><tr><td>{0}</td><td>{1}</td></tr></table>"
+
+
+def test_a_heading_over_a_table_is_a_section_heading_each_over_its_own_table() -> None:
+    tables = (
+        f"<h2>Harvest on the hillside</h2>{TABLE.format('Saltwick Russet', '412')}"
+        f"<h2>Harvest in the valley</h2>{TABLE.format('Old Pippin', '230')}"
+    )
+    page = extract_page(_page(between=tables))
+    assert page is not None
+    assert page.headings == ["Harvest on the hillside", "Harvest in the valley"]
+    lines = page.text.split("\n")
+    hillside, valley = lines.index("Harvest on the hillside"), lines.index("Harvest in the valley")
+    assert "Saltwick Russet" in lines[hillside + 3] and "Old Pippin" in lines[valley + 3]
+
+
+def test_a_photo_caption_under_the_headline_is_not_the_deck() -> None:
+    caption = "Pickers on the upper terrace of the Saltwick hillside at dawn."
+    figure = f"<figure><img src='/p.jpg'><figcaption>{caption}</figcaption></figure>"
+    standfirst = "<p class='lede'>Four years after the frost, the replanted slopes have given their first pressing.</p>"
+    page = extract_page(_page(after_headline=figure + standfirst))
+    assert page is not None
+    assert page.subtitle == "Four years after the frost, the replanted slopes have given their first pressing."
+
+
+def test_the_deck_is_found_past_a_repeated_headline_a_row_of_links_and_an_image_s_caption() -> None:
+    standfirst = "Four years after the frost, the replanted slopes have given their first pressing. It sold out."
+    above = (
+        "<h2 class='title-again'>Saltwick presses its first cider from the replanted slopes</h2>"
+        "<div class='meta'><a href='/food'>Food</a> / <a href='/farm'>Farming</a> / <a href='/ek'>E. Kvist</a></div>"
+        "<div class='image-note'>Pickers on the upper terrace of the hillside at dawn, before the rain came.</div>"
+        f"<p class='lede'>{standfirst}</p>"
+    )
+    page = extract_page(_page(after_headline=above))
+    assert page is not None
+    assert page.subtitle == standfirst
+
+
+def test_a_section_label_over_the_opening_headline_is_dropped() -> None:
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    html = (
+        "<html><head><title>Cider</title></head><body><main><article><p>Orchard news</p>"
+        f"<p>Saltwick presses first cider from replanted slopes</p>{body}</article></main></body></html>"
+    )
+    page = extract_page(html)
+    assert page is not None
+    assert page.text.startswith("Saltwick presses first cider from replanted slopes\n")
