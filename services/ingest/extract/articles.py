@@ -136,7 +136,7 @@ def _facts_of_page(page: Page, url: str | None) -> ReadFacts:
         source=page.site_name,
         canonical=own_canonical,
         language=page.language,
-        original_source=original,
+        original_source=original or page.original_source,
     )
 
 

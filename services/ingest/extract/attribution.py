@@ -11,7 +11,7 @@ from shared.messages import OriginalSource
 # A word of a name; a dot only inside it ("U.S", "ledger.sg"), so a sentence's full stop ends the name.
 _WORD = r"(?:[\w&'’-]|\.(?=\w))*"
 # Small words inside an outlet's name, in the languages news is translated from ("El Faro del Sur").
-_JOINERS = r"della|the|and|for|del|des|der|von|van|of|de|du|di|da|la|le|&"
+_JOINERS = r"della|the|and|for|del|des|der|dos|das|von|van|of|de|do|du|di|da|la|le|&"
 # An outlet's name as written: capitalised words (with a few joining words inside),
 # a domain, or a URL. Joining words are trimmed from the end afterwards.
 _NAME = (
@@ -19,17 +19,24 @@ _NAME = (
     r"|[a-z0-9-]+(?:\.[a-z0-9-]+)+)"
 )
 _KIND_OF_ITEM = r"(?:item|story|report|article|piece|post|dispatch|feed)"
+# The language a translated piece first ran in, before its outlet: "in Dutch in X", "in Italian by X".
+# The shapes of language names ("-ish", "-an", "-ese", "-ch", "-ic", "-i", "-ek"), not a list of them.
+_IN_LANGUAGE = r"(?:in\s+[A-Z][a-z]+(?:ish|an|ese|ch|ic|i|ek)\s+(?=(?:by|in)\b))?"
 
 # Phrases that name the outlet an item was taken from. They are only read from
 # padding lines (short lines about the item), never from article prose, where
 # "via" and "source" have everyday meanings.
 _PADDING_PATTERNS = [
     re.compile(r"(?i:\boriginal(?:ly)?\s+(?:source|story|report|article|publisher)\s*[:：])\s*" + _NAME),
-    # "originally published in German by X": the language is not the outlet.
+    # "originally published in German by X", "first appeared in Dutch in X": the language is not the outlet.
     re.compile(
-        r"(?i:\b(?:originally|first)\s+(?:published|reported|appeared)\s+(?:in\s+[A-Z][a-z]+\s+(?=by\b))?(?:by|in|on|at))\s+"
+        r"(?i:\b(?:originally|first)\s+(?:published|reported|appeared)\s+)"
+        + _IN_LANGUAGE
+        + r"(?i:(?:by|in|on|at))\s+"
         + _NAME
     ),
+    # "Translated from the Italian original in X", "translated from an article at X" (never "by": the translator).
+    re.compile(r"(?i:\btranslated\s+from\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,3}?(?:in|at|of))\s+" + _NAME),
     re.compile(
         r"(?i:\b(?:began|started|originated|generated|built|assembled|written|adapted|summari[sz]ed)\s+from\s+an?\s+"
         r"(?:[\w-]+\s+){0,4}?" + _KIND_OF_ITEM + r"\s+(?:from|by|in))\s+" + _NAME
@@ -42,7 +49,7 @@ _PADDING_PATTERNS = [
         + r")\b"
     ),
     re.compile(r"(?:^|[\s|·•(])(?i:via|courtesy\s+of|reprinted\s+from|republished\s+from)\s*:?\s+" + _NAME),
-    re.compile(r"(?i:\bthis\s+(?:story|article|report)\s+(?:first\s+)?appeared\s+(?:in|on|at))\s+" + _NAME),
+    re.compile(r"(?i:\bthis\s+[\w-]+\s+(?:first\s+)?appeared\s+)" + _IN_LANGUAGE + r"(?i:(?:in|on|at))\s+" + _NAME),
     re.compile(r"^(?i:source)\s*:\s+" + _NAME),
 ]
 # "LONDON (Reuters) - ", "(Global Wire) — ": a wire service credited at the start of the lede.
@@ -56,7 +63,7 @@ _LINK_ARROWS = "↗→»›"
 
 
 # One of these is in every attribution phrase: a cheap test before the patterns.
-_ATTRIBUTION_WORDS = ("original", "first", "from", "via", "courtesy", "appeared", "source")
+_ATTRIBUTION_WORDS = ("original", "first", "from", "via", "courtesy", "appeared", "source", "translated")
 
 
 def attribution_in_padding(line: str) -> OriginalSource | None:

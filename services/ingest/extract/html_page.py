@@ -59,6 +59,7 @@ from services.ingest.extract.page_structure import (
     place_lists,
     read_structure,
 )
+from shared.messages import OriginalSource
 
 # Elements that never hold article text and only slow trafilatura's tree walks: trafilatura's
 # own discard list (MANUALLY_CLEANED), less the elements it treats with care before discarding
@@ -125,6 +126,7 @@ class Page:
     subtitle: str | None = None
     headings: list[str] = field(default_factory=list)
     description: str | None = None  # the summary the page declares for link previews
+    original_source: OriginalSource | None = None  # the outlet a translation or attribution note names
 
 
 def extract_page(html: str | bytes, url: str | None = None, charset: str | None = None) -> Page | None:
@@ -159,6 +161,7 @@ def extract_page(html: str | bytes, url: str | None = None, charset: str | None 
         text = _with_dense_block(document, page.title, text)
     kinds = LineKinds()  # the passes below ask about the same lines
     text = _without_teaser_runs(drop_padding_lines(place_lists(text, structure.lists), kinds), kinds)
+    page.original_source = kinds.original_source()
     if _is_scrap(text, kinds):  # nothing, or a few words of navigation
         text = _fallback_text(document)
     text = _without_trailing_headings(_without_self_promotion(text, page, kinds), kinds)

@@ -92,6 +92,11 @@ class LineKinds:
             line = self._known[text] = classify(text)
         return line
 
+    def original_source(self) -> OriginalSource | None:
+        """The outlet the first attribution line asked about names ("This interview first appeared in …"):
+        the line itself is dropped as padding, what it says is kept."""
+        return next((line.facts.original_source for line in self._known.values() if line.facts.original_source), None)
+
 
 _BULLET_GLYPHS = "-*+•·◦▪‣–—▸▹►▶➤➢✓✔☑✗✘★☆◆◇■□●○"
 _BULLET = re.compile(r"^(?:[" + re.escape(_BULLET_GLYPHS) + r"]|\d{1,2}[.)])\s+")
@@ -111,6 +116,7 @@ _INLINE_LABEL = re.compile(r"^[^:▸]{1,40}?\s*[:▸]\s*\S")
 # publication ("The study was first published by…") is part of the article.
 _SELF_REFERENCE = re.compile(
     r"(?i)^(?:translat\w*|this\s+(?:story|article|brief|briefing|digest|report|piece|item|summary|post)|original|source|via"
+    r"|this\s+[\w-]+\s+(?:was\s+)?(?:first|originally)\s+(?:appeared|published|ran|reported)"
     r"|first\s+(?:reported|published)|read\s+the\s+original|adapted|reprinted|republished|courtesy)"
 )
 _KEY_VALUE = re.compile(r"(?<![\w/])(?P<key>[a-zA-Z_][\w.-]{0,30})=(?P<value>(?:[·•]\s+)?[^\s=]*)")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from services.ingest.extract.attribution import attribution_in_padding, canonical_elsewhere, wire_dateline
 
 
@@ -31,3 +33,24 @@ def test_a_canonical_link_to_another_site_is_the_original() -> None:
     assert original is not None and original.name == "Herald" and original.url == "https://www.herald.example/a/1"
     assert canonical_elsewhere(page, "https://m.aggregator.example/story/1", None) is None
     assert canonical_elsewhere(page, None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "outlet"),
+    [
+        (
+            "This column first appeared in Swedish in Kvällsbladet Norr and was translated by our desk.",
+            "Kvällsbladet Norr",
+        ),
+        ("First published in Portuguese by Gazeta do Planalto.", "Gazeta do Planalto"),
+        ("Translated from the Finnish original at Lapin Viesti.", "Lapin Viesti"),
+        ("This profile originally appeared in The Moorland Courier.", "The Moorland Courier"),
+    ],
+)
+def test_a_translation_note_names_the_outlet_not_the_language(line: str, outlet: str) -> None:
+    found = attribution_in_padding(line)
+    assert found is not None and found.name == outlet
+
+
+def test_a_translator_is_no_outlet() -> None:
+    assert attribution_in_padding("Translated from Greek by Eleni Papadaki.") is None

@@ -263,3 +263,13 @@ def test_a_section_label_over_the_opening_headline_is_dropped() -> None:
     page = extract_page(html)
     assert page is not None
     assert page.text.startswith("Saltwick presses first cider from replanted slopes\n")
+
+
+def test_a_translation_note_on_a_page_credits_the_outlet_the_piece_first_ran_in() -> None:
+    note = (
+        "<p><em>This report first appeared in Norwegian in Fjordbladet Vest and was translated by Ines Berg.</em></p>"
+    )
+    page = extract_page(_page(inside=note))
+    assert page is not None and page.original_source is not None
+    assert page.original_source.name == "Fjordbladet Vest"
+    assert all(paragraph in page.text for paragraph in STORY)
