@@ -66,6 +66,7 @@ from shared.messages import OriginalSource
 # (forms, which wrap whole pages on some sites; figures holding tables; math; asides, whose
 # removal cost must-contain segments on trafilatura-eval; the head), plus templates and meta
 # tags once their metadata is read.
+_DIALOGS = "//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
 _NON_TEXT_TAGS = tuple(sorted({*MANUALLY_CLEANED, "template", "meta"} - {"form", "figure", "math", "head", "aside"}))
 # A fast extraction is redone in full mode when it looks like a miss: a scrap of text, or
 # a short text that is a small share of what the page shows.
@@ -323,6 +324,11 @@ def _parse(document: bytes) -> HtmlElement | None:
 
 def _strip_non_text(tree: HtmlElement) -> HtmlElement:
     etree.strip_elements(tree, *_NON_TEXT_TAGS, with_tail=False)
+    # A dialog (ARIA's role, or a modal) sits over the page, asking for consent or a subscription; it is
+    # never the article, and a long consent text would otherwise be taken for its densest block.
+    for dialog in tree.xpath(_DIALOGS):
+        if dialog.getparent() is not None:
+            dialog.drop_tree()
     return tree
 
 

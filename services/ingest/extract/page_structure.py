@@ -427,6 +427,8 @@ def _deck_under(after_headline: Iterator[HtmlElement], article: list[HtmlElement
         line = classify(text)
         low, high = DECK_WORDS
         label = line.words < low and line.kind is not Kind.PROSE
+        if label and leaf.tag in _SECTION_HEADING_TAGS:
+            return None  # a section heading: the body has begun, and what follows it is the body's
         if (
             label
             or line.kind is Kind.METADATA

@@ -273,3 +273,35 @@ def test_a_translation_note_on_a_page_credits_the_outlet_the_piece_first_ran_in(
     assert page is not None and page.original_source is not None
     assert page.original_source.name == "Fjordbladet Vest"
     assert all(paragraph in page.text for paragraph in STORY)
+
+
+def _sectioned(extra: str = "", first_class: str = "item") -> str:
+    """The story as a column of short sections, each a heading over one paragraph; the first is the
+    shortest, a deck's length, and not the column's densest block."""
+    sections = "".join(
+        f"<section class='{first_class if n == 1 else 'item'}'><h3>Part {n}</h3><p>{paragraph}</p></section>"
+        for n, paragraph in enumerate([STORY[-1], *STORY[:-1]], 1)
+    )
+    return (
+        f"<!doctype html><html><head><title>Saltwick in brief</title></head><body>{extra}<main><article>"
+        f"<h1>Saltwick in brief</h1>{sections}</article></main></body></html>"
+    )
+
+
+def test_a_paragraph_under_a_section_heading_is_the_body_not_the_deck() -> None:
+    page = extract_page(_sectioned(first_class="item first"))  # styled apart, as a deck would be
+    assert page is not None
+    assert page.subtitle is None
+    assert all(paragraph in page.text for paragraph in STORY)
+
+
+def test_a_consent_dialog_longer_than_any_paragraph_is_not_taken_for_the_article() -> None:
+    consent = (
+        "<div role='dialog'><p>"
+        + " ".join(["We and our many partners store and read information on your device to measure audiences."] * 4)
+        + "</p><button>Accept</button></div>"
+    )
+    page = extract_page(_sectioned(consent))
+    assert page is not None
+    assert "partners store" not in page.text
+    assert page.headings == [f"Part {n}" for n in range(1, len(STORY) + 1)]
