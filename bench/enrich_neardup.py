@@ -95,7 +95,7 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
 
 def pair_report(pairs: Sequence[tuple[Signature | None, Signature | None]]) -> dict[str, Any]:
     shared = [bool(a and b and shares_band(a.band_keys, b.band_keys)) for a, b in pairs]
-    similarities = [estimated_similarity(a.values(), b.values()) if a and b else 0.0 for a, b in pairs]
+    similarities = [estimated_similarity(a.values, b.values) if a and b else 0.0 for a, b in pairs]
     return {
         "pairs": len(pairs),
         "share_a_band": sum(shared),

@@ -78,7 +78,7 @@ def read_bbc(folder: Path, limit: int) -> list[DocumentSubmitted]:
 def retold(article: ArticleLinked, rng: random.Random) -> ArticleLinked:
     """The same article under a new id, its MinHash changed in 30% of positions."""
     assert article.signature is not None
-    minhash = np.asarray(article.signature.values(), dtype=np.uint32)
+    minhash = np.array(article.signature.values, dtype=np.uint32)  # a copy: the message's values stay as they are
     changed = rng.sample(range(len(minhash)), int(len(minhash) * RETOLD_SHARE_CHANGED))
     minhash[changed] = [rng.getrandbits(32) for _ in changed]
     signature = Signature(minhash=pack_minhash(minhash))

@@ -179,12 +179,14 @@ class Signature(Model):
         unpack_minhash(value)  # refused here, at the door, rather than in the stage that compares it
         return value
 
+    @functools.cached_property
     def values(self) -> array[int]:
+        """The MinHash's values, decoded once per message (the index reads them in three places)."""
         return unpack_minhash(self.minhash)
 
     @functools.cached_property
     def band_keys(self) -> list[str]:
-        return band_keys(self.values())
+        return band_keys(self.values)
 
 
 class EnrichedFields(Model):

@@ -164,7 +164,7 @@ def candidates_by_article(articles: Sequence[ArticleLinked], members: Sequence[M
                 holders[band].setdefault(row, []).append(position)
     found: dict[str, list[Member]] = {}
     for article in articles:
-        minhash = article.signature.values() if article.signature else ()
+        minhash = article.signature.values if article.signature else ()
         if len(minhash) == NUM_PERM:
             rows = band_rows(minhash)
             sharing = sorted({position for band, row in enumerate(rows) for position in holders[band].get(row, ())})
@@ -235,7 +235,7 @@ def assign_clusters(
         signature = article.signature
         # Indexed already (or written moments ago, not yet searchable): it keeps its cluster.
         cluster_id = existing.get(article.article_id) or recent.cluster_of(article.article_id)
-        minhash = signature.values() if signature else ()
+        minhash = signature.values if signature else ()
         if cluster_id is None and signature and minhash:
             others = (
                 member

@@ -136,7 +136,7 @@ class ArticleProfile:
             numbers=frozenset(numbers),
             keywords=_unit({phrase.lower(): 1.0 for phrase in article.keywords}),
             names=_unit(names),
-            minhash=article.signature.values() if article.signature else array(MINHASH_TYPECODE),
+            minhash=article.signature.values if article.signature else array(MINHASH_TYPECODE),
             at=dated.timestamp(),
         )
 

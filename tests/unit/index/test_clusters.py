@@ -37,14 +37,14 @@ class FakeClock:
 
 
 def member(article_id: str, cluster_id: str, story: int, differing: int = 0, variant: int = 0) -> Member:
-    return Member.of(article_id, cluster_id, signature(story, differing, variant).values())
+    return Member.of(article_id, cluster_id, signature(story, differing, variant).values)
 
 
 def test_best_match_is_the_most_similar_above_the_threshold() -> None:
     close = member("close", "cluster-close", story=1, differing=20, variant=1)
     far = member("far", "cluster-far", story=1, differing=120, variant=2)
     unrelated = member("other", "cluster-other", story=2)
-    wanted = signature(1).values()
+    wanted = signature(1).values
     assert best_match(wanted, [far, unrelated, close], THRESHOLD) is close
     assert best_match(wanted, [far], THRESHOLD) is far  # 72/192 = 0.375
     assert best_match(wanted, [far], 0.5) is None
@@ -52,8 +52,8 @@ def test_best_match_is_the_most_similar_above_the_threshold() -> None:
 
 
 def test_candidates_of_another_signature_scheme_are_ignored() -> None:
-    shorter = Member.of("short", "cluster-short", signature(1).values()[:128])
-    assert best_match(signature(1).values(), [shorter], THRESHOLD) is None
+    shorter = Member.of("short", "cluster-short", signature(1).values[:128])
+    assert best_match(signature(1).values, [shorter], THRESHOLD) is None
 
 
 def test_a_batch_groups_its_own_near_duplicates_in_order() -> None:
@@ -156,7 +156,7 @@ def test_the_batch_hits_go_to_the_articles_sharing_a_band_with_them_newest_first
     older = member("older", "c1", story=1, differing=90, variant=2)
     of_two = member("of-two", "c2", story=2, differing=10, variant=3)
     elsewhere = member("elsewhere", "c3", story=3)
-    foreign = Member.of("foreign", "c4", signature(1).values()[:128])  # another scheme: never a candidate
+    foreign = Member.of("foreign", "c4", signature(1).values[:128])  # another scheme: never a candidate
     found = candidates_by_article(batch, [newer, of_two, elsewhere, foreign, older])
     assert found == {"story-1": [newer, older], "story-2": [of_two]}
 
